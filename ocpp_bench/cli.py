@@ -1,0 +1,42 @@
+"""The `ocpp-bench` command. Each package registers its own subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from csms.cli import register as register_csms
+
+    parser = argparse.ArgumentParser(
+        prog="ocpp-bench", description="OCPP test harness: CSMS, simulator, scenarios, load."
+    )
+    parser.add_argument("--version", action="version", version=f"ocpp-bench {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    register_csms(commands)
+    try:
+        from simulator.cli import register as register_sim
+    except ImportError:  # the simulator CLI is optional while it is being built
+        pass
+    else:
+        register_sim(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

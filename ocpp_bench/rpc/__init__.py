@@ -1,0 +1,35 @@
+"""OCPP-J RPC shared by the CSMS and the simulator: framing, schemas, errors, a session."""
+
+from .dialect import DIALECTS, V16, Dialect
+from .errors import (
+    CallErrorReceived,
+    CallTimeout,
+    ConnectionLost,
+    InvalidResponse,
+    OcppError,
+    RpcError,
+)
+from .frames import Call, CallError, CallResult, Frame, decode, encode
+from .session import Handler, Observer, RpcSession, Transport
+
+__all__ = [
+    "DIALECTS",
+    "V16",
+    "Call",
+    "CallError",
+    "CallErrorReceived",
+    "CallResult",
+    "CallTimeout",
+    "ConnectionLost",
+    "Dialect",
+    "Frame",
+    "Handler",
+    "InvalidResponse",
+    "Observer",
+    "OcppError",
+    "RpcError",
+    "RpcSession",
+    "Transport",
+    "decode",
+    "encode",
+]

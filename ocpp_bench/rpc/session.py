@@ -1,0 +1,235 @@
+"""An OCPP-J RPC endpoint over any transport with async `recv()` and `send()`.
+
+Used by both sides: the CSMS and the simulated charge point. Unlike the `ocpp` library's
+ChargePoint, incoming CALLs are handled by a worker task apart from the receive loop, so a
+handler may itself `call()` the peer without deadlocking; a CALLERROR answer raises
+`CallErrorReceived`; and every frame in and out is validated and reported to an observer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+from websockets.exceptions import ConnectionClosed
+
+from . import frames
+from .dialect import Dialect
+from .errors import (
+    CallErrorReceived,
+    CallTimeout,
+    ConnectionLost,
+    FrameError,
+    InternalError,
+    InvalidResponse,
+    NotImplementedAction,
+    NotSupportedAction,
+    OcppError,
+)
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+# observer(direction "in"/"out", raw text, decoded frame or None, action or None)
+Observer = Callable[[str, str, frames.Frame | None, str | None], None]
+# guard(action) runs before a CALL is handled; it raises OcppError to refuse it
+Guard = Callable[[str], None]
+
+
+class Transport(Protocol):
+    async def recv(self) -> str | bytes: ...
+
+    async def send(self, message: str) -> None: ...
+
+
+class RpcSession:
+    """One OCPP-J connection: answers the peer's CALLs and sends our own."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        dialect: Dialect,
+        handlers: Mapping[str, Handler],
+        *,
+        observer: Observer | None = None,
+        guard: Guard | None = None,
+        validate: bool = True,
+        call_timeout: float = 30.0,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self.transport = transport
+        self.dialect = dialect
+        self.handlers = handlers
+        self.observer = observer
+        self.guard = guard
+        self.validate = validate
+        self.call_timeout = call_timeout
+        self.new_id = new_id
+        self._pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
+        self._call_lock = asyncio.Lock()
+        # CALLs to answer, and ready CALLERRORs for undecodable frames, kept in arrival order
+        self._inbox: asyncio.Queue[frames.Call | frames.CallError] = asyncio.Queue()
+        self.closed = asyncio.Event()
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Serve until the transport closes. Pending calls then fail with ConnectionLost."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                worker = group.create_task(self._work())
+                try:
+                    await self._receive_loop()
+                finally:
+                    worker.cancel()
+        finally:
+            self.closed.set()
+            for action, future in self._pending.values():
+                if not future.done():
+                    future.set_exception(ConnectionLost(f"{action}: connection closed"))
+            self._pending.clear()
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                raw = await self.transport.recv()
+            except ConnectionClosed:
+                return
+            self._on_message(raw)
+
+    def _on_message(self, raw: str | bytes) -> None:
+        text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+        try:
+            frame = frames.decode(raw)
+        except FrameError as exc:
+            self._observe("in", text, None, None)
+            self._inbox.put_nowait(
+                frames.CallError(exc.message_id, self._wire(exc), exc.description)
+            )
+            return
+        if isinstance(frame, frames.Call):
+            self._observe("in", text, frame, frame.action)
+            self._inbox.put_nowait(frame)
+            return
+        entry = self._pending.pop(frame.message_id, None)
+        self._observe("in", text, frame, entry[0] if entry else None)
+        if entry is None:
+            log.warning("answer to unknown message id %s ignored", frame.message_id)
+            return
+        action, future = entry
+        if future.done():
+            return
+        if isinstance(frame, frames.CallError):
+            future.set_exception(
+                CallErrorReceived(action, frame.code, frame.description, frame.details)
+            )
+        else:
+            future.set_result(frame.payload)
+
+    async def _work(self) -> None:
+        while True:
+            item = await self._inbox.get()
+            if isinstance(item, frames.CallError):
+                reply: frames.Frame = item
+            else:
+                reply = await self._answer(item)
+            try:
+                await self._send(reply, getattr(item, "action", None))
+            except ConnectionLost:
+                return
+
+    async def _answer(self, call: frames.Call) -> frames.Frame:
+        try:
+            if call.action not in self.dialect.actions:
+                raise NotImplementedAction(f"Unknown action {call.action!r}")
+            handler = self.handlers.get(call.action)
+            if handler is None:
+                raise NotSupportedAction(f"{call.action} is not supported here")
+            if self.validate:
+                self.dialect.validate(call.action, call.payload)
+            if self.guard is not None:
+                self.guard(call.action)
+            result = await handler(call.payload)
+            if self.validate:
+                self._check_own_result(call.action, result)
+            return frames.CallResult(call.message_id, result)
+        except OcppError as exc:
+            return frames.CallError(call.message_id, self._wire(exc), exc.description, exc.details)
+
+    def _check_own_result(self, action: str, result: dict[str, Any]) -> None:
+        try:
+            self.dialect.validate(action, result, response=True)
+        except OcppError as exc:
+            log.error("our %s answer breaks the schema: %s (%s)", action, exc, result)
+            raise InternalError(f"Could not build a valid {action} answer") from exc
+
+    # -- calling -----------------------------------------------------------------------------
+
+    async def call(
+        self, action: str, payload: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Send a CALL and return the CALLRESULT payload.
+
+        Raises OcppError if `payload` breaks the schema (nothing is sent), CallErrorReceived,
+        InvalidResponse, CallTimeout or ConnectionLost.
+        """
+        if self.validate:
+            self.dialect.validate(action, payload)
+        result = await self._call(frames.Call(self.new_id(), action, payload), timeout)
+        if self.validate:
+            try:
+                self.dialect.validate(action, result, response=True)
+            except OcppError as exc:
+                raise InvalidResponse(action, exc, result) from exc
+        return result
+
+    async def call_raw(
+        self, action: str, payload: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Send a CALL without validating either side: for deliberately invalid traffic."""
+        return await self._call(frames.Call(self.new_id(), action, payload), timeout)
+
+    async def _call(self, call: frames.Call, timeout: float | None) -> dict[str, Any]:
+        limit = self.call_timeout if timeout is None else timeout
+        async with self._call_lock:
+            if self.closed.is_set():
+                raise ConnectionLost(f"{call.action}: connection closed")
+            future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+            self._pending[call.message_id] = (call.action, future)
+            try:
+                await self._send(call, call.action)
+                return await asyncio.wait_for(future, limit)
+            except TimeoutError as exc:
+                raise CallTimeout(call.action, limit) from exc
+            finally:
+                self._pending.pop(call.message_id, None)
+
+    async def send_text(self, text: str) -> None:
+        """Put any text on the wire as it is (raw path for negative tests)."""
+        self._observe("out", text, None, None)
+        try:
+            await self.transport.send(text)
+        except ConnectionClosed as exc:
+            raise ConnectionLost("connection closed") from exc
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _wire(self, exc: OcppError) -> str:
+        return self.dialect.wire_code(exc.code)
+
+    async def _send(self, frame: frames.Frame, action: str | None) -> None:
+        text = frames.encode(frame)
+        self._observe("out", text, frame, action)
+        try:
+            await self.transport.send(text)
+        except ConnectionClosed as exc:
+            raise ConnectionLost(f"{action}: connection closed") from exc
+
+    def _observe(
+        self, direction: str, text: str, frame: frames.Frame | None, action: str | None
+    ) -> None:
+        if self.observer is not None:
+            self.observer(direction, text, frame, action)
