@@ -1,0 +1,187 @@
+"""`ocpp-bench csms ...`: serve the CSMS and manage its registry from the shell.
+
+Registry commands write to the same SQLite file the server uses (WAL lets both work at once),
+so a charger or tag added here is seen by a running server at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from ocpp_bench.options import add_option
+
+from .app import CsmsApp
+from .config import CsmsConfig
+from .services import Services
+from .store import Database
+
+TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
+DEMO_CHARGERS = [("CP-001", None), ("CP-002", None), ("CP-SECURE", "change-me-please-16")]
+DEMO_TAGS = [
+    ("TAG-ACCEPTED", "Accepted", None),
+    ("TAG-BLOCKED", "Blocked", None),
+    ("TAG-EXPIRED", "Accepted", "2020-01-01T00:00:00Z"),
+    ("TAG-INVALID", "Invalid", None),
+]
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    add_option(common, "--db", default="ocpp-bench.db", help="SQLite database file")
+    csms = commands.add_parser("csms", help="run and manage the CSMS")
+    sub = csms.add_subparsers(dest="csms_command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", parents=[common], help="run the CSMS")
+    add_option(serve, "--host", default="0.0.0.0", help="address to listen on")
+    add_option(serve, "--ocpp-port", type=int, default=9220, help="OCPP WebSocket port")
+    add_option(serve, "--api-port", type=int, default=3000, help="HTTP API port")
+    add_option(
+        serve,
+        "--auto-register",
+        action="store_true",
+        default=False,
+        help="admit unknown charge points and register them",
+    )
+    add_option(
+        serve,
+        "--heartbeat-interval",
+        type=int,
+        default=300,
+        help="interval (s) sent in BootNotification.conf",
+    )
+    add_option(
+        serve,
+        "--boot-retry-interval",
+        type=int,
+        default=30,
+        help="interval (s) sent with Pending/Rejected boots",
+    )
+    add_option(
+        serve,
+        "--offline-after",
+        type=float,
+        default=None,
+        help="seconds of silence before a charger counts offline (2 x heartbeat + 60)",
+    )
+    add_option(
+        serve, "--ping-interval", type=float, default=30.0, help="WebSocket ping interval (s)"
+    )
+    serve.set_defaults(run=_serve)
+
+    charger = sub.add_parser("add-charger", parents=[common], help="register a charge point")
+    charger.add_argument("charger_id", metavar="ID")
+    add_option(charger, "--password", help="Basic Auth password (none: no credentials needed)")
+    add_option(charger, "--name", help="display name")
+    charger.set_defaults(run=_add_charger)
+
+    tag = sub.add_parser("add-tag", parents=[common], help="register or update an id tag")
+    tag.add_argument("id_tag", metavar="TAG")
+    add_option(tag, "--status", default="Accepted", choices=TAG_STATUSES, help="tag status")
+    add_option(tag, "--expiry", help="expiry date, ISO 8601")
+    add_option(tag, "--parent", help="parent id tag")
+    tag.set_defaults(run=_add_tag)
+
+    seed = sub.add_parser("seed", parents=[common], help="add demo chargers and tags")
+    seed.set_defaults(run=_seed)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    upgrade = db_sub.add_parser("upgrade", parents=[common], help="apply migrations")
+    upgrade.set_defaults(run=_upgrade)
+
+
+def _config(args: argparse.Namespace) -> CsmsConfig:
+    return CsmsConfig(
+        db_path=Path(args.db),
+        host=args.host,
+        ocpp_port=args.ocpp_port,
+        api_port=args.api_port,
+        auto_register=args.auto_register,
+        heartbeat_interval=args.heartbeat_interval,
+        boot_retry_interval=args.boot_retry_interval,
+        offline_after=args.offline_after,
+        ping_interval=args.ping_interval or None,
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    async def main() -> None:
+        app = CsmsApp(_config(args))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with app:
+            print(f"ocpp-bench CSMS: OCPP at {app.ocpp_url}/<charger-id>, db {args.db}", flush=True)
+            await stop.wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0
+
+
+def _with_services(args: argparse.Namespace, work: Callable[[Services], Awaitable[int]]) -> int:
+    async def main() -> int:
+        db = await Database.open(args.db)
+        try:
+            return await work(Services.build(db, CsmsConfig(db_path=Path(args.db))))
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
+
+
+def _add_charger(args: argparse.Namespace) -> int:
+    async def work(services: Services) -> int:
+        created = await services.chargers.register(
+            args.charger_id, password=args.password, name=args.name
+        )
+        if not created:
+            print(f"charger {args.charger_id} exists already", file=sys.stderr)
+            return 1
+        print(f"added charger {args.charger_id}")
+        return 0
+
+    return _with_services(args, work)
+
+
+def _add_tag(args: argparse.Namespace) -> int:
+    async def work(services: Services) -> int:
+        await services.tags.upsert(
+            args.id_tag, status=args.status, expiry_date=args.expiry, parent_id_tag=args.parent
+        )
+        print(f"tag {args.id_tag}: {args.status}")
+        return 0
+
+    return _with_services(args, work)
+
+
+def _seed(args: argparse.Namespace) -> int:
+    async def work(services: Services) -> int:
+        for charger_id, password in DEMO_CHARGERS:
+            await services.chargers.register(charger_id, password=password, name=charger_id)
+        for id_tag, status, expiry in DEMO_TAGS:
+            await services.tags.upsert(id_tag, status=status, expiry_date=expiry)
+        print(f"seeded {len(DEMO_CHARGERS)} chargers and {len(DEMO_TAGS)} tags into {args.db}")
+        return 0
+
+    return _with_services(args, work)
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    async def main() -> list[int]:
+        db = await Database.open(args.db, upgrade=False)
+        try:
+            return await db.upgrade()
+        finally:
+            await db.close()
+
+    applied = asyncio.run(main())
+    print(f"applied migrations {applied}" if applied else "database is up to date")
+    return 0

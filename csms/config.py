@@ -1,0 +1,32 @@
+"""CSMS settings; the CLI fills them from options and OCPP_BENCH_* environment variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class CsmsConfig:
+    db_path: Path = Path("ocpp-bench.db")
+    host: str = "0.0.0.0"
+    ocpp_port: int = 9220
+    api_port: int | None = 3000
+    auto_register: bool = False
+    heartbeat_interval: int = 300
+    boot_retry_interval: int = 30
+    offline_after: float | None = None  # seconds of silence; None: 2 x heartbeat + 60
+    monitor_interval: float = 5.0
+    ping_interval: float | None = 30.0
+    ping_timeout: float | None = 30.0
+    max_frame_size: int = 1024 * 1024
+    call_timeout: float = 30.0
+    log_flush_interval: float = 0.2
+    identity_max_length: int = 48
+    vendor_ids: tuple[str, ...] = field(default_factory=lambda: ("ocpp-bench",))
+
+    @property
+    def silence_limit(self) -> float:
+        if self.offline_after is not None:
+            return self.offline_after
+        return 2 * self.heartbeat_interval + 60

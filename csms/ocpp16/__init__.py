@@ -1,0 +1,7 @@
+"""OCPP 1.6J specifics of the CSMS."""
+
+from ocpp_bench.rpc import V16 as DIALECT
+
+from .handlers import handlers
+
+__all__ = ["DIALECT", "handlers"]

@@ -1,0 +1,120 @@
+"""OCPP 1.6 wire adapter: one short handler per charge-point-initiated action.
+
+Each turns a payload into a service call and the service's result into the response payload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ocpp_bench.rpc import Handler
+
+from ..services import Services, TagInfo
+
+if TYPE_CHECKING:
+    from ..connections import Connection
+
+Payload = dict[str, Any]
+
+NOTIFICATIONS = (
+    "DiagnosticsStatusNotification",
+    "FirmwareStatusNotification",
+    "SecurityEventNotification",
+    "LogStatusNotification",
+    "SignedFirmwareStatusNotification",
+)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def id_tag_info(info: TagInfo) -> Payload:
+    out: Payload = {"status": info.status}
+    if info.expiry_date:
+        out["expiryDate"] = info.expiry_date
+    if info.parent_id_tag:
+        out["parentIdTag"] = info.parent_id_tag
+    return out
+
+
+def handlers(services: Services, connection: Connection) -> dict[str, Handler]:
+    """The handler table for one connected charger."""
+    charger_id = connection.charger_id
+
+    async def boot_notification(payload: Payload) -> Payload:
+        decision = await services.chargers.boot(charger_id, payload)
+        connection.boot_accepted = decision.status == "Accepted"
+        return {"status": decision.status, "currentTime": now_iso(), "interval": decision.interval}
+
+    async def heartbeat(payload: Payload) -> Payload:
+        return {"currentTime": now_iso()}
+
+    async def status_notification(payload: Payload) -> Payload:
+        await services.chargers.status_notification(charger_id, payload)
+        return {}
+
+    async def authorize(payload: Payload) -> Payload:
+        return {"idTagInfo": id_tag_info(await services.authorization.check(payload["idTag"]))}
+
+    async def start_transaction(payload: Payload) -> Payload:
+        transaction_id, info = await services.transactions.start(
+            charger_id,
+            payload["connectorId"],
+            payload["idTag"],
+            payload["meterStart"],
+            payload["timestamp"],
+            payload.get("reservationId"),
+        )
+        return {"transactionId": transaction_id, "idTagInfo": id_tag_info(info)}
+
+    async def stop_transaction(payload: Payload) -> Payload:
+        info = await services.transactions.stop(
+            charger_id,
+            payload["transactionId"],
+            payload["meterStop"],
+            payload["timestamp"],
+            payload.get("reason", "Local"),
+            payload.get("idTag"),
+            payload.get("transactionData", []),
+        )
+        return {"idTagInfo": id_tag_info(info)} if info else {}
+
+    async def meter_values(payload: Payload) -> Payload:
+        await services.transactions.meter_values(
+            charger_id, payload["connectorId"], payload.get("transactionId"), payload["meterValue"]
+        )
+        return {}
+
+    async def data_transfer(payload: Payload) -> Payload:
+        known = services.chargers.knows_vendor(payload["vendorId"])
+        status = "Accepted" if known else "UnknownVendorId"
+        await services.chargers.notification(charger_id, "DataTransfer", payload, status)
+        return {"status": status}
+
+    async def sign_certificate(payload: Payload) -> Payload:
+        await services.chargers.notification(charger_id, "SignCertificate", payload)
+        return {"status": "Accepted"}
+
+    def notification(kind: str) -> Callable[[Payload], Awaitable[Payload]]:
+        async def record(payload: Payload) -> Payload:
+            await services.chargers.notification(charger_id, kind, payload)
+            return {}
+
+        return record
+
+    table: dict[str, Handler] = {
+        "BootNotification": boot_notification,
+        "Heartbeat": heartbeat,
+        "StatusNotification": status_notification,
+        "Authorize": authorize,
+        "StartTransaction": start_transaction,
+        "StopTransaction": stop_transaction,
+        "MeterValues": meter_values,
+        "DataTransfer": data_transfer,
+        "SignCertificate": sign_certificate,
+    }
+    table.update({kind: notification(kind) for kind in NOTIFICATIONS})
+    return table

@@ -1,0 +1,155 @@
+"""The OCPP-J WebSocket server: admission at the handshake, then one RPC session a charger.
+
+Admission: identity = last path segment, percent-decoded; unknown → 404 (unless
+auto-registration), wrong or missing Basic Auth → 401, disabled → 403. A client that offers no
+subprotocol we speak gets the handshake completed without Sec-WebSocket-Protocol and is closed at
+once (OCPP-J 1.6 §3.1.2), instead of the `websockets` default HTTP 400.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import unicodedata
+from collections.abc import Sequence
+from http import HTTPStatus
+from urllib.parse import unquote, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from ocpp_bench.rpc import DIALECTS
+
+from .connections import Connection, ConnectionRegistry
+from .services import Services
+
+log = logging.getLogger(__name__)
+
+CLOSE_PROTOCOL_ERROR = 1002
+
+
+class IdentityError(ValueError):
+    pass
+
+
+def identity_from_path(path: str, max_length: int) -> str:
+    segments = [s for s in urlsplit(path).path.split("/") if s]
+    if not segments:
+        raise IdentityError("Missing charge point identity in the URL path")
+    identity = unquote(segments[-1], errors="strict")
+    if len(identity) > max_length:
+        raise IdentityError(f"Charge point identity longer than {max_length} characters")
+    if any(ch in identity for ch in ":/\\") or any(
+        unicodedata.category(ch).startswith("C") for ch in identity
+    ):
+        raise IdentityError("Charge point identity contains a forbidden character")
+    return identity
+
+
+def basic_auth(headers: Headers, identity: str) -> str | None:
+    """The password of an `Authorization: Basic` header; None when there is none.
+
+    A header for another username counts as no valid credentials (raises ValueError)."""
+    value = headers.get("Authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "basic":
+        raise ValueError("Only Basic authorization is supported")
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("Malformed Basic credentials") from exc
+    username, sep, password = decoded.partition(":")
+    if not sep or username != identity:
+        raise ValueError("Username must be the charge point identity")
+    return password
+
+
+def refuse(connection: ServerConnection, status: int, reason: str) -> Response:
+    response = connection.respond(HTTPStatus(status), reason + "\n")
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="ocpp-bench", charset="UTF-8"'
+    return response
+
+
+class OcppServer:
+    def __init__(self, services: Services, registry: ConnectionRegistry) -> None:
+        self.services = services
+        self.config = services.config
+        self.registry = registry
+        self._server: Server | None = None
+        self._admitted: dict[int, tuple[str, bool]] = {}  # id(connection) -> (identity, booted)
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "server not started"
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    async def start(self, host: str, port: int) -> None:
+        self._server = await serve(
+            self._serve,
+            host,
+            port,
+            process_request=self._admit,
+            select_subprotocol=self._select_subprotocol,
+            subprotocols=[Subprotocol(name) for name in DIALECTS],
+            compression=None,
+            max_size=self.config.max_frame_size,
+            ping_interval=self.config.ping_interval,
+            ping_timeout=self.config.ping_timeout,
+        )
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    @staticmethod
+    def _select_subprotocol(
+        connection: ServerConnection, offered: Sequence[Subprotocol]
+    ) -> Subprotocol | None:
+        for name in offered:
+            if name in DIALECTS:
+                return name
+        return None  # handshake completes without the header; _serve closes at once
+
+    async def _admit(self, connection: ServerConnection, request: Request) -> Response | None:
+        try:
+            identity = identity_from_path(request.path, self.config.identity_max_length)
+        except (IdentityError, UnicodeDecodeError) as exc:
+            return refuse(connection, 400, str(exc))
+        try:
+            password = basic_auth(request.headers, identity)
+        except ValueError as exc:
+            return refuse(connection, 401, str(exc))
+        admission = await self.services.chargers.admit(identity, password)
+        if admission.refusal:
+            log.info("refused %s: %s", identity, admission.reason)
+            return refuse(connection, admission.refusal, admission.reason)
+        self._admitted[id(connection)] = (identity, admission.boot_accepted)
+        return None
+
+    async def _serve(self, websocket: ServerConnection) -> None:
+        identity, boot_accepted = self._admitted.pop(id(websocket))
+        if websocket.subprotocol is None:
+            await websocket.close(CLOSE_PROTOCOL_ERROR, "No supported subprotocol offered")
+            return
+        dialect = DIALECTS[websocket.subprotocol]
+        connection = Connection(
+            identity, websocket, self.services, dialect, boot_accepted=boot_accepted
+        )
+        previous = self.registry.add(connection)
+        if previous is not None:
+            log.info("%s connected again: closing its previous connection", identity)
+            await previous.close(1000, "Replaced by a new connection")
+        await self.services.chargers.connected(identity)
+        try:
+            await connection.session.run()
+        finally:
+            if self.registry.remove(connection):
+                await self.services.chargers.disconnected(identity)

@@ -1,0 +1,45 @@
+"""Id-tag authorization: the registry's verdict on a tag, as OCPP's idTagInfo means it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..store import TagStore, TransactionStore
+
+ACCEPTED = "Accepted"
+
+
+@dataclass(frozen=True, slots=True)
+class TagInfo:
+    status: str  # Accepted | Blocked | Expired | Invalid | ConcurrentTx
+    expiry_date: str | None = None
+    parent_id_tag: str | None = None
+
+
+def is_past(timestamp: str) -> bool:
+    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment <= datetime.now(UTC)
+
+
+class AuthorizationService:
+    def __init__(self, tags: TagStore, transactions: TransactionStore) -> None:
+        self.tags = tags
+        self.transactions = transactions
+
+    async def check(self, id_tag: str, *, concurrent_ok: bool = False) -> TagInfo:
+        """Unknown → Invalid; stored status if not Accepted; past expiry → Expired;
+        a tag already in an active transaction → ConcurrentTx (unless `concurrent_ok`)."""
+        row = await self.tags.get(id_tag)
+        if row is None:
+            return TagInfo("Invalid")
+        info = TagInfo(row["status"], row["expiry_date"], row["parent_id_tag"])
+        if info.status != ACCEPTED:
+            return info
+        if info.expiry_date and is_past(info.expiry_date):
+            return TagInfo("Expired", info.expiry_date, info.parent_id_tag)
+        if not concurrent_ok and await self.transactions.active_for_tag(id_tag) is not None:
+            return TagInfo("ConcurrentTx", info.expiry_date, info.parent_id_tag)
+        return info

@@ -1,0 +1,142 @@
+"""The charger registry: admission, boot decisions, status reports and notifications."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ..config import CsmsConfig
+from ..store import ChargerStore, Row
+from .passwords import hash_password, verify_password
+
+log = logging.getLogger(__name__)
+
+REGISTRATION_STATES = ("Accepted", "Pending", "Rejected")
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """The verdict on a connection attempt: HTTP status 101-to-be (0) or a refusal."""
+
+    refusal: int = 0  # 0: admitted; else the HTTP status to answer with
+    reason: str = ""
+    boot_accepted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BootDecision:
+    status: str  # Accepted | Pending | Rejected
+    interval: int
+
+
+class ChargerService:
+    def __init__(self, store: ChargerStore, config: CsmsConfig) -> None:
+        self.store = store
+        self.config = config
+        self._verified: dict[str, tuple[str, bytes]] = {}  # id -> (stored hash, sha256(pw))
+
+    async def register(
+        self,
+        charger_id: str,
+        *,
+        password: str | None = None,
+        name: str | None = None,
+        model: str | None = None,
+        vendor: str | None = None,
+        enabled: bool = True,
+        registration: str = "Accepted",
+    ) -> bool:
+        """Add a charger to the registry. False when it exists already."""
+        if registration not in REGISTRATION_STATES:
+            raise ValueError(f"registration must be one of {REGISTRATION_STATES}")
+        return await self.store.insert(
+            charger_id,
+            name=name,
+            model=model,
+            vendor=vendor,
+            enabled=int(enabled),
+            registration=registration,
+            password_hash=hash_password(password) if password else None,
+        )
+
+    async def set_password(self, charger_id: str, password: str | None) -> bool:
+        self._verified.pop(charger_id, None)
+        stored = hash_password(password) if password else None
+        return await self.store.update(charger_id, password_hash=stored)
+
+    async def admit(self, charger_id: str, password: str | None) -> Admission:
+        """Decide whether `charger_id` may connect, with the Basic Auth password it gave."""
+        row = await self.store.get(charger_id)
+        if row is None:
+            if not self.config.auto_register:
+                return Admission(404, "Unknown charge point")
+            await self.store.insert(charger_id, name=charger_id)
+            log.info("auto-registered charger %s", charger_id)
+            row = await self.store.get(charger_id)
+            assert row is not None
+        if not row["enabled"]:
+            return Admission(403, "Charge point is disabled")
+        stored = row["password_hash"]
+        if stored:
+            if password is None:
+                return Admission(401, "Credentials required")
+            if not self._password_ok(charger_id, password, stored):
+                return Admission(401, "Invalid credentials")
+        return Admission(0, "", boot_accepted=self.boot_accepted(row))
+
+    def _password_ok(self, charger_id: str, password: str, stored: str) -> bool:
+        fingerprint = hashlib.sha256(password.encode()).digest()
+        cached = self._verified.get(charger_id)
+        if cached is not None and cached[0] == stored:
+            return cached[1] == fingerprint
+        if not verify_password(password, stored):
+            return False
+        self._verified[charger_id] = (stored, fingerprint)
+        return True
+
+    @staticmethod
+    def boot_accepted(row: Row) -> bool:
+        return bool(row["boot_accepted"]) and row["registration"] == "Accepted"
+
+    async def boot(self, charger_id: str, payload: dict[str, Any]) -> BootDecision:
+        row = await self.store.get(charger_id)
+        status = row["registration"] if row else "Rejected"
+        accepted = status == "Accepted"
+        await self.store.record_boot(charger_id, payload, accepted)
+        interval = self.config.heartbeat_interval if accepted else self.config.boot_retry_interval
+        return BootDecision(status, interval)
+
+    async def status_notification(self, charger_id: str, payload: dict[str, Any]) -> None:
+        await self.store.upsert_connector(
+            charger_id,
+            payload["connectorId"],
+            status=payload["status"],
+            error_code=payload["errorCode"],
+            info=payload.get("info"),
+            vendor_id=payload.get("vendorId"),
+            vendor_error_code=payload.get("vendorErrorCode"),
+            status_timestamp=payload.get("timestamp"),
+        )
+
+    async def notification(
+        self, charger_id: str, kind: str, payload: dict[str, Any], detail: str | None = None
+    ) -> None:
+        """Record a notification (firmware, diagnostics, security event, ...)."""
+        await self.store.add_event(charger_id, kind, detail, orjson.dumps(payload).decode())
+        if kind == "FirmwareStatusNotification" or kind == "SignedFirmwareStatusNotification":
+            await self.store.update(charger_id, firmware_status=payload["status"])
+        elif kind == "DiagnosticsStatusNotification":
+            await self.store.update(charger_id, diagnostics_status=payload["status"])
+
+    def knows_vendor(self, vendor_id: str) -> bool:
+        return vendor_id in self.config.vendor_ids
+
+    async def connected(self, charger_id: str) -> None:
+        await self.store.set_online(charger_id, True)
+
+    async def disconnected(self, charger_id: str) -> None:
+        await self.store.set_online(charger_id, False)

@@ -1,0 +1,189 @@
+"""Chargers, their connectors, configuration and events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .db import Database, Row, utcnow
+
+BOOT_FIELDS = {
+    "chargePointVendor": "vendor",
+    "chargePointModel": "model",
+    "chargePointSerialNumber": "serial_number",
+    "chargeBoxSerialNumber": "charge_box_serial",
+    "firmwareVersion": "firmware_version",
+    "iccid": "iccid",
+    "imsi": "imsi",
+    "meterType": "meter_type",
+    "meterSerialNumber": "meter_serial",
+}
+EDITABLE = {
+    "name",
+    "vendor",
+    "model",
+    "password_hash",
+    "enabled",
+    "registration",
+    "boot_accepted",
+    "firmware_status",
+    "diagnostics_status",
+    "local_list_version",
+}
+
+
+class ChargerStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, charger_id: str) -> Row | None:
+        return await self.db.fetch_one("SELECT * FROM chargers WHERE id = ?", (charger_id,))
+
+    async def find(
+        self, *, online: bool | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Row]:
+        sql, params = "SELECT * FROM chargers", []
+        if online is not None:
+            sql += " WHERE online = ?"
+            params.append(int(online))
+        sql += " ORDER BY id LIMIT ? OFFSET ?"
+        return await self.db.fetch_all(sql, [*params, limit, offset])
+
+    async def count(self, *, online: bool | None = None) -> int:
+        sql, params = "SELECT COUNT(*) AS n FROM chargers", []
+        if online is not None:
+            sql += " WHERE online = ?"
+            params.append(int(online))
+        row = await self.db.fetch_one(sql, params)
+        return int(row["n"]) if row else 0
+
+    async def insert(self, charger_id: str, **fields: Any) -> bool:
+        """Add a charger; False when the id exists already (nothing is changed then)."""
+        unknown = set(fields) - EDITABLE
+        if unknown:
+            raise ValueError(f"unknown charger fields {sorted(unknown)}")
+        now = utcnow()
+        columns = ["id", "created_at", "updated_at", *fields]
+        values = [charger_id, now, now, *fields.values()]
+        sql = (
+            f"INSERT INTO chargers ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            " ON CONFLICT (id) DO NOTHING"
+        )
+        return (await self.db.execute(sql, values)).rowcount == 1
+
+    async def update(self, charger_id: str, **fields: Any) -> bool:
+        unknown = set(fields) - EDITABLE
+        if unknown:
+            raise ValueError(f"unknown charger fields {sorted(unknown)}")
+        if not fields:
+            return await self.get(charger_id) is not None
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        sql = f"UPDATE chargers SET {assignments}, updated_at = ? WHERE id = ?"
+        result = await self.db.execute(sql, [*fields.values(), utcnow(), charger_id])
+        return result.rowcount == 1
+
+    async def delete(self, charger_id: str) -> bool:
+        return (
+            await self.db.execute("DELETE FROM chargers WHERE id = ?", (charger_id,))
+        ).rowcount == 1
+
+    async def record_boot(self, charger_id: str, payload: dict[str, Any], accepted: bool) -> None:
+        columns = [column for key, column in BOOT_FIELDS.items() if key in payload]
+        values = [payload[key] for key in BOOT_FIELDS if key in payload]
+        now = utcnow()
+        assignments = "".join(f"{column} = ?, " for column in columns)
+        sql = (
+            f"UPDATE chargers SET {assignments}last_boot_at = ?, last_seen_at = ?,"
+            " boot_accepted = CASE WHEN ? THEN 1 ELSE boot_accepted END, updated_at = ?"
+            " WHERE id = ?"
+        )
+        await self.db.execute(sql, [*values, now, now, int(accepted), now, charger_id])
+
+    async def set_online(self, charger_id: str, online: bool) -> None:
+        now = utcnow()
+        async with self.db.write() as tx:
+            if online:
+                await tx.execute(
+                    "UPDATE chargers SET online = 1, connected_at = ?, last_seen_at = ?"
+                    " WHERE id = ?",
+                    (now, now, charger_id),
+                )
+                return
+            await tx.execute("UPDATE chargers SET online = 0 WHERE id = ?", (charger_id,))
+            await tx.execute(
+                "UPDATE connectors SET status = 'Unavailable', updated_at = ? WHERE charger_id = ?",
+                (now, charger_id),
+            )
+
+    async def touch(self, seen: list[tuple[str, str]]) -> None:
+        """Store last-seen times: (ISO time, charger id) pairs."""
+        async with self.db.write() as tx:
+            await tx.executemany("UPDATE chargers SET last_seen_at = ? WHERE id = ?", seen)
+
+    async def all_offline(self) -> None:
+        """At start-up no charger is connected, whatever a crash left behind."""
+        now = utcnow()
+        async with self.db.write() as tx:
+            await tx.execute("UPDATE chargers SET online = 0 WHERE online = 1")
+            await tx.execute(
+                "UPDATE connectors SET status = 'Unavailable', updated_at = ?"
+                " WHERE status != 'Unavailable'",
+                (now,),
+            )
+
+    async def upsert_connector(self, charger_id: str, connector_id: int, **fields: Any) -> None:
+        now = utcnow()
+        sql = (
+            "INSERT INTO connectors (charger_id, connector_id, status, error_code, info,"
+            " vendor_id, vendor_error_code, status_timestamp, updated_at)"
+            " VALUES (:charger_id, :connector_id, :status, :error_code, :info, :vendor_id,"
+            " :vendor_error_code, :status_timestamp, :now)"
+            " ON CONFLICT (charger_id, connector_id) DO UPDATE SET status = excluded.status,"
+            " error_code = excluded.error_code, info = excluded.info,"
+            " vendor_id = excluded.vendor_id, vendor_error_code = excluded.vendor_error_code,"
+            " status_timestamp = excluded.status_timestamp, updated_at = excluded.updated_at"
+        )
+        values = {"info": None, "vendor_id": None, "vendor_error_code": None, **fields}
+        await self.db.execute(
+            sql, {**values, "charger_id": charger_id, "connector_id": connector_id, "now": now}
+        )
+
+    async def connectors(self, charger_id: str) -> list[Row]:
+        return await self.db.fetch_all(
+            "SELECT * FROM connectors WHERE charger_id = ? ORDER BY connector_id", (charger_id,)
+        )
+
+    async def set_configuration(
+        self, charger_id: str, items: list[tuple[str, str | None, bool]]
+    ) -> None:
+        now = utcnow()
+        async with self.db.write() as tx:
+            await tx.executemany(
+                "INSERT INTO charger_configuration (charger_id, key, value, readonly, updated_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (charger_id, key) DO UPDATE SET"
+                " value = excluded.value, readonly = excluded.readonly,"
+                " updated_at = excluded.updated_at",
+                [(charger_id, key, value, int(ro), now) for key, value, ro in items],
+            )
+
+    async def configuration(self, charger_id: str) -> list[Row]:
+        return await self.db.fetch_all(
+            "SELECT key, value, readonly, updated_at FROM charger_configuration"
+            " WHERE charger_id = ? ORDER BY key",
+            (charger_id,),
+        )
+
+    async def add_event(
+        self, charger_id: str, kind: str, detail: str | None = None, payload: str | None = None
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO charger_events (charger_id, kind, detail, payload, timestamp)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (charger_id, kind, detail, payload, utcnow()),
+        )
+
+    async def events(self, charger_id: str, kind: str | None = None) -> list[Row]:
+        sql, params = "SELECT * FROM charger_events WHERE charger_id = ?", [charger_id]
+        if kind:
+            sql += " AND kind = ?"
+            params.append(kind)
+        return await self.db.fetch_all(sql + " ORDER BY id", params)

@@ -1,0 +1,132 @@
+"""The SQLite database: one aiosqlite connection, WAL, numbered SQL migrations.
+
+All SQL of the CSMS lives in this package. Writes go through `write()`, which serialises
+them and commits once per block, so a block is atomic and durable when it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+Row = dict[str, Any]
+Params = Sequence[Any] | dict[str, Any]
+
+
+def utcnow() -> str:
+    """Now as the ISO 8601 UTC text every table stores."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def migrations() -> list[tuple[int, str]]:
+    folder = resources.files("csms.store").joinpath("migrations")
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Database:
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path, *, upgrade: bool = True) -> Database:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=FULL",
+            "foreign_keys=ON",
+            "busy_timeout=5000",
+        ):
+            await connection.execute(f"PRAGMA {pragma}")
+        db = cls(connection, path)
+        if upgrade:
+            await db.upgrade()
+        return db
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+    async def version(self) -> int:
+        row = await self.fetch_one("PRAGMA user_version")
+        return int(row["user_version"]) if row else 0
+
+    async def upgrade(self) -> list[int]:
+        """Apply the migrations newer than the database. Returns the versions applied."""
+        applied = []
+        current = await self.version()
+        for number, script in migrations():
+            if number <= current:
+                continue
+            async with self._write_lock:
+                await self.connection.executescript(
+                    f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+                )
+            applied.append(number)
+        return applied
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        async with self.connection.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return dict(row) if row is not None else None
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self.connection.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        return [dict(row) for row in rows]
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Writer]:
+        """A serialised write transaction, committed (durably) when the block ends."""
+        async with self._write_lock:
+            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield Writer(self.connection)
+            except BaseException:
+                await self.connection.execute("ROLLBACK")
+                raise
+            await self.connection.execute("COMMIT")
+
+    async def execute(self, sql: str, params: Params = ()) -> Result:
+        async with self.write() as tx:
+            return await tx.execute(sql, params)
+
+
+class Result:
+    def __init__(self, rowcount: int, lastrowid: int | None) -> None:
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+
+class Writer:
+    """Statements inside one write transaction."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.connection = connection
+
+    async def execute(self, sql: str, params: Params = ()) -> Result:
+        async with self.connection.execute(sql, params) as cursor:
+            return Result(cursor.rowcount, cursor.lastrowid)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self.connection.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        async with self.connection.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return dict(row) if row is not None else None

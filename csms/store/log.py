@@ -1,0 +1,124 @@
+"""The message log: every frame in and out, written in batches off the hot path.
+
+Frames are buffered and flushed every `flush_interval` seconds (default 0.2) or when
+`max_batch` rows wait, in one transaction: the log lags the wire by at most that interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from .db import Database, Row
+
+log = logging.getLogger(__name__)
+
+_INSERT = (
+    "INSERT INTO message_log (charger_id, direction, message_type, action, message_id,"
+    " payload, error_code, transaction_id, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class LogRow(list[Any]):
+    """One message_log row waiting in the buffer."""
+
+    flushed = False
+
+
+_TRANSACTION = 7  # index of transaction_id in a row
+
+
+class MessageLog:
+    def __init__(self, db: Database, flush_interval: float = 0.2, max_batch: int = 2000) -> None:
+        self.db = db
+        self.flush_interval = flush_interval
+        self.max_batch = max_batch
+        self._buffer: list[LogRow] = []
+        self._links: list[tuple[int, str, str | None]] = []
+        self._wake = asyncio.Event()
+
+    def append(
+        self,
+        charger_id: str,
+        direction: str,
+        message_type: int | None,
+        action: str | None,
+        message_id: str | None,
+        payload: str,
+        timestamp: str,
+        error_code: str | None = None,
+        transaction_id: int | None = None,
+    ) -> LogRow:
+        """Queue one row; returns it so a later answer can fill in its transaction id."""
+        row = LogRow(
+            (
+                charger_id,
+                direction,
+                message_type,
+                action,
+                message_id,
+                payload,
+                error_code,
+                transaction_id,
+                timestamp,
+            )
+        )
+        self._buffer.append(row)
+        if len(self._buffer) >= self.max_batch:
+            self._wake.set()
+        return row
+
+    def link_transaction(self, row: LogRow, transaction_id: int) -> None:
+        """Attach a transaction id to a logged frame (a StartTransaction CALL, once answered)."""
+        if row.flushed:
+            self._links.append((transaction_id, row[0], row[4]))
+        else:
+            row[_TRANSACTION] = transaction_id
+
+    async def run(self) -> None:
+        """Flush forever; cancel to stop (then call `flush()` once more)."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.flush_interval)
+            self._wake.clear()
+            await self.flush()
+
+    async def flush(self) -> int:
+        if not self._buffer and not self._links:
+            return 0
+        rows, self._buffer = self._buffer, []
+        links, self._links = self._links, []
+        for row in rows:
+            row.flushed = True
+        async with self.db.write() as tx:
+            await tx.executemany(_INSERT, rows)
+            await tx.executemany(
+                "UPDATE message_log SET transaction_id = ? WHERE charger_id = ?"
+                " AND message_id = ? AND direction = 'in'",
+                links,
+            )
+        return len(rows)
+
+    async def query(
+        self,
+        charger_id: str,
+        *,
+        action: str | None = None,
+        direction: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Row]:
+        await self.flush()
+        sql = "SELECT * FROM message_log WHERE charger_id = ?"
+        params: list[Any] = [charger_id]
+        if action:
+            sql += " AND action = ?"
+            params.append(action)
+        if direction:
+            sql += " AND direction = ?"
+            params.append(direction)
+        sql += " ORDER BY id LIMIT ? OFFSET ?"
+        params += [limit, offset]
+        return await self.db.fetch_all(sql, params)

@@ -1,0 +1,155 @@
+"""Transactions and meter values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .db import Database, Row, utcnow
+
+_METER_INSERT = (
+    "INSERT INTO meter_values (charger_id, connector_id, transaction_id, timestamp, value,"
+    " measurand, unit, phase, location, context, format, source)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def meter_rows(
+    charger_id: str,
+    connector_id: int,
+    transaction_id: int | None,
+    meter_value: list[dict[str, Any]],
+    source: str,
+) -> list[tuple[Any, ...]]:
+    """Flatten OCPP meterValue entries into meter_values rows."""
+    rows = []
+    for entry in meter_value:
+        for sample in entry.get("sampledValue", []):
+            rows.append(
+                (
+                    charger_id,
+                    connector_id,
+                    transaction_id,
+                    entry["timestamp"],
+                    sample["value"],
+                    sample.get("measurand", "Energy.Active.Import.Register"),
+                    sample.get("unit"),
+                    sample.get("phase"),
+                    sample.get("location"),
+                    sample.get("context"),
+                    sample.get("format"),
+                    source,
+                )
+            )
+    return rows
+
+
+class TransactionStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, transaction_id: int) -> Row | None:
+        return await self.db.fetch_one("SELECT * FROM transactions WHERE id = ?", (transaction_id,))
+
+    async def find(
+        self,
+        *,
+        charger_id: str | None = None,
+        status: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Row]:
+        clauses, params = [], []
+        for clause, value in (
+            ("charger_id = ?", charger_id),
+            ("status = ?", status),
+            ("start_timestamp >= ?", since),
+            ("start_timestamp < ?", until),
+        ):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return await self.db.fetch_all(
+            f"SELECT * FROM transactions{where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+
+    async def active_for_tag(self, id_tag: str) -> Row | None:
+        return await self.db.fetch_one(
+            "SELECT * FROM transactions WHERE id_tag = ? AND status = 'Active'", (id_tag,)
+        )
+
+    async def start(
+        self,
+        charger_id: str,
+        connector_id: int,
+        id_tag: str,
+        auth_status: str,
+        meter_start: int,
+        timestamp: str,
+        reservation_id: int | None,
+    ) -> tuple[int, bool]:
+        """Insert a transaction durably. A repeat of the same start (charger, connector, tag,
+        timestamp) returns the existing id. Returns (transaction id, created)."""
+        now = utcnow()
+        async with self.db.write() as tx:
+            existing = await tx.fetch_one(
+                "SELECT id FROM transactions WHERE charger_id = ? AND connector_id = ?"
+                " AND id_tag = ? AND start_timestamp = ?",
+                (charger_id, connector_id, id_tag, timestamp),
+            )
+            if existing is not None:
+                return int(existing["id"]), False
+            result = await tx.execute(
+                "INSERT INTO transactions (charger_id, connector_id, id_tag, auth_status,"
+                " meter_start, start_timestamp, reservation_id, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    charger_id,
+                    connector_id,
+                    id_tag,
+                    auth_status,
+                    meter_start,
+                    timestamp,
+                    reservation_id,
+                    now,
+                    now,
+                ),
+            )
+            assert result.lastrowid is not None
+            return result.lastrowid, True
+
+    async def stop(
+        self,
+        transaction_id: int,
+        meter_stop: int,
+        timestamp: str,
+        reason: str,
+        id_tag: str | None,
+        meter_values: list[tuple[Any, ...]],
+    ) -> bool:
+        """Close a transaction with its transactionData, durably. False when it was closed
+        already or is unknown (nothing changes then)."""
+        async with self.db.write() as tx:
+            result = await tx.execute(
+                "UPDATE transactions SET meter_stop = ?, stop_timestamp = ?, stop_reason = ?,"
+                " stop_id_tag = ?, status = 'Completed', updated_at = ?"
+                " WHERE id = ? AND status = 'Active'",
+                (meter_stop, timestamp, reason, id_tag, utcnow(), transaction_id),
+            )
+            if result.rowcount != 1:
+                return False
+            await tx.executemany(_METER_INSERT, meter_values)
+            return True
+
+    async def add_meter_values(self, rows: list[tuple[Any, ...]]) -> None:
+        async with self.db.write() as tx:
+            await tx.executemany(_METER_INSERT, rows)
+
+    async def meter_values(self, transaction_id: int) -> list[Row]:
+        return await self.db.fetch_all(
+            "SELECT * FROM meter_values WHERE transaction_id = ? ORDER BY timestamp, id",
+            (transaction_id,),
+        )
