@@ -13,6 +13,7 @@ from ocpp_bench.rpc.errors import SecurityError
 from . import ocpp16
 from .services import Services
 from .store import utcnow
+from .store.log import LogRow
 
 REDACTED = "***"
 
@@ -46,7 +47,8 @@ class Connection:
         self.boot_accepted = boot_accepted
         self.connected_at = utcnow()
         self.last_seen = time.monotonic()
-        self._open_starts: dict[str, Any] = {}  # StartTransaction message id -> log row
+        # (direction, message id) of each CALL awaiting its answer -> (log row, transaction id)
+        self._open_calls: dict[tuple[str, str], tuple[LogRow, int | None]] = {}
         self.session = RpcSession(
             websocket,
             dialect,
@@ -93,13 +95,17 @@ class Connection:
             error_code,
             transaction_id,
         )
-        if action != "StartTransaction" or frame is None:
-            return
-        if isinstance(frame, Call) and direction == "in":
-            self._open_starts[frame.message_id] = row
-        elif direction == "out":
-            call_row = self._open_starts.pop(frame.message_id, None)
-            if call_row is not None and transaction_id is not None:
+        if isinstance(frame, Call):
+            self._open_calls[(direction, frame.message_id)] = (row, transaction_id)
+        elif frame is not None:
+            # An answer belongs to its CALL's transaction; a StartTransaction answer names it.
+            asked = "out" if direction == "in" else "in"
+            call_row, call_transaction = self._open_calls.pop(
+                (asked, frame.message_id), (None, None)
+            )
+            if transaction_id is None and call_transaction is not None:
+                self.log.link_transaction(row, call_transaction)
+            elif call_row is not None and call_transaction is None and transaction_id:
                 self.log.link_transaction(call_row, transaction_id)
 
 

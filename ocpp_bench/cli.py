@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     register_csms(commands)
     try:
-        from simulator.cli import register as register_sim
+        from simulator.cli import register as register_sim  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # the simulator CLI is optional while it is being built
         pass
     else:

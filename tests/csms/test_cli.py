@@ -1,0 +1,39 @@
+"""The `ocpp-bench csms` commands, against a running CSMS sharing the database file."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from csms import CsmsApp
+from ocpp_bench.cli import main
+
+from .client import RawClient
+
+
+async def cli(*args: str) -> int:
+    return await asyncio.to_thread(main, list(args))
+
+
+async def test_add_charger_and_tag_take_effect_without_restart(csms_app: CsmsApp) -> None:
+    db = str(csms_app.config.db_path)
+    with pytest.raises(InvalidStatus):
+        await RawClient.open(f"{csms_app.ocpp_url}/CLI-1")
+    assert await cli("csms", "add-charger", "CLI-1", "--db", db, "--password", "pw-0123456789") == 0
+    assert await cli("csms", "add-tag", "CLI-TAG", "--db", db, "--status", "Blocked") == 0
+    async with await RawClient.open(f"{csms_app.ocpp_url}/CLI-1", password="pw-0123456789") as c:
+        await c.boot()
+        info = (await c.result("Authorize", {"idTag": "CLI-TAG"}))["idTagInfo"]
+        assert info == {"status": "Blocked"}
+    assert await cli("csms", "add-charger", "CLI-1", "--db", db) == 1  # exists already
+
+
+async def test_seed_and_env_variable_for_db(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "env.db"
+    monkeypatch.setenv("OCPP_BENCH_DB", str(db))
+    assert await cli("csms", "db", "upgrade") == 0
+    assert await cli("csms", "seed") == 0
+    assert db.exists()
+    assert await cli("csms", "add-tag", "X", "--parent", "TAG-ACCEPTED") == 0
