@@ -13,6 +13,8 @@ from . import __version__
 def build_parser() -> argparse.ArgumentParser:
     from csms.cli import register as register_csms
 
+    from .scenario.cli import register as register_run
+
     parser = argparse.ArgumentParser(
         prog="ocpp-bench", description="OCPP test harness: CSMS, simulator, scenarios, load."
     )
@@ -20,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     register_csms(commands)
+    register_run(commands)
     try:
         from simulator.cli import register as register_sim  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # the simulator CLI is optional while it is being built

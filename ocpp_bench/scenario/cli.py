@@ -1,0 +1,77 @@
+"""`ocpp-bench run`: the conformance scenarios (or any) against our CSMS or one by URL."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ocpp_bench.options import add_option
+
+
+def default_paths() -> list[str]:
+    """The conformance suite: ./scenarios/ocpp16, else the one beside this source tree."""
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        suite = root / "scenarios" / "ocpp16"
+        if suite.is_dir():
+            return [str(suite)]
+    raise SystemExit("no scenarios/ocpp16 folder here: name the scenario files or folders to run")
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = commands.add_parser(
+        "run", help="run YAML scenarios (default: the OCPP 1.6 conformance suite)"
+    )
+    run.add_argument("paths", nargs="*", metavar="PATH", help="scenario files or folders")
+    add_option(run, "--csms-url", help="CSMS under test (default: ours, embedded)")
+    add_option(
+        run,
+        "--csms-driver",
+        default="ocpp-bench",
+        choices=["ocpp-bench", "http", "manual"],
+        help="how CSMS-initiated steps are triggered",
+    )
+    add_option(run, "--csms-api", help="base URL of the CSMS HTTP API")
+    add_option(run, "--csms-api-token", help="bearer token for the API")
+    add_option(run, "--tls-ca", help="CA bundle for wss://")
+    add_option(run, "--cert", help="client certificate (profile 3)")
+    add_option(run, "--key", help="client key (profile 3)")
+    add_option(run, "--report-dir", default="reports", help="where the reports go")
+    run.add_argument("-k", dest="keyword", help="only scenarios matching this pytest -k expression")
+    run.add_argument("-m", dest="markers", help="only scenarios with these tags (pytest -m)")
+    run.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
+    run.set_defaults(run=_run)
+
+
+def pytest_args(args: argparse.Namespace) -> list[str]:
+    reports = Path(args.report_dir)
+    argv = [
+        *(args.paths or default_paths()),
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "testpaths=",
+        "-o",
+        "python_files=",
+        f"--junitxml={reports / 'junit.xml'}",
+        f"--alluredir={reports / 'allure'}",
+        f"--scenario-report={reports / 'summary.html'}",
+        "--csms-driver",
+        args.csms_driver,
+    ]
+    for option in ("csms_url", "csms_api", "csms_api_token", "tls_ca", "cert", "key"):
+        value = getattr(args, option)
+        if value:
+            argv += [f"--{option.replace('_', '-')}", value]
+    if args.keyword:
+        argv += ["-k", args.keyword]
+    if args.markers:
+        argv += ["-m", args.markers]
+    if args.exitfirst:
+        argv.append("-x")
+    return argv
+
+
+def _run(args: argparse.Namespace) -> int:
+    import pytest
+
+    return int(pytest.main(pytest_args(args)))

@@ -1,0 +1,192 @@
+"""CSMS drivers: how a scenario makes the CSMS under test act.
+
+- `ocpp-bench` (default): our CSMS; embedded in this process, or over its HTTP API by URL.
+- `manual`: prints what the operator should do in the CSMS; the step then waits for the
+  resulting call at the charge point.
+- `http`: the generic trigger convention for third-party CSMSs (see README): POST
+  `{base}/chargers/{id}/ocpp/{Action}` with the payload; the JSON answer is the charger's response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import threading
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, Protocol
+
+from ocpp_bench.rpc.errors import CallErrorReceived, CallTimeout, OcppError, RpcError
+
+
+class DriverError(Exception):
+    """The CSMS could not do what the step asked."""
+
+
+class CsmsDriver(Protocol):
+    name: str
+
+    async def register_charger(self, identity: str, password: str | None) -> None: ...
+
+    async def register_tag(
+        self, id_tag: str, status: str, expiry: str | None, parent: str | None
+    ) -> None: ...
+
+    async def call(
+        self, charger_id: str, action: str, payload: dict[str, Any], timeout: float
+    ) -> dict[str, Any] | None: ...
+
+
+class EmbeddedCsms:
+    """Our CSMS on its own event-loop thread, as a separate server would be."""
+
+    def __init__(self, **overrides: Any) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="ocpp-bench-")
+        self.overrides = overrides
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="csms", daemon=True)
+        self.app: Any = None
+
+    def start(self) -> str:
+        from csms import CsmsApp, CsmsConfig
+
+        settings: dict[str, Any] = {
+            "db_path": Path(self._folder.name) / "csms.db",
+            "host": "127.0.0.1",
+            "ocpp_port": 0,
+            "api_port": None,
+            "auto_register": True,
+            "heartbeat_interval": 60,
+            "boot_retry_interval": 1,
+            **self.overrides,
+        }
+        self._thread.start()
+        self.app = CsmsApp(CsmsConfig(**settings))
+        self.submit(self.app.start())
+        url: str = self.app.ocpp_url
+        return url
+
+    def submit(self, work: Coroutine[Any, Any, Any], timeout: float = 60) -> Any:
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout)
+
+    async def run(self, work: Coroutine[Any, Any, Any]) -> Any:
+        future = asyncio.run_coroutine_threadsafe(work, self._loop)
+        return await asyncio.wrap_future(future)
+
+    def stop(self) -> None:
+        if self.app is not None:
+            self.submit(self.app.stop())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+        self._folder.cleanup()
+
+
+class EmbeddedDriver:
+    name = "ocpp-bench"
+
+    def __init__(self, csms: EmbeddedCsms) -> None:
+        self.csms = csms
+
+    async def register_charger(self, identity: str, password: str | None) -> None:
+        services = self.csms.app.services
+        await self.csms.run(services.chargers.register(identity, password=password))
+
+    async def register_tag(
+        self, id_tag: str, status: str, expiry: str | None, parent: str | None
+    ) -> None:
+        tags = self.csms.app.services.tags
+        await self.csms.run(
+            tags.upsert(id_tag, status=status, expiry_date=expiry, parent_id_tag=parent)
+        )
+
+    async def call(
+        self, charger_id: str, action: str, payload: dict[str, Any], timeout: float
+    ) -> dict[str, Any] | None:
+        try:
+            result: dict[str, Any] = await self.csms.run(
+                self.csms.app.call(charger_id, action, payload, timeout)
+            )
+        except CallErrorReceived as exc:
+            raise DriverError(
+                f"the charger answered CALLERROR {exc.code}: {exc.description}"
+            ) from exc
+        except CallTimeout as exc:
+            raise DriverError(f"no answer from the charger within {timeout:g} s") from exc
+        except (OcppError, RpcError, LookupError) as exc:
+            raise DriverError(str(exc)) from exc
+        return result
+
+
+class ManualDriver:
+    """For a CSMS with no API: tell the operator what to do; the charge point sees the rest."""
+
+    name = "manual"
+
+    async def register_charger(self, identity: str, password: str | None) -> None:
+        secret = f" with password {password!r}" if password else ""
+        print(f"\n[operator] make sure charge point {identity} is registered{secret}")
+
+    async def register_tag(
+        self, id_tag: str, status: str, expiry: str | None, parent: str | None
+    ) -> None:
+        print(f"\n[operator] make sure id tag {id_tag} exists with status {status}")
+
+    async def call(
+        self, charger_id: str, action: str, payload: dict[str, Any], timeout: float
+    ) -> dict[str, Any] | None:
+        print(f"\n[operator] in the CSMS, send {action} to {charger_id} with {payload}")
+        return None  # the charge point's expect_call step checks what arrives
+
+
+class HttpDriver:
+    """Our HTTP API, or any CSMS that follows the same trigger convention."""
+
+    def __init__(self, base_url: str, token: str | None = None, name: str = "http") -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.name = name
+
+    async def _post(self, path: str, body: dict[str, Any], timeout: float) -> Any:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        async with httpx.AsyncClient(timeout=timeout + 5) as client:
+            response = await client.post(f"{self.base_url}{path}", json=body, headers=headers)
+        if response.status_code >= 400:
+            raise DriverError(f"POST {path}: HTTP {response.status_code}: {response.text[:500]}")
+        return response.json() if response.content else None
+
+    async def register_charger(self, identity: str, password: str | None) -> None:
+        body: dict[str, Any] = {"chargerId": identity}
+        if password:
+            body["password"] = password
+        try:
+            await self._post("/api/chargers", body, 10)
+        except DriverError as exc:
+            if "409" not in str(exc):  # exists already
+                raise
+
+    async def register_tag(
+        self, id_tag: str, status: str, expiry: str | None, parent: str | None
+    ) -> None:
+        body = {"idTag": id_tag, "status": status, "expiryDate": expiry, "parentIdTag": parent}
+        await self._post("/api/id-tags", {k: v for k, v in body.items() if v is not None}, 10)
+
+    async def call(
+        self, charger_id: str, action: str, payload: dict[str, Any], timeout: float
+    ) -> dict[str, Any] | None:
+        result: dict[str, Any] | None = await self._post(
+            f"/api/chargers/{charger_id}/ocpp/{action}?timeout={timeout:g}", payload, timeout
+        )
+        return result
+
+
+__all__ = [
+    "CsmsDriver",
+    "DriverError",
+    "EmbeddedCsms",
+    "EmbeddedDriver",
+    "HttpDriver",
+    "ManualDriver",
+]

@@ -1,0 +1,214 @@
+"""Read scenario files: YAML with line numbers, checked against the shipped JSON Schema.
+
+Every problem is a `ScenarioError` that names the file, the line and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+import yaml
+
+from .matchers import Absent, AnyValue, InRange, Regex, TypeIs
+
+DEFAULTS_FILE = "defaults.yaml"
+
+
+class ScenarioError(Exception):
+    """A scenario file problem, located: `file:line: message`."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.message = message
+        super().__init__(f"{path}:{line or '?'}: {message}")
+
+
+class LineDict(dict[str, Any]):
+    line = 0
+    key_lines: dict[str, int]
+
+
+class LineList(list[Any]):
+    line = 0
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    seen: set[Any] = set()
+    key_lines = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.MarkedYAMLError(
+                problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
+            )
+        seen.add(key)
+        key_lines[key] = key_node.start_mark.line + 1
+    result = LineDict(loader.construct_mapping(node, deep=True))  # type: ignore[arg-type]
+    result.line = node.start_mark.line + 1
+    result.key_lines = key_lines
+    return result
+
+
+def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_sequence(node, deep=True))
+    result.line = node.start_mark.line + 1
+    return result
+
+
+def _scalar_tag(build: Any) -> Any:
+    def construct(loader: _Loader, node: yaml.Node) -> Any:
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return build(*loader.construct_sequence(node, deep=True))
+            return build(loader.construct_scalar(node))  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            raise yaml.MarkedYAMLError(problem=str(exc), problem_mark=node.start_mark) from exc
+
+    return construct
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+_Loader.add_constructor("!any", lambda loader, node: AnyValue())
+_Loader.add_constructor("!absent", lambda loader, node: Absent())
+_Loader.add_constructor("!type", _scalar_tag(TypeIs))
+_Loader.add_constructor("!regex", _scalar_tag(Regex))
+_Loader.add_constructor("!range", _scalar_tag(InRange))
+
+
+@dataclass
+class Step:
+    kind: str
+    args: Any
+    line: int
+    source: str  # the step's YAML, for failure reports
+    cp: str | None = None
+
+
+@dataclass
+class Scenario:
+    id: str
+    title: str
+    path: Path
+    line: int
+    ocpp: str = "1.6"
+    tags: list[str] = field(default_factory=list)
+    charge_points: dict[str, dict[str, Any]] = field(default_factory=dict)
+    state: str | None = None
+    setup: dict[str, Any] = field(default_factory=dict)
+    steps: list[Step] = field(default_factory=list)
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("scenario.schema.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+_validate_file = fastjsonschema.compile(schema())
+
+
+def parse_yaml(path: Path, text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ScenarioError(path, line, f"YAML error: {exc.problem or exc.context}") from exc
+    except yaml.YAMLError as exc:
+        raise ScenarioError(path, None, f"YAML error: {exc}") from exc
+
+
+def _line_of(data: Any, keys: list[str]) -> int | None:
+    line, node = getattr(data, "line", None), data
+    for key in keys:
+        try:
+            child = node[int(key)] if isinstance(node, list) else node[key]
+        except (KeyError, IndexError, ValueError, TypeError):
+            break
+        line = getattr(child, "line", None) or getattr(node, "key_lines", {}).get(key, line)
+        node = child
+    return line
+
+
+def _message(exc: fastjsonschema.JsonSchemaValueException, prefix: str = "") -> str:
+    text = exc.message.replace("data.", prefix, 1).replace("data[", prefix.rstrip(".") + "[", 1)
+    return text.replace("data ", (prefix.rstrip(".") or "the file") + " ", 1)
+
+
+def check_schema(path: Path, data: Any) -> None:
+    try:
+        _validate_file(data)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        keys = [str(k) for k in (exc.path or [])[1:]]
+        raise ScenarioError(path, _line_of(data, keys), f"schema: {_message(exc)}") from exc
+
+
+def load_defaults(folder: Path) -> dict[str, Any]:
+    """Defaults shared by every file in `folder` (its defaults.yaml), if there is one."""
+    file = folder / DEFAULTS_FILE
+    if not file.exists():
+        return {}
+    data = parse_yaml(file, file.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ScenarioError(file, getattr(data, "line", 1), "defaults must be a mapping")
+    return data
+
+
+def load_file(path: Path) -> list[Scenario]:
+    """Parse and check one scenario file; raises ScenarioError at the first problem."""
+    from .steps import check_step  # the step table lives with the step runners
+
+    text = path.read_text(encoding="utf-8")
+    data = parse_yaml(path, text)
+    if not isinstance(data, dict):
+        raise ScenarioError(path, 1, "a scenario file is a mapping with a 'scenarios' list")
+    check_schema(path, data)
+    defaults = {**load_defaults(path.parent), **data.get("defaults", {})}
+    lines = text.splitlines()
+    scenarios = []
+    seen: dict[str, int] = {}
+    for entry in data["scenarios"]:
+        if entry["id"] in seen:
+            raise ScenarioError(
+                path,
+                entry.line,
+                f"duplicate scenario id {entry['id']} (first at line {seen[entry['id']]})",
+            )
+        seen[entry["id"]] = entry.line
+        steps = []
+        step_nodes = entry.get("steps", [])
+        for index, node in enumerate(step_nodes):
+            end = step_nodes[index + 1].line - 1 if index + 1 < len(step_nodes) else node.line + 12
+            source = "\n".join(lines[node.line - 1 : end]).rstrip()
+            kind, args, cp = check_step(path, node)
+            steps.append(Step(kind, args, node.line, source, cp))
+        charge_points = entry.get("charge_points") or {"cp": {}}
+        base_cp = defaults.get("charge_point", {})
+        scenarios.append(
+            Scenario(
+                id=entry["id"],
+                title=entry.get("title", entry["id"]),
+                path=path,
+                line=entry.line,
+                ocpp=str(entry.get("ocpp", defaults.get("ocpp", "1.6"))),
+                tags=list(entry.get("tags", [])),
+                charge_points={
+                    name: {**base_cp, **(cfg or {})} for name, cfg in charge_points.items()
+                },
+                state=entry.get("state", defaults.get("state")),
+                setup={**defaults.get("setup", {}), **entry.get("setup", {})},
+                steps=steps,
+            )
+        )
+    return scenarios

@@ -1,0 +1,190 @@
+"""Run one scenario: charge points up, registry set up, starting state reached, steps run."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Protocol
+
+from .drivers import CsmsDriver
+from .loader import Scenario, Step
+from .steps import RUNNERS, StepFailed
+from .variables import UnknownVariable, Variables
+
+TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
+
+
+class IncomingCall(Protocol):
+    action: str
+    payload: dict[str, Any]
+
+    async def answer(self, reply: dict[str, Any] | None, error: dict[str, Any] | None) -> None: ...
+
+
+class ScenarioChargePoint(Protocol):
+    """What the steps need from a charge point (the simulator, adapted)."""
+
+    identity: str
+
+    async def start(self, timeout: float) -> None: ...
+    async def close(self) -> None: ...
+    async def boot(self, timeout: float) -> dict[str, Any]: ...
+    async def plug_in(self, connector: int) -> None: ...
+    async def unplug(self, connector: int) -> None: ...
+    async def present_tag(self, tag: str, connector: int) -> dict[str, Any]: ...
+    async def stop_charging(self, connector: int, reason: str, tag: str | None) -> None: ...
+    async def charge(self, connector: int, seconds: float) -> None: ...
+    async def suspend(self, connector: int, side: str) -> None: ...
+    async def resume(self, connector: int) -> None: ...
+    async def fault(self, connector: int, error_code: str) -> None: ...
+    async def clear_fault(self, connector: int) -> None: ...
+    async def go_offline(self) -> None: ...
+    async def go_online(self, timeout: float) -> None: ...
+    async def reboot(self, kind: str, timeout: float) -> None: ...
+    async def power_loss(self, timeout: float) -> None: ...
+    def configure(self, values: dict[str, str]) -> None: ...
+    def set_outcome(self, action: str, reply: Any, error: Any, status: str | None) -> None: ...
+    async def send(
+        self, action: str, payload: dict[str, Any], raw: bool, timeout: float
+    ) -> dict[str, Any]: ...
+    async def expect_call(self, action: str | None, timeout: float) -> IncomingCall | None: ...
+    async def expect_sent(
+        self, action: str, timeout: float
+    ) -> tuple[dict[str, Any], dict[str, Any] | None] | None: ...
+    async def wait_status(self, connector: int, status: str, timeout: float) -> bool: ...
+    def status(self, connector: int) -> str: ...
+    def transcript(self, last: int) -> list[str]: ...
+
+
+ChargePointFactory = Callable[[str, dict[str, Any], str], ScenarioChargePoint]
+StepHook = Callable[[Step, str], AbstractContextManager[Any]]
+
+
+class StepError(Exception):
+    """A failed step with its place and the recent frames, ready for a person to read."""
+
+    def __init__(
+        self, step: Step, index: int, message: str, transcripts: dict[str, list[str]], path: str
+    ) -> None:
+        self.step = step
+        self.index = index
+        self.message = message
+        self.transcripts = transcripts
+        self.location = f"{path}:{step.line}"
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.location}: step {self.index + 1} ({self.step.kind}) failed",
+            "",
+            _indent(self.step.source),
+            "",
+            self.message,
+        ]
+        for name, frames in self.transcripts.items():
+            lines += ["", f"recent frames of {name}:", *["  " + f for f in frames]]
+        return "\n".join(lines)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def unique_suffix() -> str:
+    return secrets.token_hex(3)
+
+
+class Run:
+    def __init__(
+        self,
+        scenario: Scenario,
+        url: str,
+        driver: CsmsDriver,
+        factory: ChargePointFactory,
+        *,
+        timeout: float = 5.0,
+        step_hook: StepHook | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.url = url
+        self.driver = driver
+        self.factory = factory
+        self.timeout = timeout
+        self.step_hook = step_hook
+        self.variables = Variables()
+        self.charge_points: dict[str, ScenarioChargePoint] = {}
+        self.suffix = unique_suffix()
+        self.started = time.monotonic()
+
+    def cp(self, step: Step | None = None) -> ScenarioChargePoint:
+        name = step.cp if step is not None and step.cp else next(iter(self.charge_points))
+        if name not in self.charge_points:
+            raise StepFailed(f"no charge point named {name!r}; have {list(self.charge_points)}")
+        return self.charge_points[name]
+
+    async def execute(self) -> None:
+        try:
+            await self._setup()
+            await self._reach_state()
+            for index, step in enumerate(self.scenario.steps):
+                await self._run_step(index, step)
+        finally:
+            for cp in self.charge_points.values():
+                await cp.close()
+
+    async def _run_step(self, index: int, step: Step) -> None:
+        hook = (
+            self.step_hook(step, f"{step.kind} (line {step.line})")
+            if self.step_hook
+            else nullcontext()
+        )
+        with hook:
+            try:
+                args = self.variables.resolve(step.args)
+                await RUNNERS[step.kind](self, step, args)
+            except (StepFailed, UnknownVariable, TimeoutError) as exc:
+                message = str(exc) or type(exc).__name__
+                raise StepError(
+                    step, index, message, self._transcripts(), str(self.scenario.path)
+                ) from exc
+
+    def _transcripts(self) -> dict[str, list[str]]:
+        return {name: cp.transcript(12) for name, cp in self.charge_points.items()}
+
+    async def _setup(self) -> None:
+        tags = {"tag": "Accepted", **self.scenario.setup.get("id_tags", {})}
+        for name, spec in tags.items():
+            spec = {"status": spec} if isinstance(spec, str) else spec
+            value = f"{name[:12]}-{self.suffix}"
+            self.variables[name] = value
+            await self.driver.register_tag(
+                value, spec.get("status", "Accepted"), spec.get("expiry"), spec.get("parent")
+            )
+        for name, config in self.scenario.charge_points.items():
+            identity = config.get("identity") or f"{self.scenario.id[:30]}-{name}-{self.suffix}"
+            await self.driver.register_charger(identity, config.get("password"))
+            cp = self.factory(identity, config, self.url)
+            self.charge_points[name] = cp
+            self.variables[f"{name}.identity"] = identity
+            await cp.start(self.timeout)
+
+    async def _reach_state(self) -> None:
+        state = self.scenario.state
+        if state is None:
+            return
+        for name, cp in self.charge_points.items():
+            result = await cp.boot(self.timeout)
+            if result.get("status") != "Accepted":
+                raise StepFailed(f"starting state {state}: boot of {name} not accepted: {result}")
+            if state == "booted":
+                continue
+            tag = self.scenario.charge_points[name].get("id_tag") or self.variables["tag"]
+            if state == "charging":
+                await cp.plug_in(1)
+            info = await cp.present_tag(tag, 1)
+            if info.get("status") != "Accepted":
+                raise StepFailed(f"starting state {state}: tag {tag} not accepted: {info}")
+            if state == "charging" and not await cp.wait_status(1, "Charging", self.timeout):
+                raise StepFailed(f"starting state charging: {name} is {cp.status(1)}")

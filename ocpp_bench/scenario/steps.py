@@ -1,0 +1,291 @@
+"""The step vocabulary: checking a step when a file loads, and running it.
+
+A step is a mapping with one kind key (`plug_in: {connector: 1}`) and an optional `cp:` naming
+the charge point it acts on (default: the scenario's first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import fastjsonschema
+
+from ocpp_bench.rpc.errors import CallErrorReceived, CallTimeout, RpcError
+
+from .loader import ScenarioError, Step, _line_of, _message, schema
+from .matchers import mismatches
+from .variables import dig
+
+if TYPE_CHECKING:
+    from .runner import Run
+
+Runner = Callable[["Run", Step, Any], Awaitable[None]]
+_SCHEMA = schema()
+_VALIDATORS = {
+    kind: fastjsonschema.compile({"definitions": _SCHEMA["definitions"], **spec})
+    for kind, spec in _SCHEMA["definitions"]["steps"].items()
+}
+KINDS = sorted(_VALIDATORS)
+
+
+class StepFailed(AssertionError):
+    """A step's expectation did not hold; `detail` says what was expected and what came."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        self.message = message
+        self.detail = detail
+        super().__init__(message + (f"\n{detail}" if detail else ""))
+
+
+def check_step(path: Path, node: Any) -> tuple[str, Any, str | None]:
+    line = getattr(node, "line", None)
+    if not isinstance(node, dict):
+        raise ScenarioError(
+            path, line, f"a step is a mapping like 'plug_in: {{connector: 1}}', got {node!r}"
+        )
+    cp = node.get("cp")
+    kinds = [key for key in node if key != "cp"]
+    if len(kinds) != 1:
+        raise ScenarioError(path, line, f"a step has exactly one kind, got {kinds or 'none'}")
+    kind = kinds[0]
+    if kind not in _VALIDATORS:
+        raise ScenarioError(path, line, f"unknown step {kind!r}; known steps: {', '.join(KINDS)}")
+    try:
+        _VALIDATORS[kind](node[kind])
+    except fastjsonschema.JsonSchemaValueException as exc:
+        keys = [str(k) for k in (exc.path or [])[1:]]
+        message = _message(exc, f"{kind}.")
+        raise ScenarioError(path, _line_of(node, [kind, *keys]) or line, message) from exc
+    return kind, node[kind], cp
+
+
+def expect(what: str, expected: Any, actual: Any) -> None:
+    problems = mismatches(expected, actual)
+    if problems:
+        raise StepFailed(
+            f"{what} does not match",
+            "\n".join(["  " + p for p in problems]) + f"\n  got: {actual!r}",
+        )
+
+
+def save(run: Run, saves: dict[str, str] | None, data: Any) -> None:
+    for name, path in (saves or {}).items():
+        try:
+            run.variables[name] = dig(data, path)
+        except KeyError as exc:
+            raise StepFailed(f"cannot save {name}: {exc}") from exc
+
+
+# -- charge point behaviour ----------------------------------------------------------------
+
+
+def _connector(args: Any) -> int:
+    return int((args or {}).get("connector", 1))
+
+
+async def boot(run: Run, step: Step, args: Any) -> None:
+    args = args or {}
+    result = await run.cp(step).boot(timeout=args.get("timeout", run.timeout))
+    if "expect" in args:
+        expect("BootNotification answer", args["expect"], result)
+
+
+async def plug_in(run: Run, step: Step, args: Any) -> None:
+    await run.cp(step).plug_in(_connector(args))
+
+
+async def unplug(run: Run, step: Step, args: Any) -> None:
+    await run.cp(step).unplug(_connector(args))
+
+
+async def present_tag(run: Run, step: Step, args: Any) -> None:
+    info = await run.cp(step).present_tag(args["tag"], _connector(args))
+    if "expect" in args:
+        expect("idTagInfo", args["expect"], info)
+
+
+async def stop_charging(run: Run, step: Step, args: Any) -> None:
+    args = args or {}
+    await run.cp(step).stop_charging(_connector(args), args.get("reason", "Local"), args.get("tag"))
+
+
+async def charge(run: Run, step: Step, args: Any) -> None:
+    await run.cp(step).charge(_connector(args), float(args["seconds"]))
+
+
+async def suspend(run: Run, step: Step, args: Any) -> None:
+    await run.cp(step).suspend(_connector(args), args["side"])
+
+
+async def resume(run: Run, step: Step, args: Any) -> None:
+    await run.cp(step).resume(_connector(args))
+
+
+async def fault(run: Run, step: Step, args: Any) -> None:
+    args = args or {}
+    await run.cp(step).fault(_connector(args), args.get("error_code", "InternalError"))
+
+
+async def clear_fault(run: Run, step: Step, args: Any) -> None:
+    await run.cp(step).clear_fault(_connector(args))
+
+
+async def go_offline(run: Run, step: Step, args: Any) -> None:
+    await run.cp(step).go_offline()
+
+
+async def go_online(run: Run, step: Step, args: Any) -> None:
+    await run.cp(step).go_online(timeout=run.timeout)
+
+
+async def reboot(run: Run, step: Step, args: Any) -> None:
+    await run.cp(step).reboot((args or {}).get("type", "soft"), timeout=run.timeout)
+
+
+async def power_loss(run: Run, step: Step, args: Any) -> None:
+    await run.cp(step).power_loss(timeout=run.timeout)
+
+
+async def configure(run: Run, step: Step, args: Any) -> None:
+    run.cp(step).configure({key: str(value) for key, value in args.items()})
+
+
+async def outcome(run: Run, step: Step, args: Any) -> None:
+    run.cp(step).set_outcome(
+        args["action"], args.get("reply"), args.get("error"), args.get("status")
+    )
+
+
+# -- raw messages ----------------------------------------------------------------------------
+
+
+async def send(run: Run, step: Step, args: Any) -> None:
+    cp = run.cp(step)
+    timeout = args.get("timeout", run.timeout)
+    try:
+        result = await cp.send(
+            args["action"], args.get("payload", {}), raw=args.get("raw", False), timeout=timeout
+        )
+    except CallErrorReceived as exc:
+        error = {"code": exc.code, "description": exc.description, "details": exc.details}
+        if "expect_error" not in args:
+            raise StepFailed(
+                f"{args['action']} got CALLERROR {exc.code}: {exc.description}"
+            ) from exc
+        expect(f"{args['action']} CALLERROR", args["expect_error"], error)
+        return
+    except CallTimeout as exc:
+        raise StepFailed(f"{args['action']}: no answer within {timeout:g} s") from exc
+    if "expect_error" in args:
+        raise StepFailed(f"{args['action']}: expected a CALLERROR, got CALLRESULT {result!r}")
+    if "expect" in args:
+        expect(f"{args['action']} answer", args["expect"], result)
+    save(run, args.get("save"), result)
+
+
+async def expect_call(run: Run, step: Step, args: Any) -> None:
+    timeout = args.get("timeout", run.timeout)
+    incoming = await run.cp(step).expect_call(args["action"], timeout)
+    if incoming is None:
+        raise StepFailed(f"no {args['action']} from the CSMS within {timeout:g} s")
+    if "payload" in args:
+        expect(f"{args['action']} payload", args["payload"], incoming.payload)
+    save(run, args.get("save"), incoming.payload)
+    await incoming.answer(args.get("reply"), args.get("error"))
+
+
+async def expect_no_call(run: Run, step: Step, args: Any) -> None:
+    arrived = await run.cp(step).expect_call(args.get("action"), float(args["within"]))
+    if arrived is not None:
+        await arrived.answer(None, None)
+        raise StepFailed(f"unexpected {arrived.action} from the CSMS: {arrived.payload!r}")
+
+
+async def expect_sent(run: Run, step: Step, args: Any) -> None:
+    timeout = args.get("timeout", run.timeout)
+    exchange = await run.cp(step).expect_sent(args["action"], timeout)
+    if exchange is None:
+        raise StepFailed(f"the charge point sent no {args['action']} within {timeout:g} s")
+    request, response = exchange
+    if "request" in args:
+        expect(f"{args['action']} request", args["request"], request)
+    if "response" in args:
+        expect(f"{args['action']} response", args["response"], response)
+    save(run, args.get("save"), {"request": request, "response": response})
+
+
+async def expect_status(run: Run, step: Step, args: Any) -> None:
+    timeout = args.get("timeout", run.timeout)
+    connector = int(args.get("connector", 1))
+    reached = await run.cp(step).wait_status(connector, args["status"], timeout)
+    if not reached:
+        raise StepFailed(
+            f"connector {connector} did not reach {args['status']} within {timeout:g} s",
+            f"  its status: {run.cp(step).status(connector)}",
+        )
+
+
+# -- the CSMS, variables, time ---------------------------------------------------------------
+
+
+async def csms(run: Run, step: Step, args: Any) -> None:
+    from .drivers import DriverError
+
+    cp = run.cp(step)
+    timeout = args.get("timeout", run.timeout)
+    try:
+        result = await run.driver.call(
+            cp.identity, args["action"], args.get("payload", {}), timeout
+        )
+    except (DriverError, RpcError) as exc:
+        raise StepFailed(f"CSMS {args['action']} failed: {exc}") from exc
+    if result is None:
+        return  # manual driver: the charge point's steps check what arrives
+    if "expect" in args:
+        expect(f"{args['action']} answer", args["expect"], result)
+    save(run, args.get("save"), result)
+
+
+async def wait(run: Run, step: Step, args: Any) -> None:
+    await asyncio.sleep(float(args))
+
+
+async def set_variables(run: Run, step: Step, args: Any) -> None:
+    run.variables.update(args)
+
+
+async def assert_value(run: Run, step: Step, args: Any) -> None:
+    expect("value", args["matches"], args["value"])
+
+
+RUNNERS: dict[str, Runner] = {
+    "boot": boot,
+    "plug_in": plug_in,
+    "unplug": unplug,
+    "present_tag": present_tag,
+    "stop_charging": stop_charging,
+    "charge": charge,
+    "suspend": suspend,
+    "resume": resume,
+    "fault": fault,
+    "clear_fault": clear_fault,
+    "go_offline": go_offline,
+    "go_online": go_online,
+    "reboot": reboot,
+    "power_loss": power_loss,
+    "configure": configure,
+    "outcome": outcome,
+    "send": send,
+    "expect_call": expect_call,
+    "expect_no_call": expect_no_call,
+    "expect_sent": expect_sent,
+    "expect_status": expect_status,
+    "csms": csms,
+    "wait": wait,
+    "set": set_variables,
+    "assert": assert_value,
+}
+assert set(RUNNERS) == set(KINDS), set(RUNNERS) ^ set(KINDS)

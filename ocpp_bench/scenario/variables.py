@@ -1,0 +1,64 @@
+"""`${...}` substitution in scenario values: saved variables, ${env.NAME}, ${faker.METHOD}."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from faker import Faker
+
+_REF = re.compile(r"\$\{([^}]+)\}")
+
+
+class UnknownVariable(KeyError):
+    pass
+
+
+class Variables(dict[str, Any]):
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__()
+        self.faker = Faker()
+        if seed is not None:
+            self.faker.seed_instance(seed)
+
+    def lookup(self, name: str) -> Any:
+        if name.startswith("env."):
+            value = os.environ.get(name[4:])
+            if value is None:
+                raise UnknownVariable(f"environment variable {name[4:]} is not set")
+            return value
+        if name.startswith("faker."):
+            method = getattr(self.faker, name[6:], None)
+            if not callable(method):
+                raise UnknownVariable(f"faker has no method {name[6:]!r}")
+            return method()
+        if name not in self:
+            raise UnknownVariable(f"variable {name!r} is not set (known: {sorted(self)})")
+        return self[name]
+
+    def resolve(self, value: Any) -> Any:
+        """Substitute references in strings, recursively; `"${x}"` alone keeps x's type."""
+        if isinstance(value, str):
+            whole = _REF.fullmatch(value)
+            if whole:
+                return self.lookup(whole.group(1))
+            return _REF.sub(lambda m: str(self.lookup(m.group(1))), value)
+        if isinstance(value, dict):
+            return {key: self.resolve(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        return value
+
+
+def dig(data: Any, path: str) -> Any:
+    """`dig(response, "idTagInfo.status")`; list items by index: `meterValue.0.timestamp`."""
+    node = data
+    for part in path.split("."):
+        if isinstance(node, list) and part.isdigit():
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise KeyError(f"{path!r}: no {part!r} in {node!r}")
+    return node

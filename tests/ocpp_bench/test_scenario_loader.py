@@ -1,0 +1,115 @@
+"""Scenario files: what loads, and how a broken file is reported (file, line, reason)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ocpp_bench.scenario.loader import ScenarioError, load_file
+from ocpp_bench.scenario.matchers import Absent, AnyValue, InRange, Regex, TypeIs, mismatches
+
+GOOD = """\
+defaults:
+  charge_point: {connectors: 2}
+scenarios:
+  - id: TC_003_CSMS
+    title: Regular charging session
+    tags: [core, transaction]
+    state: booted
+    setup:
+      id_tags: {VALID: Accepted}
+    steps:
+      - plug_in: {connector: 1}
+      - present_tag: {tag: "${VALID}", expect: {status: Accepted}}
+      - send:
+          action: Heartbeat
+          expect: {currentTime: !type datetime}
+      - expect_call: {action: RemoteStopTransaction, payload: {transactionId: !type integer}}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "case.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_good_file_loads_with_lines(tmp_path: Path) -> None:
+    [scenario] = load_file(write(tmp_path, GOOD))
+    assert (scenario.id, scenario.state, scenario.tags) == (
+        "TC_003_CSMS",
+        "booted",
+        ["core", "transaction"],
+    )
+    assert scenario.charge_points == {"cp": {"connectors": 2}}
+    assert [(s.kind, s.line) for s in scenario.steps] == [
+        ("plug_in", 11),
+        ("present_tag", 12),
+        ("send", 13),
+        ("expect_call", 16),
+    ]
+    assert scenario.steps[2].source.splitlines()[0].strip() == "- send:"
+    assert isinstance(scenario.steps[2].args["expect"]["currentTime"], TypeIs)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("scenarios:\n  - id: A\n    steps: [\n", 4, "YAML error"),
+        (
+            "scenarios:\n  - id: A\n    steps:\n      - fly_to_moon: {}\n",
+            4,
+            "unknown step 'fly_to_moon'",
+        ),
+        (
+            "scenarios:\n  - id: A\n    steps:\n      - plug_in: {connector: one}\n",
+            4,
+            "must be integer",
+        ),
+        ("scenarios:\n  - id: A\n    stepz: []\n", 2, "must contain ['steps']"),
+        ("scenarios:\n  - id: A\n    steps: []\n    state: asleep\n", 4, "state must be one of"),
+        (
+            "scenarios:\n  - id: A\n    steps: []\n  - id: A\n    steps: []\n",
+            4,
+            "duplicate scenario id",
+        ),
+        ("scenarios:\n  - id: A\n    id: B\n    steps: []\n", 3, "duplicate key 'id'"),
+        (
+            "scenarios:\n  - id: A\n    steps:\n      - send: {action: X, expect: !range [1]}\n",
+            4,
+            "YAML error",
+        ),
+        (
+            "scenarios:\n  - id: A\n    steps:\n      - plug_in: {}\n        unplug: {}\n",
+            4,
+            "exactly one kind",
+        ),
+    ],
+)
+def test_broken_file_names_line_and_problem(
+    tmp_path: Path, text: str, line: int, words: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ScenarioError) as error:
+        load_file(path)
+    assert error.value.line == line, str(error.value)
+    assert words in error.value.message
+    assert str(error.value).startswith(f"{path}:{line}: ")
+
+
+def test_matchers() -> None:
+    assert mismatches({"a": 1}, {"a": 1, "b": 2}) == []
+    assert mismatches({"a": AnyValue()}, {"a": None}) == []
+    assert mismatches({"a": Absent()}, {}) == []
+    assert mismatches({"a": Absent()}, {"a": 1}) == ["$.a: expected absent, got 1"]
+    assert mismatches({"a": 1}, {}) == ["$.a: missing (expected 1)"]
+    assert mismatches({"n": TypeIs("integer")}, {"n": True}) != []
+    assert mismatches({"n": TypeIs("number")}, {"n": 1.5}) == []
+    assert mismatches(Regex(r"^\d+$"), "123") == []
+    assert mismatches(Regex(r"^\d+$"), "12a") != []
+    assert mismatches(InRange(0, 10), "7.5") == []
+    assert mismatches(InRange(0, 10), 11) != []
+    assert mismatches([1, {"b": 2}], [1, {"b": 3}]) == ["$[1].b: expected 2, got 3"]
+    assert mismatches(1, 1.0) == []
+    assert mismatches("1", 1) == ["$: expected '1', got 1"]
