@@ -158,6 +158,10 @@ class RpcSession:
             return frames.CallResult(call.message_id, result)
         except OcppError as exc:
             return frames.CallError(call.message_id, self._wire(exc), exc.description, exc.details)
+        except Exception:  # a handler bug must cost one answer, not the connection
+            log.exception("handler for %s failed", call.action)
+            error = InternalError(f"{call.action} could not be processed")
+            return frames.CallError(call.message_id, self._wire(error), error.description)
 
     def _check_own_result(self, action: str, result: dict[str, Any]) -> None:
         try:

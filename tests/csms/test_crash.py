@@ -1,0 +1,112 @@
+"""SIGKILL under load: every acknowledged start and stop survives, no transaction id is reused."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+from websockets.exceptions import ConnectionClosed
+
+from .client import RawClient
+
+CHARGERS = 6
+
+
+async def start_csms(db: Path) -> tuple[asyncio.subprocess.Process, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ocpp_bench.cli",
+        "csms",
+        "serve",
+        "--db",
+        str(db),
+        "--host",
+        "127.0.0.1",
+        "--ocpp-port",
+        "0",
+        "--api-port",
+        "0",
+        "--auto-register",
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), 30)
+    match = re.search(r"(ws://\S+?)/<charger-id>", line.decode())
+    assert match, f"no URL in {line!r}"
+    return process, match.group(1)
+
+
+async def session_loop(url: str, n: int, started: set[int], stopped: set[int]) -> None:
+    """Start and stop transactions until the CSMS dies, noting each acknowledged id."""
+    with contextlib.suppress(ConnectionClosed, OSError, TimeoutError):
+        client = await RawClient.open(f"{url}/CRASH-{n}")
+        await client.boot()
+        for k in range(100_000):
+            start = await client.result(
+                "StartTransaction",
+                {
+                    "connectorId": 1,
+                    "idTag": f"T{n}",
+                    "meterStart": k,
+                    "timestamp": f"2026-11-24T10:00:00.{k:06d}Z",
+                },
+            )
+            started.add(start["transactionId"])
+            await client.result(
+                "StopTransaction",
+                {
+                    "transactionId": start["transactionId"],
+                    "meterStop": k + 1,
+                    "timestamp": f"2026-11-24T11:00:00.{k:06d}Z",
+                },
+            )
+            stopped.add(start["transactionId"])
+
+
+async def test_sigkill_loses_no_acknowledged_transaction(tmp_path: Path) -> None:
+    db = tmp_path / "crash.db"
+    process, url = await start_csms(db)
+    started: set[int] = set()
+    stopped: set[int] = set()
+    loops = [asyncio.create_task(session_loop(url, n, started, stopped)) for n in range(CHARGERS)]
+    try:
+        for _ in range(300):  # until enough traffic has been acknowledged, 15 s at most
+            if len(stopped) >= 30:
+                break
+            await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+    finally:
+        await asyncio.wait_for(asyncio.gather(*loops), 30)
+    assert len(stopped) >= 30, f"too little traffic before the kill: {len(stopped)}"
+
+    with sqlite3.connect(db) as conn:
+        rows = dict(conn.execute("SELECT id, status FROM transactions").fetchall())
+    assert started <= set(rows), f"lost starts: {sorted(started - set(rows))[:10]}"
+    assert all(rows[tx] == "Completed" for tx in stopped), "an acknowledged stop was lost"
+
+    process, url = await start_csms(db)  # restart on the same file
+    try:
+        async with await RawClient.open(f"{url}/AFTER") as client:
+            await client.boot()
+            fresh = await client.result(
+                "StartTransaction",
+                {
+                    "connectorId": 1,
+                    "idTag": "NEW",
+                    "meterStart": 0,
+                    "timestamp": "2026-11-25T10:00:00Z",
+                },
+            )
+        assert fresh["transactionId"] > max(rows), "a transaction id was reused"
+    finally:
+        process.terminate()
+        await process.wait()
