@@ -11,7 +11,8 @@ class CsmsConfig:
     db_path: Path = Path("ocpp-bench.db")
     host: str = "0.0.0.0"
     ocpp_port: int = 9220
-    api_port: int | None = 3000
+    api_port: int | None = 3000  # None: no HTTP API
+    api_token: str | None = None  # None: the one stored beside the database (made if missing)
     auto_register: bool = False
     heartbeat_interval: int = 300
     boot_retry_interval: int = 30
@@ -19,6 +20,7 @@ class CsmsConfig:
     monitor_interval: float = 5.0
     ping_interval: float | None = 30.0
     ping_timeout: float | None = 30.0
+    close_timeout: float = 5.0  # wait for the peer's close frame before dropping TCP
     max_frame_size: int = 1024 * 1024
     call_timeout: float = 30.0
     log_flush_interval: float = 0.2

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import math
+import time
 import unicodedata
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -76,11 +78,34 @@ def refuse(connection: ServerConnection, status: int, reason: str) -> Response:
     return response
 
 
+class LoginThrottle:
+    """Per-identity back-off after failed Basic Auth: free tries, then 1, 2, 4 ... 60 s."""
+
+    FREE_TRIES = 3
+    MAX_DELAY = 60.0
+
+    def __init__(self) -> None:
+        self._failures: dict[str, tuple[int, float]] = {}  # identity -> (count, blocked until)
+
+    def blocked_for(self, identity: str) -> float:
+        _, until = self._failures.get(identity, (0, 0.0))
+        return max(0.0, until - time.monotonic())
+
+    def failed(self, identity: str) -> None:
+        count = self._failures.get(identity, (0, 0.0))[0] + 1
+        delay = 0.0 if count < self.FREE_TRIES else min(2.0 ** (count - self.FREE_TRIES), 60.0)
+        self._failures[identity] = (count, time.monotonic() + delay)
+
+    def succeeded(self, identity: str) -> None:
+        self._failures.pop(identity, None)
+
+
 class OcppServer:
     def __init__(self, services: Services, registry: ConnectionRegistry) -> None:
         self.services = services
         self.config = services.config
         self.registry = registry
+        self.throttle = LoginThrottle()
         self._server: Server | None = None
         self._admitted: dict[int, tuple[str, bool]] = {}  # id(connection) -> (identity, booted)
 
@@ -102,6 +127,7 @@ class OcppServer:
             max_size=self.config.max_frame_size,
             ping_interval=self.config.ping_interval,
             ping_timeout=self.config.ping_timeout,
+            close_timeout=self.config.close_timeout,
         )
 
     async def stop(self) -> None:
@@ -123,14 +149,23 @@ class OcppServer:
             identity = identity_from_path(request.path, self.config.identity_max_length)
         except (IdentityError, UnicodeDecodeError) as exc:
             return refuse(connection, 400, str(exc))
+        wait = self.throttle.blocked_for(identity)
+        if wait > 0:
+            response = refuse(connection, 429, "Too many failed logins; retry later")
+            response.headers["Retry-After"] = str(math.ceil(wait))
+            return response
         try:
             password = basic_auth(request.headers, identity)
         except ValueError as exc:
+            self.throttle.failed(identity)
             return refuse(connection, 401, str(exc))
         admission = await self.services.chargers.admit(identity, password)
+        if admission.refusal == 401 and password is not None:
+            self.throttle.failed(identity)
         if admission.refusal:
             log.info("refused %s: %s", identity, admission.reason)
             return refuse(connection, admission.refusal, admission.reason)
+        self.throttle.succeeded(identity)
         self._admitted[id(connection)] = (identity, admission.boot_accepted)
         return None
 

@@ -78,3 +78,55 @@ async def test_compression_is_not_negotiated(csms_app: CsmsApp) -> None:
     ) as ws:
         assert ws.response is not None
         assert "Sec-WebSocket-Extensions" not in ws.response.headers
+
+
+async def test_password_brute_force_is_throttled_per_identity(csms_app: CsmsApp) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    chargers = csms_app.services.chargers
+    await chargers.register("CP-BF", password="right-password-123")
+    await chargers.register("CP-OK", password="other-password-123")
+    statuses = []
+    for attempt in range(5):
+        with pytest.raises(InvalidStatus) as refused:
+            await RawClient.open(f"{csms_app.ocpp_url}/CP-BF", password=f"guess-{attempt}")
+        statuses.append(refused.value.response.status_code)
+    assert statuses[:3] == [401, 401, 401] and statuses[3:] == [429, 429]
+    assert int(refused.value.response.headers["Retry-After"]) >= 1
+    # even the right password waits out the back-off; another identity is unaffected
+    with pytest.raises(InvalidStatus):
+        await RawClient.open(f"{csms_app.ocpp_url}/CP-BF", password="right-password-123")
+    ok = await RawClient.open(f"{csms_app.ocpp_url}/CP-OK", password="other-password-123")
+    await ok.close()
+
+
+async def test_half_open_connection_is_detected_by_ping(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A peer that completes the handshake and then goes silent (no pong) is dropped."""
+    import asyncio
+    import base64
+    import os
+
+    from tests.conftest import csms_config, eventually
+
+    config = csms_config(tmp_path, ping_interval=0.2, ping_timeout=0.2, close_timeout=0.2)
+    async with CsmsApp(config) as app:
+        await app.services.chargers.register("CP-HALF")
+        reader, writer = await asyncio.open_connection("127.0.0.1", app.ocpp_port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            (
+                "GET /ocpp/CP-HALF HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n"
+            ).encode()
+        )
+        status = await reader.readline()
+        assert b"101" in status
+        assert app.registry.get("CP-HALF") is not None
+
+        async def dropped() -> bool:
+            row = await app.services.chargers.store.get("CP-HALF")
+            return app.registry.get("CP-HALF") is None and row is not None and row["online"] == 0
+
+        await eventually(dropped, timeout=3)
+        writer.close()
