@@ -155,8 +155,8 @@ class Run:
 
     async def _setup(self) -> None:
         tags = {"tag": "Accepted", **self.scenario.setup.get("id_tags", {})}
-        for name, spec in tags.items():
-            spec = {"status": spec} if isinstance(spec, str) else spec
+        for name, spec in tags.items():  # in order: a parent may name an earlier tag
+            spec = {"status": spec} if isinstance(spec, str) else self.variables.resolve(spec)
             value = f"{name[:12]}-{self.suffix}"
             self.variables[name] = value
             await self.driver.register_tag(

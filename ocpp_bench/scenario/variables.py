@@ -1,9 +1,11 @@
-"""`${...}` substitution in scenario values: saved variables, ${env.NAME}, ${faker.METHOD}."""
+"""`${...}` substitution in scenario values: saved variables, ${env.NAME}, ${faker.METHOD},
+${time+N} (now plus N seconds, as an OCPP date-time)."""
 
 from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from faker import Faker
@@ -28,6 +30,13 @@ class Variables(dict[str, Any]):
             if value is None:
                 raise UnknownVariable(f"environment variable {name[4:]} is not set")
             return value
+        if name.startswith("time"):  # ${time+30}: now plus 30 s, as OCPP date-time
+            try:
+                offset = float(name[4:] or 0)
+            except ValueError as exc:
+                raise UnknownVariable(f"bad time offset in {name!r}: use time+N or time-N") from exc
+            moment = datetime.now(UTC) + timedelta(seconds=offset)
+            return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
         if name.startswith("faker."):
             method = getattr(self.faker, name[6:], None)
             if not callable(method):
