@@ -1,0 +1,77 @@
+"""A simulated OCPP charge point as a Python library (1.6J now; 2.0.1 behind the same API).
+
+spec = ChargePointSpec("CP-1", connectors=2, password="secret")
+async with create_charge_point(spec, "ws://127.0.0.1:9000/ocpp") as cp:
+    await cp.plug_in(1)
+    await cp.present_tag(1, "TAG-1")
+    ...
+    await cp.stop_charging(1)
+"""
+
+from __future__ import annotations
+
+import ssl
+
+from ._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random, SystemClock
+from .connection import Backoff, Limits, Security, endpoint, tls_context
+from .errors import (
+    ExpectationFailed,
+    InvalidAction,
+    InvalidTransition,
+    NotConnected,
+    SimulatorError,
+)
+from .incoming import IncomingCall, Outcome
+from .meter import EV, Meter
+from .spec import ChargePointSpec
+from .transcript import Entry, Transcript
+from .v16._core import ExchangeHook
+from .v16.chargepoint import ChargePoint16
+from .v16.connector import Status
+
+ChargePoint = ChargePoint16
+
+__all__ = [
+    "EV",
+    "Backoff",
+    "ChargePoint",
+    "ChargePoint16",
+    "ChargePointSpec",
+    "Clock",
+    "Entry",
+    "ExchangeHook",
+    "ExpectationFailed",
+    "IncomingCall",
+    "InvalidAction",
+    "InvalidTransition",
+    "Limits",
+    "Meter",
+    "NotConnected",
+    "Outcome",
+    "Random",
+    "Security",
+    "SimulatorError",
+    "Status",
+    "SystemClock",
+    "Transcript",
+    "create_charge_point",
+    "endpoint",
+    "tls_context",
+]
+
+
+def create_charge_point(
+    spec: ChargePointSpec,
+    url: str,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+    rng: Random = SYSTEM_RANDOM,
+    on_exchange: ExchangeHook | None = None,
+) -> ChargePoint16:
+    """The charge point for `spec.ocpp_version` (only "1.6" so far)."""
+    if spec.ocpp_version != "1.6":
+        raise SimulatorError(f"OCPP {spec.ocpp_version} is not simulated yet (only 1.6)")
+    return ChargePoint16(
+        spec, url, ssl_context=ssl_context, clock=clock, rng=rng, on_exchange=on_exchange
+    )

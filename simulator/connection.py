@@ -1,0 +1,111 @@
+"""Opening the WebSocket to the CSMS: URL, security profiles 0-3, back-off between attempts."""
+
+from __future__ import annotations
+
+import base64
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from ._runtime import SYSTEM_RANDOM, Random
+
+
+@dataclass(frozen=True, slots=True)
+class Security:
+    """Security profile and credentials of one charge point.
+
+    profile 0: plain ws, no auth; 1: Basic Auth; 2: TLS (server verified against `ssl`'s CAs)
+    plus Basic Auth; 3: mutual TLS (the client certificate is in the shared `ssl` context).
+    """
+
+    profile: int = 0
+    password: str | None = None
+
+
+def tls_context(
+    ca_file: str | Path | None = None,
+    cert_file: str | Path | None = None,
+    key_file: str | Path | None = None,
+    ca_data: str | None = None,
+) -> ssl.SSLContext:
+    """One client TLS context, shared by every charge point of a fleet."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if ca_file is not None or ca_data is not None:
+        context.load_verify_locations(cafile=ca_file, cadata=ca_data)
+    if cert_file is not None:
+        context.load_cert_chain(cert_file, key_file)
+    return context
+
+
+def endpoint(url: str, identity: str) -> str:
+    """The CSMS URL with the charge point identity as last path segment."""
+    return f"{url.rstrip('/')}/{quote(identity, safe='')}"
+
+
+def basic_auth(identity: str, password: str) -> str:
+    token = base64.b64encode(f"{identity}:{password}".encode()).decode()
+    return f"Basic {token}"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """WebSocket knobs that decide the memory of an idle connection."""
+
+    max_queue: int = 4
+    write_limit: int = 4096
+    max_size: int = 2**20
+    open_timeout: float = 10.0
+    close_timeout: float = 2.0
+
+
+async def open_connection(
+    url: str,
+    identity: str,
+    *,
+    security: Security,
+    ssl_context: ssl.SSLContext | None,
+    ping_interval: float | None,
+    limits: Limits,
+) -> ClientConnection:
+    """Connect with subprotocol ocpp1.6, no compression, and the profile's credentials."""
+    target = endpoint(url, identity)
+    headers: dict[str, str] = {}
+    if security.password and security.profile != 3:
+        headers["Authorization"] = basic_auth(identity, security.password)
+    use_tls = target.startswith("wss://")
+    return await connect(
+        target,
+        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        compression=None,
+        additional_headers=headers,
+        ssl=(ssl_context or tls_context()) if use_tls else None,
+        ping_interval=ping_interval,
+        ping_timeout=ping_interval,
+        max_queue=limits.max_queue,
+        write_limit=limits.write_limit,
+        max_size=limits.max_size,
+        open_timeout=limits.open_timeout,
+        close_timeout=limits.close_timeout,
+        proxy=None,
+        user_agent_header=None,
+    )
+
+
+@dataclass(slots=True)
+class Backoff:
+    """Exponential back-off with random jitter between reconnect attempts:
+    delay(n) = min(initial * factor**n, maximum) + uniform(0, jitter)."""
+
+    initial: float = 1.0
+    factor: float = 2.0
+    maximum: float = 60.0
+    jitter: float = 1.0
+    rng: Random = SYSTEM_RANDOM
+
+    def delay(self, attempt: int) -> float:
+        base = min(self.initial * self.factor**attempt, self.maximum)
+        return base + (self.rng.uniform(0.0, self.jitter) if self.jitter > 0 else 0.0)

@@ -1,0 +1,393 @@
+"""Answers to every CSMS-initiated OCPP 1.6 operation (core, firmware, local list, reservation,
+smart charging, remote trigger, and the security whitepaper extensions).
+
+Each handler answers quickly; the work that follows (a transaction, a reboot, a firmware
+sequence) runs in a task of the charge point, started once the answer is on the wire.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ocpp_bench.rpc import RpcError
+
+from .._runtime import parse_iso
+from ..errors import NotConnected
+from ..incoming import Outcome
+from ._transactions import Transactions, log
+from .connector import Connector, Reservation, Status
+from .profiles import TX
+
+S = Status
+Payload = dict[str, Any]
+
+
+def _csr(identity: str) -> str:
+    body = base64.b64encode(f"CSR for {identity}".encode()).decode()
+    return f"-----BEGIN CERTIFICATE REQUEST-----\n{body}\n-----END CERTIFICATE REQUEST-----"
+
+
+class Operations(Transactions):
+    """Handlers of the CSMS-initiated 1.6 operations."""
+
+    def _register_handlers(self) -> None:
+        table: dict[str, Callable[[Payload, Outcome], Awaitable[Payload]]] = {
+            name[3:]: getattr(self, name) for name in dir(self) if name.startswith("op_")
+        }
+        self._handlers = table
+        self.certificates: dict[str, str] = {}  # serial hash -> PEM
+        self.cert_types: dict[str, str] = {}
+
+    async def _send_follow_up(self, action: str, payload: Payload) -> None:
+        """A notification after an operation; lost (logged) when offline."""
+        try:
+            await self._call(action, payload)
+        except (RpcError, NotConnected) as exc:
+            log.info("%s: %s not delivered: %s", self.identity, action, exc)
+
+    # -- core --------------------------------------------------------------------------------
+
+    async def op_RemoteStartTransaction(self, p: Payload, outcome: Outcome) -> Payload:
+        wanted = p.get("connectorId")
+        profile = p.get("chargingProfile")
+        if profile is not None and profile["chargingProfilePurpose"] != TX:
+            return {"status": "Rejected"}
+        c = self._free_connector(wanted, p["idTag"])
+        if c is None:
+            return {"status": "Rejected"}
+        self.after_reply(lambda: self._remote_start(c, p["idTag"], profile, outcome.fail_at))
+        return {"status": "Accepted"}
+
+    def _free_connector(self, wanted: int | None, id_tag: str) -> Connector | None:
+        candidates = (
+            [self.connectors[wanted]]
+            if wanted in self.connectors and wanted
+            else ([c for c in self.connectors.values() if c.connector_id] if wanted is None else [])
+        )
+        for c in candidates:
+            reserved_for_other = c.reservation is not None and c.reservation.id_tag != id_tag
+            if (
+                c.transaction is None
+                and c.operative
+                and not c.faulted
+                and c.status in (S.AVAILABLE, S.PREPARING, S.RESERVED, S.FINISHING)
+                and not reserved_for_other
+                and c.authorized_tag is None
+            ):
+                return c
+        return None
+
+    async def _remote_start(
+        self, c: Connector, id_tag: str, profile: Payload | None, fail_at: str | None
+    ) -> None:
+        if fail_at == "Authorize" or (
+            self.config.get_bool("AuthorizeRemoteTxRequests")
+            and (await self._authorize(id_tag)).get("status") != "Accepted"
+        ):
+            return
+        if c.transaction is not None or fail_at == "StartTransaction":
+            return
+        c.authorized_tag = id_tag
+        c.pending_profile = profile
+        if c.plugged:
+            await self._begin(c, id_tag)
+        else:
+            await self._settle(c)
+            self._timer(f"timeout:{c.connector_id}", self._connection_timeout(c))
+
+    async def op_RemoteStopTransaction(self, p: Payload, outcome: Outcome) -> Payload:
+        for c in self.connectors.values():
+            tx = c.transaction
+            if tx is not None and tx.transaction_id == p["transactionId"]:
+                self.after_reply(functools.partial(self._end_if, c, tx.transaction_id, "Remote"))
+                return {"status": "Accepted"}
+        return {"status": "Rejected"}
+
+    async def _end_if(self, c: Connector, transaction_id: int | None, reason: str) -> None:
+        if c.transaction is not None and c.transaction.transaction_id == transaction_id:
+            await self._end(c, reason)
+
+    async def op_Reset(self, p: Payload, outcome: Outcome) -> Payload:
+        self.after_reply(lambda: self._restart(p["type"]))
+        return {"status": "Accepted"}
+
+    async def op_ChangeConfiguration(self, p: Payload, outcome: Outcome) -> Payload:
+        key, value = p["key"], p["value"]
+        status = self.config.change(key, value)
+        if status in ("Accepted", "RebootRequired") and key == "AuthorizationKey":
+            self.password = value  # used from the next connection on
+        return {"status": status}
+
+    async def op_GetConfiguration(self, p: Payload, outcome: Outcome) -> Payload:
+        keys = p.get("key") or []
+        if len(keys) > self.config.get_int("GetConfigurationMaxKeys"):
+            keys = keys[: self.config.get_int("GetConfigurationMaxKeys")]
+        return self.config.report(keys)
+
+    async def op_ChangeAvailability(self, p: Payload, outcome: Outcome) -> Payload:
+        operative = p["type"] == "Operative"
+        number = p["connectorId"]
+        if number not in self.connectors:
+            return {"status": "Rejected"}
+        targets = list(self.connectors.values()) if number == 0 else [self.connectors[number]]
+        scheduled = False
+        for c in targets:
+            if c.transaction is not None and c.operative != operative:
+                c.scheduled_operative = operative
+                scheduled = True
+            else:
+                c.operative, c.scheduled_operative = operative, None
+        self.after_reply(lambda: self._settle_all(targets))
+        return {"status": "Scheduled" if scheduled else "Accepted"}
+
+    async def _settle_all(self, targets: list[Connector]) -> None:
+        for c in targets:
+            await self._settle(c)
+
+    async def op_UnlockConnector(self, p: Payload, outcome: Outcome) -> Payload:
+        number = p["connectorId"]
+        if number not in self.connectors or number == 0:
+            return {"status": "NotSupported"}
+        if outcome.fail_at is not None:
+            return {"status": "UnlockFailed"}
+        c = self.connectors[number]
+        if c.transaction is not None:
+            tx_id = c.transaction.transaction_id
+            self.after_reply(lambda: self._end_if(c, tx_id, "UnlockCommand"))
+        return {"status": "Unlocked"}
+
+    async def op_ClearCache(self, p: Payload, outcome: Outcome) -> Payload:
+        return {"status": self.auth.clear_cache()}
+
+    async def op_DataTransfer(self, p: Payload, outcome: Outcome) -> Payload:
+        return {"status": "UnknownVendorId"}
+
+    async def op_TriggerMessage(self, p: Payload, outcome: Outcome) -> Payload:
+        return self._trigger(p["requestedMessage"], p.get("connectorId"), extended=False)
+
+    def _trigger(self, message: str, number: int | None, extended: bool) -> Payload:
+        if number is not None and number not in self.connectors:
+            return {"status": "Rejected"}
+        work: dict[str, Callable[[], Awaitable[None]]] = {
+            "BootNotification": lambda: self._send_follow_up(
+                "BootNotification", self.boot_payload()
+            ),
+            "Heartbeat": lambda: self._send_follow_up("Heartbeat", {}),
+            "StatusNotification": lambda: self._report_some(number),
+            "MeterValues": lambda: self._triggered_meter_values(number),
+            "DiagnosticsStatusNotification": lambda: self._send_follow_up(
+                "DiagnosticsStatusNotification", {"status": "Idle"}
+            ),
+            "FirmwareStatusNotification": lambda: self._send_follow_up(
+                "FirmwareStatusNotification", {"status": "Idle"}
+            ),
+        }
+        if extended:
+            work.pop("DiagnosticsStatusNotification")
+            work.pop("FirmwareStatusNotification")
+            work["LogStatusNotification"] = lambda: self._send_follow_up(
+                "LogStatusNotification", {"status": "Idle"}
+            )
+            work["SignedFirmwareStatusNotification"] = lambda: self._send_follow_up(
+                "SignedFirmwareStatusNotification", {"status": "Idle"}
+            )
+            work["SignChargePointCertificate"] = lambda: self._send_follow_up(
+                "SignCertificate", {"csr": _csr(self.identity)}
+            )
+        job = work.get(message)
+        if job is None:
+            return {"status": "NotImplemented"}
+
+        async def run() -> None:
+            await job()
+
+        self.after_reply(run)
+        return {"status": "Accepted"}
+
+    async def _report_some(self, number: int | None) -> None:
+        for c in self.connectors.values():
+            if number is None or c.connector_id == number:
+                await self._report(c)
+
+    async def _triggered_meter_values(self, number: int | None) -> None:
+        for c in self.connectors.values():
+            if c.connector_id == 0 or (number not in (None, 0) and c.connector_id != number):
+                continue
+            payload: Payload = {
+                "connectorId": c.connector_id,
+                "meterValue": [
+                    {
+                        "timestamp": self.timestamp(),
+                        "sampledValue": c.meter.sample(
+                            self.config.get_list("MeterValuesSampledData"), "Trigger"
+                        ),
+                    }
+                ],
+            }
+            if c.transaction is not None and c.transaction.transaction_id is not None:
+                payload["transactionId"] = c.transaction.transaction_id
+            await self._send_follow_up("MeterValues", payload)
+
+    # -- firmware management -----------------------------------------------------------------
+
+    async def op_GetDiagnostics(self, p: Payload, outcome: Outcome) -> Payload:
+        name = f"diagnostics-{self.identity}-{self.clock.now():%Y%m%d%H%M%S}.log"
+        fail = outcome.fail_at is not None
+        self.after_reply(
+            lambda: self._notify_sequence(
+                "DiagnosticsStatusNotification",
+                ["Uploading", "UploadFailed" if fail else "Uploaded"],
+                None,
+            )
+        )
+        return {"fileName": name}
+
+    async def op_UpdateFirmware(self, p: Payload, outcome: Outcome) -> Payload:
+        steps = ["Downloading", "Downloaded", "Installing", "Installed"]
+        fail = outcome.fail_at
+        if fail in ("Downloading", "Downloaded"):
+            steps = ["Downloading", "DownloadFailed"]
+        elif fail in ("Installing", "Installed"):
+            steps = ["Downloading", "Downloaded", "Installing", "InstallationFailed"]
+        self.after_reply(
+            lambda: self._notify_sequence(
+                "FirmwareStatusNotification",
+                steps,
+                p["retrieveDate"],
+                new_firmware=None if fail else f"{self.firmware_version}+1",
+            )
+        )
+        return {}
+
+    async def _notify_sequence(
+        self,
+        action: str,
+        steps: list[str],
+        at: str | None,
+        new_firmware: str | None = None,
+        request_id: int | None = None,
+    ) -> None:
+        if at is not None:
+            wait = (parse_iso(at) - self.clock.now()).total_seconds()
+            if wait > 0:
+                await self.clock.sleep(wait)
+        step_s = float(self.config.get("SimulatedStepSeconds") or 0)
+        for step in steps:
+            payload: Payload = {"status": step}
+            if request_id is not None:
+                payload["requestId"] = request_id
+            await self._send_follow_up(action, payload)
+            if step_s:
+                await self.clock.sleep(step_s)
+        if new_firmware is not None:
+            self.firmware_version = new_firmware
+
+    # -- local authorization list ------------------------------------------------------------
+
+    async def op_SendLocalList(self, p: Payload, outcome: Outcome) -> Payload:
+        status = self.auth.send_local_list(
+            p["listVersion"], p["updateType"], p.get("localAuthorizationList") or []
+        )
+        return {"status": status}
+
+    async def op_GetLocalListVersion(self, p: Payload, outcome: Outcome) -> Payload:
+        return {"listVersion": self.auth.get_version()}
+
+    # -- reservation -------------------------------------------------------------------------
+
+    async def op_ReserveNow(self, p: Payload, outcome: Outcome) -> Payload:
+        number = p["connectorId"]
+        if number not in self.connectors:
+            return {"status": "Rejected"}
+        if number == 0 and not self.config.get_bool("ReserveConnectorZeroSupported"):
+            return {"status": "Rejected"}
+        c = self.connectors[number]
+        existing = c.reservation
+        if c.faulted:
+            return {"status": "Faulted"}
+        if not c.operative:
+            return {"status": "Unavailable"}
+        if existing is not None and existing.reservation_id != p["reservationId"]:
+            return {"status": "Occupied"}
+        if c.transaction is not None or c.plugged or c.authorized_tag is not None:
+            return {"status": "Occupied"}
+        reservation = Reservation(
+            p["reservationId"],
+            number,
+            p["idTag"],
+            parse_iso(p["expiryDate"]),
+            p.get("parentIdTag"),
+        )
+        c.reservation = reservation
+        self._timer(f"reservation:{number}", self._expire(c, reservation))
+        self.after_reply(lambda: self._settle(c))
+        return {"status": "Accepted"}
+
+    async def _expire(self, c: Connector, reservation: Reservation) -> None:
+        wait = (reservation.expiry - self.clock.now()).total_seconds()
+        if wait > 0:
+            await self.clock.sleep(wait)
+        if c.reservation is reservation:
+            c.reservation = None
+            await self._settle(c)
+
+    async def op_CancelReservation(self, p: Payload, outcome: Outcome) -> Payload:
+        for c in self.connectors.values():
+            if c.reservation is not None and c.reservation.reservation_id == p["reservationId"]:
+                c.reservation = None
+                self._cancel(f"reservation:{c.connector_id}")
+                self.after_reply(functools.partial(self._settle, c))
+                return {"status": "Accepted"}
+        return {"status": "Rejected"}
+
+    # -- smart charging ----------------------------------------------------------------------
+
+    async def op_SetChargingProfile(self, p: Payload, outcome: Outcome) -> Payload:
+        number = p["connectorId"]
+        if number not in self.connectors:
+            return {"status": "Rejected"}
+        if "SmartCharging" not in self.config.get_list("SupportedFeatureProfiles"):
+            return {"status": "NotSupported"}
+        tx = self.connectors[number].transaction
+        status = self.profiles.install(
+            number, p["csChargingProfiles"], tx.transaction_id if tx else None
+        )
+        if status == "Accepted":
+            for c in self.connectors.values():
+                self._apply_limit(c)
+        return {"status": status}
+
+    async def op_ClearChargingProfile(self, p: Payload, outcome: Outcome) -> Payload:
+        status = self.profiles.clear(
+            p.get("id"),
+            p.get("connectorId"),
+            p.get("chargingProfilePurpose"),
+            p.get("stackLevel"),
+        )
+        for c in self.connectors.values():
+            self._apply_limit(c)
+        return {"status": status}
+
+    async def op_GetCompositeSchedule(self, p: Payload, outcome: Outcome) -> Payload:
+        number = p["connectorId"]
+        if number not in self.connectors:
+            return {"status": "Rejected"}
+        c = self.connectors[number]
+        now = self.clock.now()
+        schedule = self.profiles.composite(
+            number,
+            now,
+            p["duration"],
+            p.get("chargingRateUnit", "W"),
+            c.transaction.started_at if c.transaction else None,
+            c.meter.voltage,
+            c.meter.phases,
+        )
+        answer: Payload = {"status": "Accepted", "connectorId": number}
+        if schedule is not None:
+            answer["scheduleStart"] = schedule["startSchedule"]
+            answer["chargingSchedule"] = schedule
+        return answer

@@ -1,0 +1,458 @@
+"""What a person at the charger does, and the transactions that follow: plug, tag, charge,
+suspend, stop, unplug, faults, reboots; status reporting, authorization, meter values."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import math
+from collections.abc import Coroutine
+from typing import Any
+
+from ocpp_bench.rpc import CallTimeout, ConnectionLost, RpcError
+
+from ..errors import InvalidAction, NotConnected
+from ..meter import EV
+from ._core import Core, Queued
+from .auth import IdTagInfo
+from .connector import Connector, Status, Transaction
+
+log = logging.getLogger("simulator")
+S = Status
+
+
+class Transactions(Core):
+    """The driver's actions and the transaction logic of a 1.6 charge point."""
+
+    _timers: dict[str, asyncio.Task[Any]]
+
+    # -- reading the state -------------------------------------------------------------------
+
+    def connector(self, connector_id: int) -> Connector:
+        try:
+            return self.connectors[connector_id]
+        except KeyError:
+            raise InvalidAction(f"{self.identity} has no connector {connector_id}") from None
+
+    def status(self, connector_id: int) -> str:
+        return str(self.connector(connector_id).status)
+
+    def transaction(self, connector_id: int) -> Transaction | None:
+        return self.connector(connector_id).transaction
+
+    async def wait_status(self, connector_id: int, status: str, timeout: float = 5.0) -> None:
+        """Wait until the connector is in `status`; ExpectationFailed after `timeout`."""
+        from ..errors import ExpectationFailed
+
+        c = self.connector(connector_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while c.status != status:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise ExpectationFailed(
+                    f"connector {connector_id} is {c.status}, not {status}, after {timeout:g} s"
+                )
+            try:
+                await asyncio.wait_for(c.status_changed.wait(), remaining)
+            except TimeoutError:
+                continue
+
+    # -- status ------------------------------------------------------------------------------
+
+    async def _after_boot(self, booted: bool) -> None:
+        for c in list(self.connectors.values()):
+            if booted or c.reported != c.status:
+                await self._report(c)
+
+    async def _report(self, c: Connector) -> None:
+        if not self.online:
+            return
+        status = c.status
+        payload: dict[str, Any] = {
+            "connectorId": c.connector_id,
+            "errorCode": c.error_code,
+            "status": str(status),
+            "timestamp": self.timestamp(),
+        }
+        if c.info:
+            payload["info"] = c.info
+        try:
+            await self._call("StatusNotification", payload)
+        except (RpcError, NotConnected) as exc:
+            log.info("%s: StatusNotification not delivered: %s", self.identity, exc)
+            return
+        c.reported = status
+
+    async def _settle(self, c: Connector, report: bool = True) -> None:
+        """Put the connector in the status its situation calls for, and tell the CSMS."""
+        changed = c.set_status(c.resting_status())
+        self._apply_limit(c)
+        if changed and report:
+            await self._report(c)
+
+    def _apply_limit(self, c: Connector) -> None:
+        tx = c.transaction
+        limit = self.profiles.limit_w(
+            c.connector_id, self.clock.now(), tx.started_at if tx else None, c.meter.voltage
+        )
+        c.meter.set(flowing=c.status == S.CHARGING, limit_w=limit)
+
+    # -- timers ------------------------------------------------------------------------------
+
+    def _timer(self, key: str, work: Coroutine[Any, Any, None]) -> None:
+        if not hasattr(self, "_timers"):
+            self._timers = {}
+        self._cancel(key)
+        self._timers[key] = self.spawn(work, name=key)
+
+    def _cancel(self, key: str) -> None:
+        timers = getattr(self, "_timers", {})
+        task = timers.pop(key, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _connection_timeout(self, c: Connector) -> None:
+        await self.clock.sleep(self.config.get_int("ConnectionTimeOut"))
+        if c.transaction is None and not c.plugged and c.authorized_tag is not None:
+            c.authorized_tag = None
+            c.pending_profile = None
+            await self._settle(c)
+
+    # -- the driver's actions ----------------------------------------------------------------
+
+    async def plug_in(self, connector_id: int = 1, ev: EV | None = None) -> None:
+        """Plug an EV in; starts charging if a tag was already authorized here."""
+        c = self.connector(connector_id)
+        if c.plugged:
+            raise InvalidAction(f"connector {connector_id} already has a cable in")
+        c.plugged = True
+        c.finishing = False
+        c.ev = ev or dataclasses.replace(self.spec.ev)
+        c.meter.set(ev=c.ev)
+        if c.transaction is None and c.authorized_tag is not None:
+            await self._begin(c, c.authorized_tag)
+        else:
+            await self._settle(c)
+
+    async def unplug(self, connector_id: int = 1) -> None:
+        """Pull the cable out: ends a running transaction (EVDisconnected) when configured."""
+        c = self.connector(connector_id)
+        if not c.plugged:
+            raise InvalidAction(f"connector {connector_id} has no cable in")
+        c.plugged = False
+        c.finishing = False
+        c.ev = None
+        c.meter.set(ev=None)
+        if c.transaction is not None and self.config.get_bool("StopTransactionOnEVSideDisconnect"):
+            await self._end(c, "EVDisconnected")
+        else:
+            await self._settle(c)
+
+    async def present_tag(self, connector_id: int, id_tag: str) -> IdTagInfo:
+        """Hold a tag to the reader: authorizes and starts, or stops the running transaction.
+        Returns the idTagInfo the decision was based on."""
+        c = self.connector(connector_id)
+        tx = c.transaction
+        if tx is not None:
+            if id_tag == tx.id_tag:
+                await self._end(c, "Local", id_tag)
+                return {"status": "Accepted"}
+            info = await self._authorize(id_tag)
+            if (
+                info.get("status") == "Accepted"
+                and tx.parent_id_tag
+                and (info.get("parentIdTag") == tx.parent_id_tag)
+            ):
+                await self._end(c, "Local", id_tag)
+            return info
+        if c.faulted or not c.operative:
+            raise InvalidAction(f"connector {connector_id} is {c.status}: cannot start")
+        info = await self._authorize(id_tag)
+        reservation = c.reservation
+        if (
+            reservation is not None
+            and id_tag != reservation.id_tag
+            and not (
+                reservation.parent_id_tag and info.get("parentIdTag") == reservation.parent_id_tag
+            )
+        ):
+            return {**info, "status": "Invalid"} if info.get("status") == "Accepted" else info
+        if info.get("status") != "Accepted":
+            return info
+        c.authorized_tag = id_tag
+        c.parent_of_tag = info.get("parentIdTag")
+        if c.plugged:
+            await self._begin(c, id_tag)
+        else:
+            await self._settle(c)
+            self._timer(f"timeout:{connector_id}", self._connection_timeout(c))
+        return info
+
+    async def stop_charging(
+        self, connector_id: int = 1, reason: str = "Local", id_tag: str | None = None
+    ) -> None:
+        """End the transaction on the connector (the button on the charger, or a given reason)."""
+        c = self.connector(connector_id)
+        if c.transaction is None:
+            raise InvalidAction(f"connector {connector_id} has no transaction")
+        await self._end(c, reason, id_tag)
+
+    async def suspend(self, connector_id: int = 1, side: str = "EV") -> None:
+        """Pause the energy flow from the EV side (SuspendedEV) or the charger side."""
+        c = self.connector(connector_id)
+        if c.transaction is None:
+            raise InvalidAction(f"connector {connector_id} has no transaction to suspend")
+        if side.upper() == "EV":
+            c.suspended_by_ev = True
+        elif side.upper() == "EVSE":
+            c.suspended_by_evse = True
+        else:
+            raise InvalidAction(f"side must be EV or EVSE, not {side!r}")
+        await self._settle(c)
+
+    async def resume(self, connector_id: int = 1) -> None:
+        c = self.connector(connector_id)
+        c.suspended_by_ev = c.suspended_by_evse = False
+        await self._settle(c)
+
+    async def fault(
+        self, connector_id: int = 1, error_code: str = "GroundFailure", info: str | None = None
+    ) -> None:
+        """Raise a fault: the connector goes Faulted and energy stops until `clear_fault`."""
+        c = self.connector(connector_id)
+        c.faulted, c.error_code, c.info = True, error_code, info
+        await self._settle(c)
+
+    async def clear_fault(self, connector_id: int = 1) -> None:
+        c = self.connector(connector_id)
+        c.faulted, c.error_code, c.info = False, "NoError", None
+        await self._settle(c)
+
+    async def reboot(self, kind: str = "Soft", timeout: float = 10.0) -> None:
+        """Restart like a Reset: stop transactions (SoftReset/HardReset), reconnect, boot."""
+        await self._restart(kind)
+        await self.wait_ready(timeout)
+
+    async def power_loss(self, timeout: float = 10.0) -> None:
+        """Power cut and back: the link drops at once; interrupted transactions are reported
+        with reason PowerLoss after the boot."""
+        for c in self.connectors.values():
+            if c.transaction is not None:
+                self._end_locally(c, "PowerLoss", None)
+            c.authorized_tag = None
+        await self._drop_for_restart(abrupt=True)
+        for c in self.connectors.values():
+            await self._settle(c, report=False)
+        await self.wait_ready(timeout)
+
+    async def _restart(self, kind: str) -> None:
+        reason = "HardReset" if kind == "Hard" else "SoftReset"
+        for c in self.connectors.values():
+            if c.transaction is not None:
+                await self._end(c, reason)
+            c.authorized_tag = None
+        await self._drop_for_restart(abrupt=kind == "Hard")
+        for c in self.connectors.values():
+            await self._settle(c, report=False)
+
+    # -- authorization -----------------------------------------------------------------------
+
+    async def _authorize(self, id_tag: str) -> IdTagInfo:
+        """Authorize online (or locally first with LocalPreAuthorize); offline per
+        LocalAuthorizeOffline and AllowOfflineTxForUnknownId."""
+        local = self.auth.lookup(id_tag, self.clock.now())
+        if self.online:
+            if (
+                local is not None
+                and local[0].get("status") == "Accepted"
+                and (self.config.get_bool("LocalPreAuthorize"))
+            ):
+                return local[0]
+            try:
+                answer = await self._call("Authorize", {"idTag": id_tag})
+            except (NotConnected, ConnectionLost, CallTimeout) as exc:
+                log.info("%s: Authorize failed (%s): deciding offline", self.identity, exc)
+            else:
+                info: IdTagInfo = answer["idTagInfo"]
+                self.auth.remember(id_tag, info)
+                return info
+        if local is not None:
+            if self.config.get_bool("LocalAuthorizeOffline"):
+                return local[0]
+            return {"status": "Invalid"}
+        if self.config.get_bool("AllowOfflineTxForUnknownId"):
+            return {"status": "Accepted"}
+        return {"status": "Invalid"}
+
+    # -- transactions ------------------------------------------------------------------------
+
+    async def _begin(self, c: Connector, id_tag: str) -> Transaction:
+        self._cancel(f"timeout:{c.connector_id}")
+        reservation = c.reservation
+        tx = Transaction(
+            connector_id=c.connector_id,
+            id_tag=id_tag,
+            meter_start=c.meter.register_wh(),
+            started_at=self.clock.now(),
+            reservation_id=reservation.reservation_id if reservation else None,
+            parent_id_tag=c.parent_of_tag,
+        )
+        c.transaction, c.authorized_tag, c.reservation = tx, None, None
+        c.suspended_by_ev = c.suspended_by_evse = False
+        self._cancel(f"reservation:{c.connector_id}")
+        if c.pending_profile is not None:
+            self.profiles.install(c.connector_id, c.pending_profile, tx_id=None, force=True)
+            c.pending_profile = None
+        tx.begin_values = c.meter.sample(
+            self.config.get_list("StopTxnSampledData"), "Transaction.Begin"
+        )
+        payload: dict[str, Any] = {
+            "connectorId": c.connector_id,
+            "idTag": id_tag,
+            "meterStart": tx.meter_start,
+            "timestamp": self.timestamp(),
+        }
+        if tx.reservation_id is not None:
+            payload["reservationId"] = tx.reservation_id
+
+        def started(result: dict[str, Any] | None) -> None:
+            tx.started.set()
+            if result is None:
+                return
+            tx.transaction_id = result["transactionId"]
+            info = result["idTagInfo"]
+            self.auth.remember(id_tag, info)
+            if info.get("status") != "Accepted" and c.transaction is tx:
+                tx.authorized = False
+                if self.config.get_bool("StopTransactionOnInvalidId"):
+                    self.spawn(self._end(c, "DeAuthorized"), name="deauthorized")
+                else:
+                    self.spawn(self._settle(c), name="suspend invalid")
+
+        await self.deliver(Queued("StartTransaction", lambda: payload, started))
+        if c.transaction is tx:
+            await self._settle(c)
+            self._timer(f"sample:{c.connector_id}", self._sample_loop(c, tx))
+        return tx
+
+    def _end_locally(self, c: Connector, reason: str, id_tag: str | None) -> Queued:
+        """Close the transaction in the model and queue its StopTransaction."""
+        tx = c.transaction
+        assert tx is not None
+        self._cancel(f"sample:{c.connector_id}")
+        c.meter.set(flowing=False)
+        meter_stop = c.meter.register_wh()
+        end_values = c.meter.sample(self.config.get_list("StopTxnSampledData"), "Transaction.End")
+        stamp = self.timestamp()
+        c.transaction = None
+        tx.stop_reason = reason
+        c.finishing = c.plugged
+        c.suspended_by_ev = c.suspended_by_evse = False
+        self.profiles.end_transaction(c.connector_id)
+        if c.scheduled_operative is not None:
+            c.operative, c.scheduled_operative = c.scheduled_operative, None
+
+        def build() -> dict[str, Any] | None:
+            if tx.transaction_id is None:
+                return None
+            payload: dict[str, Any] = {
+                "transactionId": tx.transaction_id,
+                "meterStop": max(meter_stop, tx.meter_start),
+                "timestamp": stamp,
+                "reason": reason,
+            }
+            if id_tag is not None:
+                payload["idTag"] = id_tag
+            data = []
+            if tx.begin_values:
+                data.append({"timestamp": _iso_of(tx), "sampledValue": tx.begin_values})
+            data.extend(tx.aligned_values)
+            if end_values:
+                data.append({"timestamp": stamp, "sampledValue": end_values})
+            if data:
+                payload["transactionData"] = data
+            return payload
+
+        item = Queued("StopTransaction", build, lambda _result: tx.ended.set())
+        self.enqueue(item)
+        return item
+
+    async def _end(self, c: Connector, reason: str, id_tag: str | None = None) -> None:
+        item = self._end_locally(c, reason, id_tag)
+        session = self._session
+        if session is not None and self.online:
+            await self._wait_first(session.closed, item.done, None)
+        await self._settle(c)
+
+    def _meter_values(
+        self, c: Connector, tx: Transaction | None, context: str, measurands: list[str]
+    ) -> Queued | dict[str, Any]:
+        values = c.meter.sample(measurands, context)
+        stamp = self.timestamp()
+        if tx is None:
+            return {
+                "connectorId": c.connector_id,
+                "meterValue": [{"timestamp": stamp, "sampledValue": values}],
+            }
+
+        def build() -> dict[str, Any] | None:
+            if tx.transaction_id is None or not values:
+                return None
+            return {
+                "connectorId": c.connector_id,
+                "transactionId": tx.transaction_id,
+                "meterValue": [{"timestamp": stamp, "sampledValue": values}],
+            }
+
+        return Queued("MeterValues", build)
+
+    async def _sample_loop(self, c: Connector, tx: Transaction) -> None:
+        """MeterValues every MeterValueSampleInterval seconds while the transaction runs."""
+        while c.transaction is tx:
+            interval = self.config.get_int("MeterValueSampleInterval")
+            if interval <= 0:
+                return
+            await self.clock.sleep(interval)
+            if c.transaction is not tx:
+                return
+            self._apply_limit(c)  # schedules move on with time
+            item = self._meter_values(
+                c, tx, "Sample.Periodic", self.config.get_list("MeterValuesSampledData")
+            )
+            assert isinstance(item, Queued)
+            self.enqueue(item)
+
+    async def _aligned_loop(self) -> None:
+        """Clock-aligned MeterValues every ClockAlignedDataInterval seconds (0: off)."""
+        while (interval := self.config.get_int("ClockAlignedDataInterval")) > 0:
+            now = self.clock.now().timestamp()
+            await self.clock.sleep(math.ceil((now + 1e-6) / interval) * interval - now)
+            for c in self.connectors.values():
+                if c.connector_id == 0:
+                    continue
+                tx = c.transaction
+                made = self._meter_values(
+                    c, tx, "Sample.Clock", self.config.get_list("MeterValuesAlignedData")
+                )
+                if isinstance(made, Queued):
+                    self.enqueue(made)
+                    stop_data = c.meter.sample(
+                        self.config.get_list("StopTxnAlignedData"), "Sample.Clock"
+                    )
+                    if stop_data and tx is not None:
+                        tx.aligned_values.append(
+                            {"timestamp": self.timestamp(), "sampledValue": stop_data}
+                        )
+                elif self.online:  # outside transactions: dropped while offline
+                    try:
+                        await self._call("MeterValues", made)
+                    except (RpcError, NotConnected) as exc:
+                        log.info("%s: aligned MeterValues lost: %s", self.identity, exc)
+
+
+def _iso_of(tx: Transaction) -> str:
+    from .._runtime import iso
+
+    return iso(tx.started_at)

@@ -1,0 +1,66 @@
+"""The OCPP 1.6J charge point: the layers put together."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+from .._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random
+from ..spec import ChargePointSpec
+from ._core import ExchangeHook
+from ._security import SecurityOperations
+
+
+class ChargePoint16(SecurityOperations):
+    """A simulated OCPP 1.6J charge point.
+
+    Layers, each in its own module: `_core` (link, boot, heartbeat, offline queue, raw RPC),
+    `_transactions` (driver actions, authorization, transactions, meter values),
+    `_operations` and `_security` (answers to CSMS-initiated operations).
+    """
+
+    def __init__(
+        self,
+        spec: ChargePointSpec,
+        url: str,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        rng: Random = SYSTEM_RANDOM,
+        on_exchange: ExchangeHook | None = None,
+    ) -> None:
+        super().__init__(
+            spec, url, ssl_context=ssl_context, clock=clock, rng=rng, on_exchange=on_exchange
+        )
+        self._register_handlers()
+
+    async def _after_boot(self, booted: bool) -> None:
+        await super()._after_boot(booted)
+        self._start_aligned()
+
+    def _config_changed(self, name: str, value: str) -> None:
+        super()._config_changed(name, value)
+        if name == "ClockAlignedDataInterval" and self.ready.is_set():
+            self._start_aligned()
+
+    def _start_aligned(self) -> None:
+        running = getattr(self, "_timers", {}).get("aligned")
+        if self.config.get_int("ClockAlignedDataInterval") > 0 and (
+            running is None or running.done()
+        ):
+            self._timer("aligned", self._aligned_loop())
+
+    def configure(self, values: dict[str, Any]) -> None:
+        """Set configuration keys locally (readonly ones too), as at installation."""
+        for name, value in values.items():
+            self.config.set(name, value)
+
+    def __repr__(self) -> str:
+        state = (
+            "ready"
+            if self.ready.is_set()
+            else "connected"
+            if self.connected.is_set()
+            else ("offline")
+        )
+        return f"<ChargePoint16 {self.identity} {state}>"

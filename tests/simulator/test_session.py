@@ -1,0 +1,68 @@
+"""A full charging session against the `ocpp`-library CSMS."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator import InvalidTransition, Status
+
+from .conftest import MiniCsms, StartCp
+
+
+async def test_boot_then_statuses_for_every_connector(csms: MiniCsms, start_cp: StartCp) -> None:
+    cp = await start_cp("CP-BOOT", connectors=2, serial_number="SN-1")
+    boot = await csms.wait_for("BootNotification")
+    assert boot["chargePointVendor"] == "ocpp-bench"
+    assert boot["chargePointSerialNumber"] == "SN-1"
+    for n in (0, 1, 2):
+        await csms.wait_for("StatusNotification", lambda p, n=n: p["connectorId"] == n)
+    assert cp.config.get("HeartbeatInterval") == "60"  # taken from the boot answer
+
+
+async def test_full_session(csms: MiniCsms, start_cp: StartCp) -> None:
+    cp = await start_cp("CP-FULL", configuration={"MeterValueSampleInterval": "1"})
+    await cp.plug_in(1)
+    assert cp.status(1) == Status.PREPARING
+    info = await cp.present_tag(1, "TAG-1")
+    assert info["status"] == "Accepted"
+    assert cp.status(1) == Status.CHARGING
+    start = await csms.wait_for("StartTransaction")
+    assert start["idTag"] == "TAG-1" and start["connectorId"] == 1
+    tx = cp.transaction(1)
+    assert tx is not None and tx.transaction_id is not None
+    values = await csms.wait_for("MeterValues", timeout=3)
+    assert values["transactionId"] == tx.transaction_id
+    measurands = {v["measurand"] for v in values["meterValue"][0]["sampledValue"]}
+    assert {"Energy.Active.Import.Register", "Power.Active.Import"} <= measurands
+    await cp.suspend(1, "EV")
+    assert cp.status(1) == Status.SUSPENDED_EV
+    await cp.resume(1)
+    await cp.present_tag(1, "TAG-1")  # same tag again: stop
+    stop = await csms.wait_for("StopTransaction")
+    assert stop["transactionId"] == tx.transaction_id
+    assert stop["reason"] == "Local"
+    assert stop["meterStop"] > start["meterStart"]  # 22 kW for > 1 s
+    assert cp.status(1) == Status.FINISHING
+    await cp.unplug(1)
+    assert cp.status(1) == Status.AVAILABLE
+    statuses = [p["status"] for p in csms.payloads("StatusNotification") if p["connectorId"] == 1]
+    assert statuses == [
+        "Available",
+        "Preparing",
+        "Charging",
+        "SuspendedEV",
+        "Charging",
+        "Finishing",
+        "Available",
+    ]
+    actions = [e.action for e in cp.transcript.calls("out")]
+    assert actions.index("StartTransaction") < actions.index("StopTransaction")
+
+
+async def test_invalid_transition_is_refused_not_sent(csms: MiniCsms, start_cp: StartCp) -> None:
+    cp = await start_cp("CP-BAD")
+    sent = len(csms.payloads("StatusNotification"))
+    with pytest.raises(InvalidTransition, match="Available -> Finishing"):
+        cp.connector(1).set_status(Status.FINISHING)
+    assert cp.status(1) == Status.AVAILABLE
+    assert len(csms.payloads("StatusNotification")) == sent
