@@ -4,7 +4,6 @@ queue of transaction messages, raw RPC access, and dispatch of CSMS-initiated CA
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import ssl
 from collections import deque
@@ -29,7 +28,7 @@ from ocpp_bench.rpc import (
     RpcSession,
 )
 
-from .._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random, iso
+from .._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random, iso, wait_event
 from ..connection import Security, open_connection
 from ..errors import NotConnected, SimulatorError
 from ..incoming import Inbox, IncomingCall, Matcher, Outcome, Outcomes
@@ -105,11 +104,14 @@ class Core:
         self.firmware_version = spec.firmware_version
         self.registration: str | None = None  # last BootNotification status
         self.connected = asyncio.Event()
+        self.disconnected = asyncio.Event()
+        self.disconnected.set()
         self.ready = asyncio.Event()  # connected and boot Accepted
         self.network_up = asyncio.Event()
         self.network_up.set()
         self.reconnect_delays: list[float] = []  # waited between failed attempts (for tests)
         self.connect_errors: list[str] = []
+        self.connect_attempts: list[float] = []  # monotonic time of each attempt
         self._queue: deque[Queued] = deque()
         self._needs_boot = True
         self._restart_now = False
@@ -205,6 +207,7 @@ class Core:
             if not self.network_up.is_set():
                 await self._wait_any(self.network_up)
                 continue
+            self.connect_attempts.append(self.clock.monotonic())
             try:
                 ws = await open_connection(
                     self.url,
@@ -260,6 +263,7 @@ class Core:
         )
         self._ws, self._session = ws, session
         self.connected.set()
+        self.disconnected.clear()
         try:
             async with asyncio.TaskGroup() as group:
                 self._conn_group = group
@@ -278,6 +282,7 @@ class Core:
             self._sender = None
             self.connected.clear()
             self.ready.clear()
+            self.disconnected.set()
 
     async def _online(self, session: RpcSession) -> None:
         booted = self._needs_boot
@@ -364,8 +369,8 @@ class Core:
         self.network_up.clear()
         if self._ws is not None:
             self._ws.transport.abort()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._ws.wait_closed(), 5)
+        if not await wait_event(self.disconnected, 5):
+            raise SimulatorError(f"{self.identity}: the link did not go down")
 
     async def go_online(self, timeout: float = 10.0) -> None:
         """Regain the network and wait until reconnected (and booted if a boot is due)."""

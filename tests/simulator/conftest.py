@@ -186,7 +186,9 @@ class Peer(OcppChargePoint):  # type: ignore[misc]
         return call_result.DataTransfer(status="Accepted")
 
 
-async def start_csms(csms: MiniCsms, ssl_context: ssl.SSLContext | None = None) -> Server:
+async def start_csms(
+    csms: MiniCsms, ssl_context: ssl.SSLContext | None = None, port: int = 0
+) -> Server:
     def check_auth(connection: ServerConnection, request: Request) -> Response | None:
         identity = request.path.rstrip("/").rsplit("/", 1)[-1]
         header = request.headers.get("Authorization")
@@ -217,7 +219,7 @@ async def start_csms(csms: MiniCsms, ssl_context: ssl.SSLContext | None = None) 
     server = await serve(
         handler,
         "127.0.0.1",
-        0,
+        port,
         subprotocols=["ocpp1.6"],  # type: ignore[list-item]
         process_request=check_auth,
         ssl=ssl_context,

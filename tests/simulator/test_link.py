@@ -1,0 +1,212 @@
+"""The link: offline queue, reconnect back-off with jitter, boot retries, security profiles."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from pathlib import Path
+
+import pytest
+import trustme
+from ocpp.v16 import call
+
+from simulator import Backoff, create_charge_point, tls_context
+
+from .conftest import MiniCsms, StartCp, fast_spec, start_csms
+
+
+async def eventually(check: object, timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():  # type: ignore[operator]
+        if loop.time() > deadline:
+            raise AssertionError(f"not true within {timeout} s")
+        await asyncio.sleep(0.01)
+
+
+async def test_offline_queue_delivered_in_order(csms: MiniCsms, start_cp: StartCp) -> None:
+    cp = await start_cp("CP-OFF")
+    await cp.plug_in(1)
+    await cp.present_tag(1, "T")  # cached as Accepted
+    first = cp.transaction(1)
+    assert first is not None
+    await first.started.wait()
+    await cp.go_offline()
+    assert not cp.online
+    await cp.present_tag(1, "T")  # stop, offline
+    await cp.unplug(1)
+    await cp.plug_in(1)
+    await cp.present_tag(1, "T")  # authorized from the cache, StartTransaction queued
+    second = cp.transaction(1)
+    assert second is not None and second.transaction_id is None
+    await cp.stop_charging(1)
+    assert cp.queued == ["StopTransaction", "StartTransaction", "StopTransaction"]
+    mark = len(csms.received)
+    await cp.go_online(timeout=5)
+    await eventually(lambda: not cp.queued)
+    tx_messages = [
+        (r.action, r.payload.get("transactionId"))
+        for r in csms.received[mark:]
+        if r.action in ("StartTransaction", "StopTransaction")
+    ]
+    assert tx_messages == [
+        ("StopTransaction", first.transaction_id),
+        ("StartTransaction", None),
+        ("StopTransaction", second.transaction_id),
+    ]
+    assert second.transaction_id is not None
+    assert len(csms.payloads("BootNotification")) == 1  # a reconnect is not a reboot
+
+
+async def test_transaction_message_retried(csms: MiniCsms, start_cp: StartCp) -> None:
+    cp = await start_cp("CP-RETRY", configuration={"TransactionMessageAttempts": "3"})
+    csms.fail["StopTransaction"] = 2
+    await cp.plug_in(1)
+    await cp.present_tag(1, "T")
+    await cp.stop_charging(1)
+    assert len(csms.payloads("StopTransaction")) == 3  # two CALLERRORs, then delivered
+    assert cp.queued == []
+
+
+class HalfRandom:
+    def uniform(self, a: float, b: float) -> float:
+        return (a + b) / 2
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+async def test_backoff_with_jitter_between_attempts() -> None:
+    port = free_port()
+    backoff = Backoff(initial=0.05, factor=2, maximum=0.2, jitter=0.04, rng=HalfRandom())
+    spec = fast_spec("CP-BACK", backoff=backoff)
+    cp = create_charge_point(spec, f"ws://127.0.0.1:{port}/ocpp")
+    runner = asyncio.create_task(cp.run())
+    try:
+        await eventually(lambda: len(cp.connect_attempts) >= 5)
+        assert cp.reconnect_delays[:4] == pytest.approx([0.07, 0.12, 0.22, 0.22])
+        gaps = [b - a for a, b in zip(cp.connect_attempts, cp.connect_attempts[1:], strict=False)]
+        for gap, delay in zip(gaps, cp.reconnect_delays, strict=False):
+            assert gap >= delay * 0.95
+        assert all("ConnectionRefused" in e or "OSError" in e for e in cp.connect_errors)
+        # the CSMS comes up on that port: the charge point gets in
+        mini = MiniCsms()
+        server = await start_csms(mini, port=port)
+        try:
+            await cp.wait_ready(5)
+            assert mini.payloads("BootNotification")
+        finally:
+            server.close()
+            await server.wait_closed()
+    finally:
+        await cp.close()
+        await runner
+
+
+def test_jitter_spreads_delays() -> None:
+    import random
+
+    backoff = Backoff(initial=1, factor=2, maximum=8, jitter=1, rng=random.Random(5))
+    delays = [backoff.delay(n) for n in range(6)]
+    bases = [1, 2, 4, 8, 8, 8]
+    assert all(b <= d <= b + 1 for b, d in zip(bases, delays, strict=True))
+    assert len({round(d - b, 6) for b, d in zip(bases, delays, strict=True)}) == 6
+
+
+async def test_boot_pending_then_accepted(csms: MiniCsms, start_cp: StartCp) -> None:
+    csms.boot_status = ["Rejected", "Pending", "Accepted"]
+    csms.boot_interval = 0  # the charge point then uses its own retry (0.1 s in tests)
+    cp = await start_cp("CP-PEND")
+    assert cp.registration == "Accepted"
+    actions = [r.action for r in csms.received]
+    assert actions[:3] == ["BootNotification"] * 3  # nothing else while Rejected/Pending
+
+
+async def test_basic_auth_and_authorization_key(csms: MiniCsms, start_cp: StartCp) -> None:
+    csms.passwords["CP-AUTH"] = "0123456789abcdef"
+    wrong = await start_cp("CP-AUTH", password="wrong-password-xx", boot=False)
+    runner = asyncio.create_task(wrong.run())
+    await eventually(lambda: wrong.connect_errors)
+    assert "401" in wrong.connect_errors[0]
+    await wrong.close()
+    await runner
+    cp = await start_cp("CP-AUTH", password="0123456789abcdef")
+    assert cp.online
+    changed = await csms.call(
+        "CP-AUTH", call.ChangeConfiguration(key="AuthorizationKey", value="fedcba9876543210")
+    )
+    assert changed.status == "Accepted"
+    csms.passwords["CP-AUTH"] = "fedcba9876543210"
+    await cp.go_offline()
+    await cp.go_online(5)  # the new password is used on the next connection
+    assert csms.connections.count("CP-AUTH") == 2
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def server_context(ca: trustme.CA, mutual: bool) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(context)
+    if mutual:
+        context.verify_mode = ssl.CERT_REQUIRED
+        ca.configure_trust(context)
+    return context
+
+
+@pytest.mark.parametrize("mutual", [False, True], ids=["tls-basic-auth", "mutual-tls"])
+async def test_tls_security_profiles(ca: trustme.CA, tmp_path: Path, mutual: bool) -> None:
+    mini = MiniCsms()
+    identity = "CP-TLS3" if mutual else "CP-TLS2"
+    if not mutual:
+        mini.passwords[identity] = "0123456789abcdef"
+    server = await start_csms(mini, server_context(ca, mutual))
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    if mutual:
+        client = ca.issue_cert(identity)
+        cert_file = tmp_path / "client.pem"
+        client.private_key_and_cert_chain_pem.write_to_path(str(cert_file))
+        context = tls_context(ca_file, cert_file)
+        spec = fast_spec(identity, security_profile=3)
+    else:
+        context = tls_context(ca_file)
+        spec = fast_spec(identity, password="0123456789abcdef")
+    cp = create_charge_point(spec, mini.url, ssl_context=context)
+    try:
+        await cp.start(5)
+        assert cp.security().profile == (3 if mutual else 2)
+        assert mini.payloads("BootNotification")
+        if mutual:
+            subject = dict(x[0] for x in mini.client_certs[0]["subject"])
+            assert identity in str(mini.client_certs[0]) or subject
+            assert mini.auth_headers == [None]
+        else:
+            assert mini.auth_headers[0] is not None and mini.auth_headers[0].startswith("Basic ")
+    finally:
+        await cp.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_untrusted_server_certificate_is_refused(ca: trustme.CA) -> None:
+    mini = MiniCsms()
+    server = await start_csms(mini, server_context(ca, False))
+    cp = create_charge_point(fast_spec("CP-NOTRUST"), mini.url, ssl_context=tls_context())
+    runner = asyncio.create_task(cp.run())
+    try:
+        await eventually(lambda: cp.connect_errors)
+        assert "CERTIFICATE_VERIFY_FAILED" in cp.connect_errors[0]
+        assert not mini.connections
+    finally:
+        await cp.close()
+        await runner
+        server.close()
+        await server.wait_closed()
