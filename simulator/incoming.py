@@ -4,7 +4,6 @@ configurable outcome of each operation."""
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -147,7 +146,8 @@ class Inbox:
     """Calls from the CSMS not yet consumed by a test, and the waiters for future ones."""
 
     def __init__(self, size: int = 64) -> None:
-        self.unclaimed: deque[IncomingCall] = deque(maxlen=size)
+        self.size = size
+        self.unclaimed: list[IncomingCall] = []
         self.waiters: list[Waiter] = []
 
     def expect(self, action: str | None, match: Matcher | None, hold: bool) -> Waiter:
@@ -178,3 +178,5 @@ class Inbox:
                 waiter.future.set_result(call)
                 return
         self.unclaimed.append(call)
+        if len(self.unclaimed) > self.size:
+            del self.unclaimed[0]

@@ -50,16 +50,17 @@ class Transcript:
     """A bounded record of frames (`size` 0 keeps nothing: for large fleets)."""
 
     def __init__(self, size: int = 2000) -> None:
-        self.entries: deque[Entry] = deque(maxlen=size or 1)
         self.enabled = size > 0
-        self._changed = asyncio.Event()
+        self.entries: deque[Entry] | tuple[()] = deque(maxlen=size) if size else ()
+        self._changed: asyncio.Event | None = None  # made only while someone waits
 
     def add(self, entry: Entry) -> None:
-        if not self.enabled:
+        if isinstance(self.entries, tuple):
             return
         self.entries.append(entry)
-        self._changed.set()
-        self._changed = asyncio.Event()
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(list(self.entries))
@@ -103,6 +104,8 @@ class Transcript:
                 if predicate(entry):
                     return entry
             index = len(entries)
+            if self._changed is None:
+                self._changed = asyncio.Event()
             changed = self._changed
             remaining = deadline - loop.time()
             if remaining <= 0:

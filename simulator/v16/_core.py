@@ -4,10 +4,10 @@ queue of transaction messages, raw RPC access, and dispatch of CSMS-initiated CA
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import ssl
-from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,16 +103,13 @@ class Core:
         self.transcript = Transcript(spec.transcript_size)
         self.firmware_version = spec.firmware_version
         self.registration: str | None = None  # last BootNotification status
-        self.connected = asyncio.Event()
-        self.disconnected = asyncio.Event()
-        self.disconnected.set()
         self.ready = asyncio.Event()  # connected and boot Accepted
         self.network_up = asyncio.Event()
         self.network_up.set()
         self.reconnect_delays: list[float] = []  # waited between failed attempts (for tests)
         self.connect_errors: list[str] = []
         self.connect_attempts: list[float] = []  # monotonic time of each attempt
-        self._queue: deque[Queued] = deque()
+        self._queue: list[Queued] = []  # a list: smaller than a deque when empty
         self._needs_boot = True
         self._restart_now = False
         self._stop = asyncio.Event()
@@ -124,7 +121,6 @@ class Core:
         self._children: set[asyncio.Task[Any]] = set()
         self._after_reply: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._runner: asyncio.Task[None] | None = None
-        self._handlers: dict[str, Handler] = {}
         self.failures: list[BaseException] = []  # unexpected errors of background tasks
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -262,8 +258,7 @@ class Core:
             call_timeout=self.spec.call_timeout_s,
         )
         self._ws, self._session = ws, session
-        self.connected.set()
-        self.disconnected.clear()
+
         try:
             async with asyncio.TaskGroup() as group:
                 self._conn_group = group
@@ -280,9 +275,7 @@ class Core:
         finally:
             self._ws = self._session = None
             self._sender = None
-            self.connected.clear()
             self.ready.clear()
-            self.disconnected.set()
 
     async def _online(self, session: RpcSession) -> None:
         booted = self._needs_boot
@@ -367,9 +360,10 @@ class Core:
         """Lose the network: the socket drops without a closing handshake; no reconnect until
         `go_online()`."""
         self.network_up.clear()
+        session = self._session
         if self._ws is not None:
             self._ws.transport.abort()
-        if not await wait_event(self.disconnected, 5):
+        if session is not None and not await wait_event(session.closed, 5):
             raise SimulatorError(f"{self.identity}: the link did not go down")
 
     async def go_online(self, timeout: float = 10.0) -> None:
@@ -391,6 +385,11 @@ class Core:
                 await self._ws.close()
 
     # -- sending -----------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """A WebSocket to the CSMS is open (the boot may still be pending)."""
+        return self._session is not None and not self._session.closed.is_set()
 
     @property
     def online(self) -> bool:
@@ -483,7 +482,7 @@ class Core:
             item = self._queue[0]
             payload = item.build()
             if payload is None:  # e.g. its transaction never got an id: nothing to say
-                self._queue.popleft()
+                self._queue.pop(0)
                 if item.on_result is not None:
                     item.on_result(None)
                 item.done.set()
@@ -503,21 +502,22 @@ class Core:
                     if attempt < attempts:
                         interval = self.config.get_int("TransactionMessageRetryInterval")
                         await self.clock.sleep(interval * attempt)
-            self._queue.popleft()
+            self._queue.pop(0)
             if item.on_result is not None:
                 item.on_result(result)
             item.done.set()
 
     # -- CSMS-initiated calls ----------------------------------------------------------------
 
-    def _dispatch_table(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]:
-        def bind(action: str) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:
-            async def handle(payload: dict[str, Any]) -> dict[str, Any]:
-                return await self._dispatch(action, payload)
+    # The CSMS-initiated actions this charge point answers: methods named op_<Action>.
+    OPERATIONS: frozenset[str] = frozenset()
 
-            return handle
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.OPERATIONS = frozenset(n[3:] for n in dir(cls) if n.startswith("op_"))
 
-        return {action: bind(action) for action in self._handlers}
+    def _dispatch_table(self) -> _HandlerTable:
+        return _HandlerTable(self)
 
     async def _dispatch(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         started = self.clock.monotonic()
@@ -556,7 +556,8 @@ class Core:
             raise error_for(outcome.error, outcome.description or f"{call.action} refused")
         if outcome.reply is not None:
             return dict(outcome.reply)
-        result = await self._handlers[call.action](call.payload, outcome)
+        handler: Handler = getattr(self, "op_" + call.action)
+        result = await handler(call.payload, outcome)
         if outcome.status is not None and "status" in result:
             self._after_reply.clear()
             result = {**result, "status": outcome.status}
@@ -597,9 +598,29 @@ class Core:
 
     def set_outcome(self, action: str, outcome: Outcome | None) -> None:
         """How the next `action` CALLs from the CSMS are answered (None: back to default)."""
-        if action not in self._handlers:
+        if action not in self.OPERATIONS:
             raise KeyError(f"{action} is not a CSMS-initiated 1.6 operation")
         self.outcomes.set(action, outcome)
 
     def timestamp(self) -> str:
         return iso(self.clock.now())
+
+
+class _HandlerTable(Mapping[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]):
+    """The RpcSession's handler mapping, made on demand: no per-action objects per charger."""
+
+    __slots__ = ("_cp",)
+
+    def __init__(self, cp: Core) -> None:
+        self._cp = cp
+
+    def __getitem__(self, action: str) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:
+        if action not in self._cp.OPERATIONS:
+            raise KeyError(action)
+        return functools.partial(self._cp._dispatch, action)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cp.OPERATIONS)
+
+    def __len__(self) -> int:
+        return len(self._cp.OPERATIONS)

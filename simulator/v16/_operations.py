@@ -33,13 +33,12 @@ def _csr(identity: str) -> str:
 class Operations(Transactions):
     """Handlers of the CSMS-initiated 1.6 operations."""
 
+    certificates: dict[str, str]  # serial -> PEM, made by _register_handlers
+    cert_types: dict[str, str]
+
     def _register_handlers(self) -> None:
-        table: dict[str, Callable[[Payload, Outcome], Awaitable[Payload]]] = {
-            name[3:]: getattr(self, name) for name in dir(self) if name.startswith("op_")
-        }
-        self._handlers = table
-        self.certificates: dict[str, str] = {}  # serial hash -> PEM
-        self.cert_types: dict[str, str] = {}
+        self.certificates = {}
+        self.cert_types = {}
 
     async def _send_follow_up(self, action: str, payload: Payload) -> None:
         """A notification after an operation; lost (logged) when offline."""

@@ -55,7 +55,7 @@ class Transactions(Core):
                     f"connector {connector_id} is {c.status}, not {status}, after {timeout:g} s"
                 )
             try:
-                await asyncio.wait_for(c.status_changed.wait(), remaining)
+                await asyncio.wait_for(c.status_changed().wait(), remaining)
             except TimeoutError:
                 continue
 

@@ -56,11 +56,5 @@ class ChargePoint16(SecurityOperations):
             self.config.set(name, value)
 
     def __repr__(self) -> str:
-        state = (
-            "ready"
-            if self.ready.is_set()
-            else "connected"
-            if self.connected.is_set()
-            else ("offline")
-        )
+        state = "ready" if self.ready.is_set() else "connected" if self.connected else ("offline")
         return f"<ChargePoint16 {self.identity} {state}>"

@@ -133,7 +133,13 @@ class Connector:
     finishing: bool = False  # transaction over, cable still in
     pending_profile: dict[str, Any] | None = None  # TxProfile of a RemoteStart
     reported: Status | None = None  # last status the CSMS has been told
-    status_changed: asyncio.Event = field(default_factory=asyncio.Event)
+    _changed: asyncio.Event | None = None  # made only while someone waits
+
+    def status_changed(self) -> asyncio.Event:
+        """An event set at the next status change."""
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        return self._changed
 
     def set_status(self, target: Status) -> bool:
         """Move to `target` (InvalidTransition if not allowed). True when the status changed."""
@@ -141,8 +147,9 @@ class Connector:
         if target == self.status:
             return False
         self.status = target
-        self.status_changed.set()
-        self.status_changed = asyncio.Event()
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
         return True
 
     def resting_status(self) -> Status:

@@ -1,0 +1,217 @@
+"""Many charge points in one process: ramp-up at a given rate, an idle or charging profile,
+and the statistics a load test wants (connected, boots, messages, errors, latencies)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ocpp_bench.rpc import RpcError
+
+from .connection import Backoff, Limits
+from .errors import SimulatorError
+from .spec import ChargePointSpec
+from .v16.chargepoint import ChargePoint16
+
+log = logging.getLogger("simulator.fleet")
+PROFILES = ("idle", "charging")
+
+
+@dataclass
+class FleetStats:
+    """Counters fed by every charge point's `on_exchange` hook."""
+
+    messages: Counter[str] = field(default_factory=Counter)  # action -> completed exchanges
+    errors: Counter[str] = field(default_factory=Counter)  # error kind -> count
+    latencies: dict[str, list[float]] = field(default_factory=dict)  # CP-initiated only
+    sample_limit: int = 20_000  # latencies kept per action
+
+    def record(self, action: str, side: str, seconds: float, error: str | None) -> None:
+        if action == "connect":  # failed connection attempts
+            self.errors[f"connect:{error}"] += 1
+            return
+        self.messages[action] += 1
+        if error is not None:
+            self.errors[f"{action}:{error}"] += 1
+        elif side == "cp":
+            samples = self.latencies.setdefault(action, [])
+            if len(samples) < self.sample_limit:
+                samples.append(seconds)
+
+    def percentiles(self, action: str | None = None) -> dict[str, float]:
+        """p50/p90/p99/max latency in ms (of one action, or of all CP-initiated ones)."""
+        values = sorted(v for a, vs in self.latencies.items() if action in (None, a) for v in vs)
+        if not values:
+            return {}
+
+        def at(q: float) -> float:
+            return 1000 * values[min(len(values) - 1, int(q * len(values)))]
+
+        return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": 1000 * values[-1]}
+
+
+@dataclass
+class FleetOptions:
+    url: str
+    count: int
+    rate: float = 100.0  # charge points started per second
+    id_pattern: str = "SIM-{n:05d}"
+    profile: str = "idle"
+    connectors: int = 1
+    password: str | None = None
+    heartbeat_s: int | None = None  # None: as the CSMS says at boot
+    id_tag: str = "FLEET-{n:05d}"
+    charge_s: float = 30.0
+    pause_s: float = 10.0
+    meter_interval_s: int = 0
+
+
+class Fleet:
+    """Runs `options.count` charge points of one profile in this process."""
+
+    def __init__(
+        self,
+        options: FleetOptions,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        spec_hook: Callable[[ChargePointSpec], None] | None = None,
+    ) -> None:
+        if options.profile not in PROFILES:
+            raise SimulatorError(f"profile must be one of {PROFILES}, not {options.profile!r}")
+        self.options = options
+        self.ssl_context = ssl_context
+        self.spec_hook = spec_hook
+        self.stats = FleetStats()
+        self.charge_points: list[ChargePoint16] = []
+        self.stopping = asyncio.Event()
+
+    def spec(self, n: int) -> ChargePointSpec:
+        o = self.options
+        configuration: dict[str, str] = {"MeterValueSampleInterval": str(o.meter_interval_s)}
+        spec = ChargePointSpec(
+            o.id_pattern.format(n=n),
+            connectors=o.connectors,
+            password=o.password,
+            configuration=configuration,
+            transcript_size=0,
+            limits=Limits(max_queue=2, write_limit=2048, max_size=65536),
+            backoff=Backoff(initial=1.0, maximum=30.0, jitter=2.0),
+            serial_number=f"SN-{n:06d}",
+        )
+        if self.spec_hook is not None:
+            self.spec_hook(spec)
+        return spec
+
+    @property
+    def connected(self) -> int:
+        return sum(1 for cp in self.charge_points if cp.connected)
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for cp in self.charge_points if cp.ready.is_set())
+
+    async def run(self, duration: float | None = None) -> FleetStats:
+        """Ramp up, run until `duration` elapses or `stop()`, then close everything."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._ramp(group))
+            await self._wait_stop(duration)
+            self.stopping.set()
+            for cp in self.charge_points:
+                group.create_task(cp.close())
+        return self.stats
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    async def _wait_stop(self, duration: float | None) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), duration)
+
+    async def _ramp(self, group: asyncio.TaskGroup) -> None:
+        gap = 1.0 / self.options.rate if self.options.rate > 0 else 0.0
+        loop = asyncio.get_running_loop()
+        begin = loop.time()
+        for n in range(1, self.options.count + 1):
+            if self.stopping.is_set():
+                return
+            cp = ChargePoint16(
+                self.spec(n),
+                self.options.url,
+                ssl_context=self.ssl_context,
+                on_exchange=self.stats.record,
+            )
+            if self.options.heartbeat_s is not None:
+                cp.config.set("HeartbeatInterval", self.options.heartbeat_s)
+            self.charge_points.append(cp)
+            group.create_task(self._life(cp, n), name=cp.identity)
+            delay = begin + n * gap - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+    async def _life(self, cp: ChargePoint16, n: int) -> None:
+        if self.options.profile == "idle":
+            await cp.run()
+            return
+        async with asyncio.TaskGroup() as group:
+            group.create_task(cp.run())
+            await self._charging(cp, n)
+
+    async def _charging(self, cp: ChargePoint16, n: int) -> None:
+        """Plug, tag, charge for charge_s, stop, unplug, pause; again until stopped."""
+        tag = self.options.id_tag.format(n=n)
+        while not self.stopping.is_set():
+            await cp.ready.wait()
+            try:
+                await cp.plug_in(1)
+                await cp.present_tag(1, tag)
+                await self._pause(self.options.charge_s)
+                if cp.transaction(1) is not None:
+                    await cp.stop_charging(1)
+                await cp.unplug(1)
+            except (RpcError, SimulatorError) as exc:
+                self.stats.errors[f"session:{type(exc).__name__}"] += 1
+                with contextlib.suppress(SimulatorError):
+                    if cp.connector(1).plugged:
+                        await cp.unplug(1)
+            await self._pause(self.options.pause_s)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+
+
+def summary(fleet: Fleet, elapsed: float) -> list[str]:
+    """The closing report of a fleet run, as text lines."""
+    stats = fleet.stats
+    lines = [
+        f"charge points: {len(fleet.charge_points)}  connected: {fleet.connected}  "
+        f"boots accepted: {sum(1 for cp in fleet.charge_points if cp.registration == 'Accepted')}"
+        f"  elapsed: {elapsed:.1f} s",
+        "messages per action:",
+    ]
+    lines += [f"  {action:<32} {count:>9}" for action, count in stats.messages.most_common()]
+    lines.append("errors by kind:" if stats.errors else "errors: none")
+    lines += [f"  {kind:<40} {count:>7}" for kind, count in stats.errors.most_common()]
+    lines.append("latency (ms, CP-initiated):")
+    for action in sorted(stats.latencies):
+        p = stats.percentiles(action)
+        lines.append(
+            f"  {action:<24} p50 {p['p50']:8.1f}  p90 {p['p90']:8.1f}  p99 {p['p99']:8.1f}"
+            f"  max {p['max']:8.1f}"
+        )
+    return lines
+
+
+def progress_line(fleet: Fleet, elapsed: float) -> str:
+    total = sum(fleet.stats.messages.values())
+    errors = sum(fleet.stats.errors.values())
+    return (
+        f"[{elapsed:7.1f} s] started {len(fleet.charge_points)}/{fleet.options.count}  "
+        f"connected {fleet.connected}  accepted {fleet.accepted}  messages {total}  "
+        f"errors {errors}"
+    )
