@@ -12,6 +12,7 @@ from . import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     from csms.cli import register as register_csms
+    from simulator.cli import register as register_sim
 
     from .scenario.cli import register as register_run
 
@@ -23,12 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     register_csms(commands)
     register_run(commands)
-    try:
-        from simulator.cli import register as register_sim  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # the simulator CLI is optional while it is being built
-        pass
-    else:
-        register_sim(commands)
+    register_sim(commands)
     return parser
 
 

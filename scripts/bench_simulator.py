@@ -32,7 +32,7 @@ from simulator.fleet import Fleet, FleetOptions  # noqa: E402
 
 
 def raise_nofile() -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard
 
@@ -66,8 +66,15 @@ async def serve_csms(heartbeat: int) -> None:
         await RpcSession(connection, V16, handlers).run()
 
     async with serve(
-        handler, "127.0.0.1", 0, subprotocols=["ocpp1.6"],  # type: ignore[list-item]
-        compression=None, ping_interval=None, max_queue=2, write_limit=2048, backlog=4096,
+        handler,
+        "127.0.0.1",
+        0,
+        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        compression=None,
+        ping_interval=None,
+        max_queue=2,
+        write_limit=2048,
+        backlog=4096,
     ) as server:
         port = server.sockets[0].getsockname()[1]
         print(port, flush=True)
@@ -77,15 +84,8 @@ async def serve_csms(heartbeat: int) -> None:
 # -- the simulator side ----------------------------------------------------------------------
 
 
-async def bench(args: argparse.Namespace) -> list[str]:
+async def bench(args: argparse.Namespace, url: str) -> list[str]:
     limit = raise_nofile()
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--heartbeat", str(args.heartbeat)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    assert child.stdout is not None and child.stdin is not None
-    port = int(child.stdout.readline())
-    url = f"ws://127.0.0.1:{port}/ocpp"
     fleet = Fleet(FleetOptions(url=url, count=args.count, rate=args.rate, profile="idle"))
     gc.collect()
     base = rss_kib()
@@ -105,8 +105,11 @@ async def bench(args: argparse.Namespace) -> list[str]:
             gc.collect()
             rss = rss_kib()
             rows.append((mark, time.monotonic() - start, rss / 1024, (rss - base) / mark))
-            print(f"{mark:>6} booted after {rows[-1][1]:6.1f} s  RSS {rss / 1024:7.1f} MiB  "
-                  f"{(rss - base) / mark:5.1f} KiB/CP", flush=True)
+            print(
+                f"{mark:>6} booted after {rows[-1][1]:6.1f} s  RSS {rss / 1024:7.1f} MiB  "
+                f"{(rss - base) / mark:5.1f} KiB/CP",
+                flush=True,
+            )
         ramp_cpu = time.process_time() - cpu0
         beats0 = fleet.stats.messages["Heartbeat"]
         cpu1 = time.process_time()
@@ -119,8 +122,6 @@ async def bench(args: argparse.Namespace) -> list[str]:
     finally:
         fleet.stop()
         await runner
-        child.stdin.close()
-        child.wait(10)
     p = fleet.stats.percentiles("Heartbeat")
     boot = fleet.stats.percentiles("BootNotification")
     errors = dict(fleet.stats.errors) or "none"
@@ -141,7 +142,8 @@ async def bench(args: argparse.Namespace) -> list[str]:
     lines += [
         "",
         f"Hold phase: {args.hold:g} s with all {args.count} booted: {connected} still connected, "
-        f"{beats} heartbeats answered (expected about {args.count * args.hold / args.heartbeat:.0f}), "
+        f"{beats} heartbeats answered "
+        f"(expected about {args.count * args.hold / args.heartbeat:.0f}), "
         f"RSS {final_rss / 1024:.1f} MiB, simulator CPU {100 * hold_cpu / args.hold:.0f} % of one "
         f"core (ramp-up used {ramp_cpu:.1f} CPU s).",
         f"Heartbeat latency ms: p50 {p.get('p50', 0):.1f}, p99 {p.get('p99', 0):.1f}; "
@@ -169,7 +171,20 @@ def main() -> int:
     if args.serve:
         asyncio.run(serve_csms(args.heartbeat))
         return 0
-    lines = asyncio.run(bench(args))
+    raise_nofile()
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--heartbeat", str(args.heartbeat)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    try:
+        port = int(child.stdout.readline())
+        lines = asyncio.run(bench(args, f"ws://127.0.0.1:{port}/ocpp"))
+    finally:
+        child.stdin.close()
+        child.wait(30)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -101,6 +101,7 @@ class Core:
         self.outcomes = Outcomes()
         self.inbox = Inbox()
         self.transcript = Transcript(spec.transcript_size)
+        self.on_frame: Callable[[Entry], None] | None = None  # e.g. print the traffic
         self.firmware_version = spec.firmware_version
         self.registration: str | None = None  # last BootNotification status
         self.ready = asyncio.Event()  # connected and boot Accepted
@@ -568,8 +569,11 @@ class Core:
         self._after_reply.append(work)
 
     def _observe(self, direction: str, text: str, frame: Frame | None, action: str | None) -> None:
-        if self.transcript.enabled:
-            self.transcript.add(Entry(self.clock.now(), direction, text, frame, action))
+        if self.transcript.enabled or self.on_frame is not None:
+            entry = Entry(self.clock.now(), direction, text, frame, action)
+            self.transcript.add(entry)
+            if self.on_frame is not None:
+                self.on_frame(entry)
         if direction == "out" and isinstance(frame, CallResult | CallError) and self._after_reply:
             pending, self._after_reply = self._after_reply, []
             for work in pending:

@@ -1,0 +1,176 @@
+"""`ocpp-bench sim run`: one charge point in the terminal, its traffic printed, driven by
+stdin commands or by a scripted session."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from ocpp_bench.rpc import RpcError
+
+from .errors import SimulatorError
+from .transcript import Entry
+from .v16.chargepoint import ChargePoint16
+
+HELP = """commands (N = connector number):
+  plug N | unplug N | tag N TAG | stop N | suspend N ev|evse | resume N
+  fault N [ERRORCODE] | clear N | offline | online | reboot [soft|hard] | power-loss
+  status | help | quit"""
+
+
+def printer(out: TextIO) -> Callable[[Entry], None]:
+    """Print each frame readably: time, direction, kind, action, payload."""
+
+    def show(entry: Entry) -> None:
+        arrow = "CP  -> CSMS" if entry.direction == "out" else "CSMS -> CP "
+        frame = entry.frame
+        body = entry.payload
+        if body is None and frame is not None and hasattr(frame, "code"):
+            text = f"{frame.code}: {getattr(frame, 'description', '')}"
+        elif body is None:
+            text = entry.text
+        else:
+            text = json.dumps(body, separators=(", ", ": "))
+        stamp = entry.at.strftime("%H:%M:%S.%f")[:-3]
+        print(
+            f"{stamp} {arrow} {entry.kind:<10} {entry.action or '?':<28} {text}",
+            file=out,
+            flush=True,
+        )
+
+    return show
+
+
+def status_lines(cp: ChargePoint16) -> list[str]:
+    state = "online" if cp.online else "connected" if cp.connected else "offline"
+    lines = [f"{cp.identity}: {state}, registration {cp.registration}, queued {cp.queued}"]
+    for n, c in cp.connectors.items():
+        tx = c.transaction
+        extra = f" tx {tx.transaction_id} tag {tx.id_tag}" if tx else ""
+        power = f" {c.meter.power_w / 1000:.1f} kW {c.meter.energy_wh / 1000:.3f} kWh" if n else ""
+        lines.append(f"  connector {n}: {c.status}{extra}{power}")
+    return lines
+
+
+async def execute(cp: ChargePoint16, line: str, out: TextIO) -> bool:
+    """Run one command line; False when it asks to quit."""
+    words = line.split()
+    if not words:
+        return True
+    verb, args = words[0].lower(), words[1:]
+
+    def n(i: int = 0) -> int:
+        return int(args[i]) if len(args) > i else 1
+
+    actions: dict[str, Callable[[], Awaitable[object]]] = {
+        "plug": lambda: cp.plug_in(n()),
+        "unplug": lambda: cp.unplug(n()),
+        "tag": lambda: cp.present_tag(n(), args[1] if len(args) > 1 else args[0]),
+        "stop": lambda: cp.stop_charging(n()),
+        "suspend": lambda: cp.suspend(n(), args[1] if len(args) > 1 else "EV"),
+        "resume": lambda: cp.resume(n()),
+        "fault": lambda: cp.fault(n(), args[1] if len(args) > 1 else "OtherError"),
+        "clear": lambda: cp.clear_fault(n()),
+        "offline": cp.go_offline,
+        "online": lambda: cp.go_online(30),
+        "reboot": lambda: cp.reboot((args[0] if args else "soft").capitalize(), 30),
+        "power-loss": lambda: cp.power_loss(30),
+    }
+    if verb in ("quit", "exit"):
+        return False
+    if verb == "help":
+        print(HELP, file=out)
+    elif verb == "status":
+        print("\n".join(status_lines(cp)), file=out)
+    elif verb in actions:
+        try:
+            result = await actions[verb]()
+        except (SimulatorError, RpcError, ValueError, IndexError) as exc:
+            print(f"! {verb}: {exc}", file=out)
+        else:
+            if result is not None:
+                print(f"= {result}", file=out)
+    else:
+        print(f"! unknown command {verb!r}; try help", file=out)
+    return True
+
+
+async def stdin_lines() -> asyncio.StreamReader | None:
+    """A reader on stdin, or None when stdin cannot be read asynchronously (e.g. a file)."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    except (ValueError, OSError):
+        return None
+    return reader
+
+
+async def run_console(
+    cp: ChargePoint16, *, session: tuple[str, float] | None, interactive: bool, out: TextIO
+) -> int:
+    """Run `cp` until quit, end of the session, Ctrl-C or SIGTERM; clean shutdown in all cases."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    cp.on_frame = printer(out)
+    runner = asyncio.create_task(cp.run())
+    try:
+        async with asyncio.TaskGroup() as group:
+            if session is not None:
+                group.create_task(_session(cp, session, stop, out))
+            if interactive:
+                group.create_task(_commands(cp, stop, out))
+            waiter = group.create_task(stop.wait())
+            await asyncio.wait({waiter, runner}, return_when=asyncio.FIRST_COMPLETED)
+            stop.set()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await cp.close()
+        await runner
+    return 0
+
+
+async def _session(
+    cp: ChargePoint16, session: tuple[str, float], stop: asyncio.Event, out: TextIO
+) -> None:
+    tag, seconds = session
+    await cp.wait_ready(60)
+    await cp.plug_in(1)
+    info = await cp.present_tag(1, tag)
+    print(f"= session: {tag} {info.get('status')}", file=out, flush=True)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    if cp.transaction(1) is not None:
+        await cp.stop_charging(1)
+    await cp.unplug(1)
+    print("= session done", file=out, flush=True)
+    stop.set()
+
+
+async def _commands(cp: ChargePoint16, stop: asyncio.Event, out: TextIO) -> None:
+    reader = await stdin_lines()
+    if reader is None:
+        return
+    with contextlib.suppress(SimulatorError):  # commands wait for the boot, if it comes
+        await cp.wait_ready(30)
+    while not stop.is_set():
+        read = asyncio.ensure_future(reader.readline())
+        halt = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({read, halt}, return_when=asyncio.FIRST_COMPLETED)
+        halt.cancel()
+        if not read.done():
+            read.cancel()
+            return
+        raw = read.result()
+        if not raw:  # end of input: keep running until a signal
+            return
+        if not await execute(cp, raw.decode(errors="replace"), out):
+            stop.set()

@@ -1,0 +1,137 @@
+"""`ocpp-bench sim run` (one charge point) and `ocpp-bench sim fleet` (many)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import ssl
+import sys
+import time
+
+from ocpp_bench.options import add_option
+
+from ._console import run_console
+from .connection import tls_context
+from .errors import SimulatorError
+from .fleet import PROFILES, Fleet, FleetOptions, progress_line, summary
+from .spec import ChargePointSpec
+from .v16.chargepoint import ChargePoint16
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sim = commands.add_parser("sim", help="simulated charge points")
+    sub = sim.add_subparsers(dest="sim_command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    add_option(common, "--url", default="ws://127.0.0.1:9220/ocpp", help="CSMS OCPP URL")
+    add_option(common, "--password", help="Basic Auth password (security profile 1/2)")
+    add_option(common, "--connectors", type=int, default=1, help="connectors per charge point")
+    add_option(common, "--tls-ca", help="CA file to verify the CSMS certificate (wss)")
+    add_option(common, "--cert", help="client certificate file (security profile 3)")
+    add_option(common, "--key", help="client key file (if not in --cert)")
+    add_option(common, "--heartbeat", type=int, help="HeartbeatInterval before the boot answer")
+
+    run = sub.add_parser("run", parents=[common], help="run one charge point")
+    add_option(run, "--id", default="SIM-00001", help="charge point identity")
+    add_option(run, "--session", help="run a session on its own: TAG[:SECONDS] (default 30 s)")
+    add_option(
+        run,
+        "--no-input",
+        action="store_true",
+        default=False,
+        help="do not read commands from stdin",
+    )
+    run.set_defaults(run=run_command)
+
+    fleet = sub.add_parser("fleet", parents=[common], help="run many charge points")
+    add_option(fleet, "--count", type=int, default=100, help="number of charge points")
+    add_option(fleet, "--rate", type=float, default=50.0, help="charge points started per s")
+    add_option(fleet, "--id-pattern", default="SIM-{n:05d}", help="identity pattern")
+    add_option(fleet, "--profile", default="idle", choices=PROFILES, help="behaviour")
+    add_option(fleet, "--duration", type=float, help="seconds to run (default: until Ctrl-C)")
+    add_option(fleet, "--charge-seconds", type=float, default=30.0, help="charging profile")
+    add_option(fleet, "--tag-pattern", default="FLEET-{n:05d}", help="id tag per charge point")
+    fleet.set_defaults(run=fleet_command)
+
+
+def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
+    if args.tls_ca or args.cert:
+        return tls_context(args.tls_ca, args.cert, args.key)
+    return None
+
+
+def _session(text: str | None) -> tuple[str, float] | None:
+    if not text:
+        return None
+    tag, _, seconds = text.partition(":")
+    return tag, float(seconds or 30)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    spec = ChargePointSpec(
+        args.id,
+        connectors=args.connectors,
+        password=args.password,
+        security_profile=3 if args.cert else None,
+        transcript_size=200,
+    )
+    if args.heartbeat:
+        spec.configuration["HeartbeatInterval"] = str(args.heartbeat)
+
+    async def main() -> int:
+        cp = ChargePoint16(spec, args.url, ssl_context=_tls(args))
+        return await run_console(
+            cp, session=_session(args.session), interactive=not args.no_input, out=sys.stdout
+        )
+
+    try:
+        return asyncio.run(main())
+    except SimulatorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def fleet_command(args: argparse.Namespace) -> int:
+    options = FleetOptions(
+        url=args.url,
+        count=args.count,
+        rate=args.rate,
+        id_pattern=args.id_pattern,
+        profile=args.profile,
+        connectors=args.connectors,
+        password=args.password,
+        heartbeat_s=args.heartbeat,
+        id_tag=args.tag_pattern,
+        charge_s=args.charge_seconds,
+    )
+
+    async def main() -> int:
+        fleet = Fleet(options, ssl_context=_tls(args))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, fleet.stop)
+        begin = time.monotonic()
+        tty = sys.stdout.isatty()
+
+        async def progress() -> None:
+            while not fleet.stopping.is_set():
+                line = progress_line(fleet, time.monotonic() - begin)
+                print(f"\r{line}" if tty else line, end="" if tty else "\n", flush=True)
+                try:
+                    await asyncio.wait_for(fleet.stopping.wait(), 1.0 if tty else 5.0)
+                except TimeoutError:
+                    continue
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(progress())
+            await fleet.run(args.duration)
+        print()
+        print("\n".join(summary(fleet, time.monotonic() - begin)))
+        return (
+            0
+            if fleet.charge_points
+            and any(cp.registration == "Accepted" for cp in fleet.charge_points)
+            else 1
+        )
+
+    return asyncio.run(main())
