@@ -33,6 +33,7 @@ class ChargePointSpec:
     ev: EV = field(default_factory=EV)  # template of the EV plugged in by default
     boot_retry_s: float = 30.0  # when the CSMS gives interval 0, or does not answer
     call_timeout_s: float = 30.0
+    operation_step_s: float = 0.0  # pause between firmware/diagnostics/log status steps
     backoff: Backoff = field(default_factory=Backoff)
     limits: Limits = field(default_factory=Limits)
     transcript_size: int = 2000  # frames kept; 0 for large fleets

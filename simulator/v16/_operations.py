@@ -273,16 +273,16 @@ class Operations(Transactions):
             wait = (parse_iso(at) - self.clock.now()).total_seconds()
             if wait > 0:
                 await self.clock.sleep(wait)
-        step_s = float(self.config.get("SimulatedStepSeconds") or 0)
+        step_s = self.spec.operation_step_s
         for step in steps:
+            if step == "Installed" and new_firmware is not None:
+                self.firmware_version = new_firmware  # reported by the next BootNotification
             payload: Payload = {"status": step}
             if request_id is not None:
                 payload["requestId"] = request_id
             await self._send_follow_up(action, payload)
             if step_s:
                 await self.clock.sleep(step_s)
-        if new_firmware is not None:
-            self.firmware_version = new_firmware
 
     # -- local authorization list ------------------------------------------------------------
 

@@ -1,0 +1,48 @@
+"""The simulator against the project's own CSMS (fixture `csms_app` from tests/conftest.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator import EV, Status, create_charge_point
+
+from .conftest import fast_spec
+
+
+async def test_full_session_against_our_csms(csms_app: Any) -> None:
+    await csms_app.services.chargers.register("SIM-OURS", password="pw-0123456789abcdef")
+    await csms_app.services.tags.upsert("TAG-OURS")
+    spec = fast_spec(
+        "SIM-OURS",
+        password="pw-0123456789abcdef",
+        ev=EV(max_power_w=22_000),
+        configuration={"MeterValueSampleInterval": "1"},
+    )
+    cp = create_charge_point(spec, csms_app.ocpp_url)
+    async with cp:
+        assert cp.registration == "Accepted"
+        await cp.plug_in(1)
+        info = await cp.present_tag(1, "TAG-OURS")
+        assert info["status"] == "Accepted"
+        tx = cp.transaction(1)
+        assert tx is not None
+        await tx.started.wait()
+        assert tx.transaction_id is not None
+        await cp.transcript.wait_sent("MeterValues", timeout=3)
+        # remote stop from the CSMS side
+        answer = await csms_app.call(
+            "SIM-OURS", "RemoteStopTransaction", {"transactionId": tx.transaction_id}
+        )
+        assert answer == {"status": "Accepted"}
+        await cp.wait_status(1, "Finishing")
+        await cp.unplug(1)
+        assert cp.status(1) == Status.AVAILABLE
+        row = await csms_app.services.transactions.transactions.get(tx.transaction_id)
+        assert row["status"] == "Completed"
+        assert row["meter_stop"] > row["meter_start"]
+        stop = cp.transcript.sent_payloads("StopTransaction")[0]
+        assert stop["reason"] == "Remote"
+        # every CALL the simulator sent was answered with a CALLRESULT, none with a CALLERROR
+        for entry in cp.transcript.calls("out"):
+            answer_entry = cp.transcript.answer_to(entry)
+            assert answer_entry is not None and answer_entry.kind == "CALLRESULT", entry.line()
