@@ -6,14 +6,19 @@ import asyncio
 import contextlib
 import logging
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import CsmsConfig
 from .connections import Connection, ConnectionRegistry
+from .metrics import Metrics
 from .monitor import Monitor
+from .operations import Operations
 from .server import OcppServer
 from .services import Services
 from .store import Database
+
+if TYPE_CHECKING:
+    from .api import ApiServer
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +35,12 @@ class CsmsApp:
     def __init__(self, config: CsmsConfig) -> None:
         self.config = config
         self.registry = ConnectionRegistry()
+        self.metrics = Metrics(self.registry)
         self._services: Services | None = None
+        self._operations: Operations | None = None
         self._server: OcppServer | None = None
+        self._api: ApiServer | None = None
+        self._api_done = asyncio.Event()
         self._tasks: asyncio.Task[None] | None = None
 
     @property
@@ -40,30 +49,69 @@ class CsmsApp:
         return self._services
 
     @property
+    def operations(self) -> Operations:
+        """Send CSMS-initiated OCPP calls and keep the CSMS's state in step."""
+        assert self._operations is not None, "CSMS not started"
+        return self._operations
+
+    @property
+    def api_url(self) -> str:
+        """Base URL of the HTTP API (when `config.api_port` is not None)."""
+        assert self._api is not None, "HTTP API not started"
+        return f"http://{self._local_host}:{self._api.port}"
+
+    @property
+    def _local_host(self) -> str:
+        host = self.config.host
+        if host in ("0.0.0.0", ""):
+            return "127.0.0.1"
+        return f"[{host}]" if ":" in host else host
+
+    @property
     def ocpp_port(self) -> int:
         assert self._server is not None, "CSMS not started"
         return self._server.port
 
     @property
     def ocpp_url(self) -> str:
-        host = "127.0.0.1" if self.config.host in ("0.0.0.0", "") else self.config.host
-        return f"ws://{host}:{self.ocpp_port}/ocpp"
+        return f"ws://{self._local_host}:{self.ocpp_port}/ocpp"
 
     async def start(self) -> None:
         db = await Database.open(self.config.db_path)
         self._services = services = Services.build(db, self.config)
+        self._operations = Operations(services, self.call)
         await services.chargers.store.all_offline()
+        if self.config.api_port is not None:
+            from .api import ApiServer, create_api, load_or_create_token
+
+            token = self.config.api_token or load_or_create_token(self.config.db_path)
+            self._api = ApiServer(create_api(self, token), self.config.host, self.config.api_port)
         self._server = OcppServer(services, self.registry)
         await self._server.start(self.config.host, self.config.ocpp_port)
         self._tasks = asyncio.create_task(self._background(), name="csms-background")
         log.info("OCPP server listening on %s", self.ocpp_url)
+        if self._api is not None:
+            log.info("HTTP API listening on %s", self.api_url)
 
     async def _background(self) -> None:
         async with asyncio.TaskGroup() as group:
             group.create_task(self.services.log.run(), name="message-log")
             group.create_task(Monitor(self.services, self.registry).run(), name="monitor")
+            if self._api is not None:
+                group.create_task(self._serve_api(self._api), name="http-api")
+
+    async def _serve_api(self, api: ApiServer) -> None:
+        try:
+            await api.serve()
+        finally:
+            self._api_done.set()
 
     async def stop(self) -> None:
+        if self._api is not None and self._tasks is not None:
+            self._api.stop()  # graceful: requests in flight are answered first
+            done = asyncio.create_task(self._api_done.wait())
+            await asyncio.wait({done, self._tasks}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+            done.cancel()
         if self._server is not None:
             await self._server.stop()
         if self._tasks is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
@@ -16,6 +17,9 @@ from .store import utcnow
 from .store.log import LogRow
 
 REDACTED = "***"
+
+# observer(charger id, direction, decoded frame or None, action or None), e.g. metrics
+FrameObserver = Callable[[str, str, Frame | None, str | None], None]
 
 
 def redact(frame: Frame | None, text: str) -> str:
@@ -47,6 +51,7 @@ class Connection:
         self.boot_accepted = boot_accepted
         self.connected_at = utcnow()
         self.last_seen = time.monotonic()
+        self.observers: list[FrameObserver] = []  # the registry's, once added to it
         # (direction, message id) of each CALL awaiting its answer -> (log row, transaction id)
         self._open_calls: dict[tuple[str, str], tuple[LogRow, int | None]] = {}
         self.session = RpcSession(
@@ -77,6 +82,8 @@ class Connection:
     def _observe(self, direction: str, text: str, frame: Frame | None, action: str | None) -> None:
         if direction == "in":
             self.last_seen = time.monotonic()
+        for observer in self.observers:
+            observer(self.charger_id, direction, frame, action)
         transaction_id = None
         error_code = None
         if isinstance(frame, Call | CallResult):
@@ -114,6 +121,7 @@ class ConnectionRegistry:
 
     def __init__(self) -> None:
         self._by_id: dict[str, Connection] = {}
+        self.observers: list[FrameObserver] = []  # told of every frame of every connection
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -130,6 +138,7 @@ class ConnectionRegistry:
     def add(self, connection: Connection) -> Connection | None:
         """Register `connection`; returns the one it replaces, if any."""
         previous = self._by_id.get(connection.charger_id)
+        connection.observers = self.observers
         self._by_id[connection.charger_id] = connection
         return previous
 

@@ -1,6 +1,7 @@
 """Persistence: all SQL of the CSMS lives in this package."""
 
 from .chargers import ChargerStore
+from .commands import ChargingProfileStore, ReservationStore
 from .db import Database, Row, utcnow
 from .log import MessageLog
 from .tags import TagStore
@@ -8,8 +9,10 @@ from .transactions import TransactionStore, meter_rows
 
 __all__ = [
     "ChargerStore",
+    "ChargingProfileStore",
     "Database",
     "MessageLog",
+    "ReservationStore",
     "Row",
     "TagStore",
     "TransactionStore",

@@ -109,6 +109,7 @@ class MessageLog:
         direction: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        newest_first: bool = False,
     ) -> list[Row]:
         await self.flush()
         sql = "SELECT * FROM message_log WHERE charger_id = ?"
@@ -119,6 +120,6 @@ class MessageLog:
         if direction:
             sql += " AND direction = ?"
             params.append(direction)
-        sql += " ORDER BY id LIMIT ? OFFSET ?"
+        sql += f" ORDER BY id{' DESC' if newest_first else ''} LIMIT ? OFFSET ?"
         params += [limit, offset]
         return await self.db.fetch_all(sql, params)

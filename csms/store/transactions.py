@@ -153,3 +153,17 @@ class TransactionStore:
             "SELECT * FROM meter_values WHERE transaction_id = ? ORDER BY timestamp, id",
             (transaction_id,),
         )
+
+    async def latest_registers(self, transaction_ids: list[int]) -> dict[int, Row]:
+        """The newest Energy.Active.Import.Register sample of each transaction (value, unit)."""
+        if not transaction_ids:
+            return {}
+        marks = ", ".join("?" * len(transaction_ids))
+        rows = await self.db.fetch_all(
+            "SELECT transaction_id, value, unit, MAX(timestamp) AS timestamp FROM meter_values"
+            f" WHERE transaction_id IN ({marks})"
+            " AND measurand = 'Energy.Active.Import.Register' AND (phase IS NULL OR phase = '')"
+            " GROUP BY transaction_id",
+            transaction_ids,
+        )
+        return {int(row["transaction_id"]): row for row in rows}

@@ -1,0 +1,72 @@
+"""The FastAPI application of the CSMS: routes, authentication, docs, dashboard, metrics."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
+
+from ..app import CsmsApp
+from ..metrics import CONTENT_TYPE
+from . import errors, operations, records, registry
+from .auth import token_matches
+from .deps import Csms, given_token, require_token
+
+DESCRIPTION = """\
+The ocpp-bench CSMS over HTTP: the registry of chargers and id tags, transactions, the message
+log, and every CSMS-initiated OCPP 1.6 operation. Every route but `/health` needs the API token:
+`Authorization: Bearer <token>` (or `?token=` for a browser).
+"""
+
+
+def _page(name: str) -> str:
+    return resources.files("csms.api").joinpath("static", name).read_text("utf-8")
+
+
+def create_api(csms: CsmsApp, token: str) -> FastAPI:
+    api = FastAPI(
+        title="ocpp-bench CSMS",
+        description=DESCRIPTION,
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    api.state.csms = csms
+    api.state.token = token
+    errors.install(api)
+
+    @api.get("/health", tags=["service"], summary="Liveness (no authentication)")
+    async def health(csms: Csms) -> dict[str, Any]:
+        return {"status": "ok", "connectedChargers": len(csms.registry)}
+
+    @api.get("/", include_in_schema=False)
+    async def dashboard(request: Request) -> HTMLResponse:
+        """The dashboard for a valid `?token=`; else a page that asks for the token."""
+        given = given_token(request, None)
+        if given and token_matches(given, request.app.state.token):
+            return HTMLResponse(_page("dashboard.html"))
+        return HTMLResponse(_page("login.html"), status_code=401)
+
+    protected = APIRouter(dependencies=[Depends(require_token)])
+
+    @protected.get("/metrics", tags=["service"], summary="Prometheus metrics")
+    async def metrics(csms: Csms) -> Response:
+        return Response(csms.metrics.exposition(), media_type=CONTENT_TYPE)
+
+    @protected.get("/openapi.json", include_in_schema=False)
+    async def openapi() -> dict[str, Any]:
+        return api.openapi()
+
+    @protected.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        token = given_token(request, None)
+        return get_swagger_ui_html(openapi_url=f"/openapi.json?token={token}", title=api.title)
+
+    for router in (registry.router, records.router, operations.router):
+        protected.include_router(router)
+    api.include_router(protected)
+    return api

@@ -1,0 +1,77 @@
+"""What happened: `/api/transactions...` and `/api/chargers/{id}/messages`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from . import views
+from .deps import Csms
+from .errors import ApiError
+
+router = APIRouter(prefix="/api", tags=["records"])
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.get("/transactions", summary="List transactions, newest first")
+async def list_transactions(
+    csms: Csms,
+    chargerId: str | None = None,
+    status: Literal["Active", "Completed"] | None = None,
+    since: Annotated[str | None, Query(description="start time >= (ISO 8601)")] = None,
+    until: Annotated[str | None, Query(description="start time < (ISO 8601)")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    store = csms.services.transactions.transactions
+    rows = await store.find(
+        charger_id=chargerId, status=status, since=since, until=until, limit=limit, offset=offset
+    )
+    latest = await store.latest_registers([row["id"] for row in rows if row["status"] == "Active"])
+    items = [views.transaction(row, latest.get(row["id"])) for row in rows]
+    return {"items": items, "limit": limit, "offset": offset}
+
+
+@router.get("/transactions/{transaction_id}", summary="A transaction with its meter values")
+async def get_transaction(csms: Csms, transaction_id: int) -> dict[str, Any]:
+    store = csms.services.transactions.transactions
+    row = await store.get(transaction_id)
+    if row is None:
+        raise ApiError(
+            404,
+            "UnknownTransaction",
+            f"Unknown transaction {transaction_id}",
+            transactionId=transaction_id,
+        )
+    latest = (await store.latest_registers([transaction_id])).get(transaction_id)
+    samples = await store.meter_values(transaction_id)
+    return {
+        **views.transaction(row, latest),
+        "meterValues": [views.meter_value(sample) for sample in samples],
+    }
+
+
+@router.get("/chargers/{charger_id}/messages", summary="A charger's message log")
+async def list_messages(
+    csms: Csms,
+    charger_id: str,
+    action: str | None = None,
+    direction: Literal["in", "out"] | None = None,
+    order: Literal["asc", "desc"] = "asc",
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    if await csms.services.chargers.store.get(charger_id) is None:
+        raise ApiError(404, "UnknownCharger", f"Unknown charger {charger_id}", chargerId=charger_id)
+    rows = await csms.services.log.query(
+        charger_id,
+        action=action,
+        direction=direction,
+        limit=limit,
+        offset=offset,
+        newest_first=order == "desc",
+    )
+    return {"items": [views.message(row) for row in rows], "limit": limit, "offset": offset}

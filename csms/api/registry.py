@@ -1,0 +1,257 @@
+"""Chargers and id tags: `/api/chargers...`, `/api/id-tags...`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..app import CsmsApp
+from ..operations import utc_iso
+from ..services.chargers import REGISTRATION_STATES
+from . import views
+from .deps import Csms
+from .errors import ApiError
+
+router = APIRouter(prefix="/api", tags=["registry"])
+
+Registration = Literal["Accepted", "Pending", "Rejected"]
+TagStatus = Literal["Accepted", "Blocked", "Expired", "Invalid"]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+assert set(REGISTRATION_STATES) == {"Accepted", "Pending", "Rejected"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChargerFields(_Strict):
+    name: str | None = None
+    model: str | None = None
+    vendor: str | None = None
+    password: str | None = Field(default=None, description="Basic Auth password; null: none")
+    enabled: bool = True
+    registration: Registration = "Accepted"
+
+
+class NewCharger(ChargerFields):
+    chargerId: str = Field(min_length=1, max_length=48)
+
+
+class ChargerPatch(_Strict):
+    name: str | None = None
+    model: str | None = None
+    vendor: str | None = None
+    password: str | None = None
+    enabled: bool | None = None
+    registration: Registration | None = None
+
+
+class BulkChargers(_Strict):
+    chargers: list[NewCharger]
+
+
+class TagFields(_Strict):
+    status: TagStatus = "Accepted"
+    expiryDate: str | None = None
+    parentIdTag: str | None = Field(default=None, max_length=20)
+
+
+class NewTag(TagFields):
+    idTag: str = Field(min_length=1, max_length=20)
+
+
+class TagPatch(_Strict):
+    status: TagStatus | None = None
+    expiryDate: str | None = None
+    parentIdTag: str | None = Field(default=None, max_length=20)
+
+
+# -- chargers ------------------------------------------------------------------------------
+
+
+async def charger_detail(csms: CsmsApp, charger_id: str) -> dict[str, Any]:
+    store = csms.services.chargers.store
+    row = await store.get(charger_id)
+    if row is None:
+        raise ApiError(404, "UnknownCharger", f"Unknown charger {charger_id}", chargerId=charger_id)
+    live = csms.registry.get(charger_id)
+    operations = csms.operations
+    return {
+        **views.charger(row, live),
+        "connection": views.connection(live),
+        "connectors": [views.connector(c) for c in await store.connectors(charger_id)],
+        "configuration": [views.configuration(c) for c in await store.configuration(charger_id)],
+        "reservations": [
+            views.reservation(r) for r in await operations.reservations.find(charger_id)
+        ],
+        "chargingProfiles": [
+            views.charging_profile(p) for p in await operations.profiles.find(charger_id)
+        ],
+        "events": [views.event(e) for e in (await store.events(charger_id))[-50:]],
+    }
+
+
+async def _register(csms: CsmsApp, body: NewCharger) -> bool:
+    return await csms.services.chargers.register(
+        body.chargerId,
+        password=body.password,
+        name=body.name,
+        model=body.model,
+        vendor=body.vendor,
+        enabled=body.enabled,
+        registration=body.registration,
+    )
+
+
+async def _update(csms: CsmsApp, charger_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    chargers = csms.services.chargers
+    if await chargers.store.get(charger_id) is None:
+        raise ApiError(404, "UnknownCharger", f"Unknown charger {charger_id}", chargerId=charger_id)
+    if "password" in fields:
+        await chargers.set_password(charger_id, fields.pop("password"))
+    if "enabled" in fields:
+        fields["enabled"] = int(fields["enabled"])
+    await chargers.store.update(charger_id, **fields)
+    live = csms.registry.get(charger_id)
+    if live is not None and fields.get("enabled") == 0:
+        await live.close(1000, "Charger disabled")
+    return await charger_detail(csms, charger_id)
+
+
+@router.get("/chargers", summary="List chargers")
+async def list_chargers(
+    csms: Csms,
+    status: Literal["online", "offline"] | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    online = None if status is None else status == "online"
+    store = csms.services.chargers.store
+    rows = await store.find(online=online, limit=limit, offset=offset)
+    items = []
+    for row in rows:
+        item = views.charger(row, csms.registry.get(row["id"]))
+        item["connectors"] = [views.connector(c) for c in await store.connectors(row["id"])]
+        items.append(item)
+    total = await store.count(online=online)
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.post("/chargers", status_code=201, summary="Register a charger")
+async def create_charger(csms: Csms, body: NewCharger) -> dict[str, Any]:
+    if not await _register(csms, body):
+        raise ApiError(
+            409, "ChargerExists", f"Charger {body.chargerId} exists", chargerId=body.chargerId
+        )
+    return await charger_detail(csms, body.chargerId)
+
+
+@router.post("/chargers/bulk", summary="Register many chargers; existing ones are left alone")
+async def create_chargers(csms: Csms, body: BulkChargers) -> dict[str, list[str]]:
+    created: list[str] = []
+    existing: list[str] = []
+    for charger in body.chargers:
+        (created if await _register(csms, charger) else existing).append(charger.chargerId)
+    return {"created": created, "existing": existing}
+
+
+@router.get("/chargers/{charger_id}", summary="A charger with connectors and live state")
+async def get_charger(csms: Csms, charger_id: str) -> dict[str, Any]:
+    return await charger_detail(csms, charger_id)
+
+
+@router.put("/chargers/{charger_id}", summary="Replace a charger's registry fields")
+async def replace_charger(csms: Csms, charger_id: str, body: ChargerFields) -> dict[str, Any]:
+    return await _update(csms, charger_id, body.model_dump())
+
+
+@router.patch("/chargers/{charger_id}", summary="Change some of a charger's registry fields")
+async def patch_charger(csms: Csms, charger_id: str, body: ChargerPatch) -> dict[str, Any]:
+    fields = body.model_dump(exclude_unset=True)
+    for name in ("enabled", "registration"):
+        if name in fields and fields[name] is None:
+            raise ApiError(422, "InvalidField", f"{name} cannot be null")
+    return await _update(csms, charger_id, fields)
+
+
+@router.delete("/chargers/{charger_id}", status_code=204, summary="Remove a charger")
+async def delete_charger(csms: Csms, charger_id: str) -> Response:
+    if not await csms.services.chargers.store.delete(charger_id):
+        raise ApiError(404, "UnknownCharger", f"Unknown charger {charger_id}", chargerId=charger_id)
+    live = csms.registry.get(charger_id)
+    if live is not None:
+        await live.close(1000, "Charger removed")
+    return Response(status_code=204)
+
+
+# -- id tags -------------------------------------------------------------------------------
+
+
+def _tag_fields(body: TagFields | TagPatch, *, unset: bool) -> dict[str, Any]:
+    names = {"status": "status", "expiryDate": "expiry_date", "parentIdTag": "parent_id_tag"}
+    given = body.model_dump(exclude_unset=unset)
+    if given.get("status", "") is None:
+        raise ApiError(422, "InvalidField", "status cannot be null")
+    if given.get("expiryDate"):
+        try:
+            given["expiryDate"] = utc_iso(given["expiryDate"])
+        except ValueError as exc:
+            raise ApiError(422, "InvalidField", f"expiryDate: {exc}") from exc
+    return {names[key]: value for key, value in given.items()}
+
+
+async def _tag(csms: CsmsApp, tag: str) -> dict[str, Any]:
+    row = await csms.services.tags.get(tag)
+    if row is None:
+        raise ApiError(404, "UnknownIdTag", f"Unknown id tag {tag}", idTag=tag)
+    return views.id_tag(row)
+
+
+@router.get("/id-tags", summary="List id tags")
+async def list_tags(csms: Csms, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+    rows = await csms.services.tags.find(limit=limit, offset=offset)
+    return {"items": [views.id_tag(r) for r in rows], "limit": limit, "offset": offset}
+
+
+@router.post("/id-tags", status_code=201, summary="Register an id tag")
+async def create_tag(csms: Csms, body: NewTag) -> dict[str, Any]:
+    tags = csms.services.tags
+    if await tags.get(body.idTag) is not None:
+        raise ApiError(409, "IdTagExists", f"Id tag {body.idTag} exists", idTag=body.idTag)
+    fields = _tag_fields(TagFields(**body.model_dump(exclude={"idTag"})), unset=False)
+    await tags.upsert(body.idTag, **fields)
+    return await _tag(csms, body.idTag)
+
+
+@router.get("/id-tags/{tag}", summary="An id tag")
+async def get_tag(csms: Csms, tag: str) -> dict[str, Any]:
+    return await _tag(csms, tag)
+
+
+@router.put("/id-tags/{tag}", summary="Create or replace an id tag")
+async def put_tag(csms: Csms, tag: str, body: TagFields, response: Response) -> dict[str, Any]:
+    if not 1 <= len(tag) <= 20:
+        raise ApiError(422, "InvalidField", "idTag must be 1 to 20 characters")
+    tags = csms.services.tags
+    if await tags.get(tag) is None:
+        response.status_code = 201
+    await tags.upsert(tag, **_tag_fields(body, unset=False))
+    return await _tag(csms, tag)
+
+
+@router.patch("/id-tags/{tag}", summary="Change some fields of an id tag")
+async def patch_tag(csms: Csms, tag: str, body: TagPatch) -> dict[str, Any]:
+    await _tag(csms, tag)
+    await csms.services.tags.upsert(tag, **_tag_fields(body, unset=True))
+    return await _tag(csms, tag)
+
+
+@router.delete("/id-tags/{tag}", status_code=204, summary="Remove an id tag")
+async def delete_tag(csms: Csms, tag: str) -> Response:
+    if not await csms.services.tags.delete(tag):
+        raise ApiError(404, "UnknownIdTag", f"Unknown id tag {tag}", idTag=tag)
+    return Response(status_code=204)

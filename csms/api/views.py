@@ -1,0 +1,175 @@
+"""Store rows as the API shows them: camelCase, as OCPP spells things."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ..connections import Connection
+from ..services.energy import energy_delivered, register_wh
+from ..store import Row
+
+Json = dict[str, Any]
+
+
+def charger(row: Row, connection: Connection | None) -> Json:
+    return {
+        "chargerId": row["id"],
+        "name": row["name"],
+        "vendor": row["vendor"],
+        "model": row["model"],
+        "serialNumber": row["serial_number"],
+        "chargeBoxSerialNumber": row["charge_box_serial"],
+        "firmwareVersion": row["firmware_version"],
+        "iccid": row["iccid"],
+        "imsi": row["imsi"],
+        "meterType": row["meter_type"],
+        "meterSerialNumber": row["meter_serial"],
+        "enabled": bool(row["enabled"]),
+        "registration": row["registration"],
+        "hasPassword": row["password_hash"] is not None,
+        "online": bool(row["online"]),
+        "connected": connection is not None,
+        "bootAccepted": bool(row["boot_accepted"]),
+        "lastBootAt": row["last_boot_at"],
+        "connectedAt": row["connected_at"],
+        "lastSeenAt": row["last_seen_at"],
+        "firmwareStatus": row["firmware_status"],
+        "diagnosticsStatus": row["diagnostics_status"],
+        "localListVersion": row["local_list_version"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+    }
+
+
+def connection(live: Connection | None) -> Json | None:
+    if live is None:
+        return None
+    return {
+        "subprotocol": live.subprotocol,
+        "connectedAt": live.connected_at,
+        "bootAccepted": live.boot_accepted,
+    }
+
+
+def connector(row: Row) -> Json:
+    return {
+        "connectorId": row["connector_id"],
+        "status": row["status"],
+        "errorCode": row["error_code"],
+        "info": row["info"],
+        "vendorId": row["vendor_id"],
+        "vendorErrorCode": row["vendor_error_code"],
+        "timestamp": row["status_timestamp"],
+        "updatedAt": row["updated_at"],
+    }
+
+
+def configuration(row: Row) -> Json:
+    return {
+        "key": row["key"],
+        "value": row["value"],
+        "readonly": bool(row["readonly"]),
+        "updatedAt": row["updated_at"],
+    }
+
+
+def reservation(row: Row) -> Json:
+    return {
+        "reservationId": row["reservation_id"],
+        "connectorId": row["connector_id"],
+        "idTag": row["id_tag"],
+        "parentIdTag": row["parent_id_tag"],
+        "expiryDate": row["expiry_date"],
+        "status": row["status"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+    }
+
+
+def charging_profile(row: Row) -> Json:
+    return {
+        "connectorId": row["connector_id"],
+        "chargingProfileId": row["profile_id"],
+        "stackLevel": row["stack_level"],
+        "chargingProfilePurpose": row["purpose"],
+        "transactionId": row["transaction_id"],
+        "csChargingProfiles": orjson.loads(row["profile"]),
+        "updatedAt": row["updated_at"],
+    }
+
+
+def event(row: Row) -> Json:
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "detail": row["detail"],
+        "payload": orjson.loads(row["payload"]) if row["payload"] else None,
+        "timestamp": row["timestamp"],
+    }
+
+
+def id_tag(row: Row) -> Json:
+    return {
+        "idTag": row["id_tag"],
+        "status": row["status"],
+        "expiryDate": row["expiry_date"],
+        "parentIdTag": row["parent_id_tag"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+    }
+
+
+def transaction(row: Row, latest: Row | None) -> Json:
+    return {
+        "transactionId": row["id"],
+        "chargerId": row["charger_id"],
+        "connectorId": row["connector_id"],
+        "idTag": row["id_tag"],
+        "authStatus": row["auth_status"],
+        "status": row["status"],
+        "meterStart": row["meter_start"],
+        "meterStop": row["meter_stop"],
+        "lastMeterValue": register_wh(latest) if latest else None,
+        "energyDelivered": energy_delivered(row, latest),
+        "startTimestamp": row["start_timestamp"],
+        "stopTimestamp": row["stop_timestamp"],
+        "stopReason": row["stop_reason"],
+        "stopIdTag": row["stop_id_tag"],
+        "reservationId": row["reservation_id"],
+    }
+
+
+def meter_value(row: Row) -> Json:
+    return {
+        "connectorId": row["connector_id"],
+        "timestamp": row["timestamp"],
+        "value": row["value"],
+        "measurand": row["measurand"],
+        "unit": row["unit"],
+        "phase": row["phase"],
+        "location": row["location"],
+        "context": row["context"],
+        "format": row["format"],
+        "source": row["source"],
+    }
+
+
+def message(row: Row) -> Json:
+    try:
+        frame: Any = orjson.loads(row["payload"])
+    except orjson.JSONDecodeError:
+        frame = None
+    return {
+        "id": row["id"],
+        "direction": row["direction"],
+        "messageType": row["message_type"],
+        "action": row["action"],
+        "messageId": row["message_id"],
+        "errorCode": row["error_code"],
+        "transactionId": row["transaction_id"],
+        "timestamp": row["timestamp"],
+        "frame": frame,
+        "raw": row["payload"] if frame is None else None,
+    }
