@@ -21,11 +21,11 @@ from .errors import (
     NotConnected,
     SimulatorError,
 )
-from .incoming import IncomingCall, Outcome
+from .incoming import IncomingCall, Outcome, Waiter
 from .meter import EV, Meter
 from .spec import ChargePointSpec
 from .transcript import Entry, Transcript
-from .v16._core import ExchangeHook
+from .v16._endpoint import ExchangeHook
 from .v16.chargepoint import ChargePoint16
 from .v16.connector import Status
 
@@ -54,6 +54,7 @@ __all__ = [
     "Status",
     "SystemClock",
     "Transcript",
+    "Waiter",
     "create_charge_point",
     "endpoint",
     "tls_context",

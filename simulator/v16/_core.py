@@ -1,14 +1,10 @@
-"""The link of a 1.6 charge point: connection loop with back-off, boot, heartbeats, the offline
-queue of transaction messages, raw RPC access, and dispatch of CSMS-initiated CALLs."""
+"""The link of a 1.6 charge point: connection loop with back-off, boot with retries,
+heartbeats, network loss and reboots."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import ssl
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
@@ -16,113 +12,23 @@ from websockets.exceptions import InvalidHandshake, InvalidURI
 
 from ocpp_bench.rpc import (
     V16,
-    CallError,
     CallErrorReceived,
-    CallResult,
     CallTimeout,
-    ConnectionLost,
-    Frame,
     InvalidResponse,
-    OcppError,
     RpcError,
     RpcSession,
 )
 
-from .._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random, iso, wait_event
+from .._runtime import wait_event
 from ..connection import Security, open_connection
 from ..errors import NotConnected, SimulatorError
-from ..incoming import Inbox, IncomingCall, Matcher, Outcome, Outcomes
-from ..meter import Meter
-from ..spec import ChargePointSpec
-from ..transcript import Entry, Transcript
-from .auth import AuthStore
-from .config import Configuration
-from .connector import Connector
-from .profiles import ProfileStore
+from ._endpoint import Endpoint
 
 log = logging.getLogger("simulator")
 
-# on_exchange(action, "cp" | "csms" (who initiated), seconds, error kind or None)
-ExchangeHook = Callable[[str, str, float, str | None], None]
-Handler = Callable[[dict[str, Any], Outcome], Awaitable[dict[str, Any]]]
-TX_ACTIONS = frozenset({"StartTransaction", "StopTransaction", "MeterValues"})
 
-
-@dataclass(slots=True)
-class Queued:
-    """A transaction message waiting for delivery; the payload is built when it is sent, so
-    a transactionId given later by the CSMS is used."""
-
-    action: str
-    build: Callable[[], dict[str, Any] | None]
-    on_result: Callable[[dict[str, Any] | None], None] | None = None
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-class Core:
-    """Connection, boot, heartbeat, offline queue and raw access of one 1.6 charge point."""
-
-    def __init__(
-        self,
-        spec: ChargePointSpec,
-        url: str,
-        *,
-        ssl_context: ssl.SSLContext | None = None,
-        clock: Clock = SYSTEM_CLOCK,
-        rng: Random = SYSTEM_RANDOM,
-        on_exchange: ExchangeHook | None = None,
-    ) -> None:
-        self.spec = spec
-        self.identity = spec.identity
-        self.url = url
-        self.ssl_context = ssl_context
-        self.clock = clock
-        self.rng = rng
-        self.on_exchange = on_exchange
-        self.password = spec.password
-        overrides = {"NumberOfConnectors": str(spec.connectors), **spec.configuration}
-        self.config = Configuration(overrides, spec.custom_keys)
-        self.config.on_change = self._config_changed
-        self.auth = AuthStore(self.config)
-        self.profiles = ProfileStore(self.config.get_int("ChargeProfileMaxStackLevel"))
-        self.connectors: dict[int, Connector] = {
-            n: Connector(
-                n,
-                Meter(
-                    max_power_w=spec.max_power_w,
-                    voltage=spec.voltage,
-                    phases=spec.phases,
-                    clock=clock,
-                    rng=rng,
-                ),
-            )
-            for n in range(spec.connectors + 1)
-        }
-        self.outcomes = Outcomes()
-        self.inbox = Inbox()
-        self.transcript = Transcript(spec.transcript_size)
-        self.on_frame: Callable[[Entry], None] | None = None  # e.g. print the traffic
-        self.firmware_version = spec.firmware_version
-        self.registration: str | None = None  # last BootNotification status
-        self.ready = asyncio.Event()  # connected and boot Accepted
-        self.network_up = asyncio.Event()
-        self.network_up.set()
-        self.reconnect_delays: list[float] = []  # waited between failed attempts (for tests)
-        self.connect_errors: list[str] = []
-        self.connect_attempts: list[float] = []  # monotonic time of each attempt
-        self._queue: list[Queued] = []  # a list: smaller than a deque when empty
-        self._needs_boot = True
-        self._restart_now = False
-        self._stop = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._ws: ClientConnection | None = None
-        self._session: RpcSession | None = None
-        self._conn_group: asyncio.TaskGroup | None = None
-        self._sender: asyncio.Task[None] | None = None
-        self._children: set[asyncio.Task[Any]] = set()
-        self._after_reply: list[Callable[[], Coroutine[Any, Any, None]]] = []
-        self._runner: asyncio.Task[None] | None = None
-        self.failures: list[BaseException] = []  # unexpected errors of background tasks
+class Core(Endpoint):
+    """Connection, boot and heartbeat of one 1.6 charge point."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -177,24 +83,6 @@ class Core:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task[Any]:
-        """Background work owned by this charge point (cancelled by close(), errors surface)."""
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._children.add(task)
-        task.add_done_callback(self._child_done)
-        return task
-
-    def _child_done(self, task: asyncio.Task[Any]) -> None:
-        self._children.discard(task)
-        if task.cancelled():
-            return
-        error = task.exception()
-        if error is not None:
-            log.error(
-                "%s: background task %s failed", self.identity, task.get_name(), exc_info=error
-            )
-            self.failures.append(error)
 
     # -- the link ----------------------------------------------------------------------------
 
@@ -296,20 +184,6 @@ class Core:
                 continue
             await self._call("Heartbeat", {})
 
-    async def _wait_first(
-        self, closed: asyncio.Event, wake: asyncio.Event, timeout: float | None
-    ) -> bool:
-        """Wait for `closed` or `wake`; True when something happened before the timeout."""
-        waits = [asyncio.ensure_future(closed.wait()), asyncio.ensure_future(wake.wait())]
-        try:
-            done, _ = await asyncio.wait(
-                waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            for waiter in waits:
-                waiter.cancel()
-        return bool(done)
-
     def boot_payload(self) -> dict[str, Any]:
         spec = self.spec
         payload: dict[str, Any] = {
@@ -351,10 +225,6 @@ class Core:
     async def _after_boot(self, booted: bool) -> None:
         """Hook: statuses after the boot or a reconnect (overridden by the transactions layer)."""
 
-    def _config_changed(self, name: str, value: str) -> None:
-        if name == "HeartbeatInterval":
-            self._wake.set()
-
     # -- network control ---------------------------------------------------------------------
 
     async def go_offline(self) -> None:
@@ -384,247 +254,3 @@ class Core:
                 self._ws.transport.abort()
             else:
                 await self._ws.close()
-
-    # -- sending -----------------------------------------------------------------------------
-
-    @property
-    def connected(self) -> bool:
-        """A WebSocket to the CSMS is open (the boot may still be pending)."""
-        return self._session is not None and not self._session.closed.is_set()
-
-    @property
-    def online(self) -> bool:
-        """Connected with the boot accepted: transaction and status messages may be sent."""
-        session = self._session
-        return (
-            session is not None
-            and not session.closed.is_set()
-            and not self._needs_boot
-            and self.registration == "Accepted"
-        )
-
-    def _live(self) -> RpcSession:
-        if self._session is None or self._session.closed.is_set():
-            raise NotConnected(f"{self.identity}: not connected")
-        return self._session
-
-    async def _call(
-        self,
-        action: str,
-        payload: dict[str, Any],
-        *,
-        raw: bool = False,
-        timeout: float | None = None,
-    ) -> dict[str, Any]:
-        session = self._live()
-        started = self.clock.monotonic()
-        try:
-            if raw:
-                result = await session.call_raw(action, payload, timeout)
-            else:
-                result = await session.call(action, payload, timeout)
-        except CallErrorReceived as exc:
-            self._note(action, "cp", self.clock.monotonic() - started, exc.code)
-            raise
-        except (RpcError, OcppError) as exc:
-            self._note(action, "cp", self.clock.monotonic() - started, type(exc).__name__)
-            raise
-        self._note(action, "cp", self.clock.monotonic() - started, None)
-        return result
-
-    async def call(
-        self, action: str, payload: dict[str, Any], timeout: float | None = None
-    ) -> dict[str, Any]:
-        """Send any CALL, validated both ways (NotConnected when offline)."""
-        return await self._call(action, payload, timeout=timeout)
-
-    async def call_raw(
-        self, action: str, payload: dict[str, Any], timeout: float | None = None
-    ) -> dict[str, Any]:
-        """Send a CALL without any validation: for deliberately invalid traffic."""
-        return await self._call(action, payload, raw=True, timeout=timeout)
-
-    async def send_text(self, text: str) -> None:
-        """Put any text on the wire (not even framed)."""
-        await self._live().send_text(text)
-
-    def _note(self, action: str, side: str, seconds: float, error: str | None) -> None:
-        if self.on_exchange is not None:
-            self.on_exchange(action, side, seconds, error)
-
-    # -- the offline queue -------------------------------------------------------------------
-
-    @property
-    def queued(self) -> list[str]:
-        """Actions of the transaction messages waiting for delivery, in order."""
-        return [item.action for item in self._queue]
-
-    def enqueue(self, item: Queued) -> None:
-        self._queue.append(item)
-        self._kick_sender()
-
-    async def deliver(self, item: Queued) -> None:
-        """Queue a transaction message; when online, wait until it is delivered (or the link
-        drops), so the messages that follow keep their order on the wire."""
-        self.enqueue(item)
-        session = self._session
-        if session is not None and self.online:
-            await self._wait_first(session.closed, item.done, None)
-
-    def _kick_sender(self) -> None:
-        if not self._queue or self._conn_group is None or not self.online:
-            return
-        if self._sender is None or self._sender.done():
-            self._sender = self._conn_group.create_task(self._drain(), name="tx queue")
-
-    async def _drain(self) -> None:
-        """Deliver queued transaction messages in order, retrying per TransactionMessage*."""
-        while self._queue and self.online:
-            item = self._queue[0]
-            payload = item.build()
-            if payload is None:  # e.g. its transaction never got an id: nothing to say
-                self._queue.pop(0)
-                if item.on_result is not None:
-                    item.on_result(None)
-                item.done.set()
-                continue
-            attempts = max(1, self.config.get_int("TransactionMessageAttempts"))
-            result: dict[str, Any] | None = None
-            for attempt in range(1, attempts + 1):
-                try:
-                    result = await self._call(item.action, payload)
-                    break
-                except (ConnectionLost, NotConnected):
-                    return  # stays at the head; delivered after the reconnect
-                except (CallErrorReceived, CallTimeout, InvalidResponse) as exc:
-                    log.warning(
-                        "%s: %s attempt %d failed: %s", self.identity, item.action, attempt, exc
-                    )
-                    if attempt < attempts:
-                        interval = self.config.get_int("TransactionMessageRetryInterval")
-                        await self.clock.sleep(interval * attempt)
-            self._queue.pop(0)
-            if item.on_result is not None:
-                item.on_result(result)
-            item.done.set()
-
-    # -- CSMS-initiated calls ----------------------------------------------------------------
-
-    # The CSMS-initiated actions this charge point answers: methods named op_<Action>.
-    OPERATIONS: frozenset[str] = frozenset()
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.OPERATIONS = frozenset(n[3:] for n in dir(cls) if n.startswith("op_"))
-
-    def _dispatch_table(self) -> _HandlerTable:
-        return _HandlerTable(self)
-
-    async def _dispatch(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        started = self.clock.monotonic()
-        self._after_reply.clear()
-        call = IncomingCall(action, payload, self.clock.now())
-        try:
-            result = await self._answer(call)
-        except OcppError as exc:
-            self._after_reply.clear()
-            call.error = exc
-            self.inbox.deliver(call)
-            self._note(action, "csms", self.clock.monotonic() - started, exc.code)
-            raise
-        call.response = result
-        self.inbox.deliver(call)
-        self._note(action, "csms", self.clock.monotonic() - started, None)
-        return result
-
-    async def _answer(self, call: IncomingCall) -> dict[str, Any]:
-        holder = self.inbox.holder(call.action, call.payload)
-        if holder is not None:
-            answer: asyncio.Future[dict[str, Any] | OcppError | None] = (
-                asyncio.get_running_loop().create_future()
-            )
-            call.held, call._answer = True, answer
-            holder.future.set_result(call)
-            scripted = await answer
-            if isinstance(scripted, OcppError):
-                raise scripted
-            if scripted is not None:
-                return scripted
-        outcome = self.outcomes.take(call.action)
-        if outcome.error is not None:
-            from ..incoming import error_for
-
-            raise error_for(outcome.error, outcome.description or f"{call.action} refused")
-        if outcome.reply is not None:
-            return dict(outcome.reply)
-        handler: Handler = getattr(self, "op_" + call.action)
-        result = await handler(call.payload, outcome)
-        if outcome.status is not None and "status" in result:
-            self._after_reply.clear()
-            result = {**result, "status": outcome.status}
-        return result
-
-    def after_reply(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run `work` once the answer to the CALL being handled is on the wire."""
-        self._after_reply.append(work)
-
-    def _observe(self, direction: str, text: str, frame: Frame | None, action: str | None) -> None:
-        if self.transcript.enabled or self.on_frame is not None:
-            entry = Entry(self.clock.now(), direction, text, frame, action)
-            self.transcript.add(entry)
-            if self.on_frame is not None:
-                self.on_frame(entry)
-        if direction == "out" and isinstance(frame, CallResult | CallError) and self._after_reply:
-            pending, self._after_reply = self._after_reply, []
-            for work in pending:
-                self.spawn(work(), name=f"after {action}")
-
-    # -- waiting for the CSMS ----------------------------------------------------------------
-
-    def expect(
-        self, action: str | None = None, *, match: Matcher | None = None, hold: bool = False
-    ) -> Any:
-        """Register interest in a future CSMS CALL; `await waiter.wait(timeout)` returns it.
-        With `hold=True` the call is not answered until `call.answer(...)`."""
-        return self.inbox.expect(action, match, hold)
-
-    async def expect_call(
-        self, action: str | None = None, timeout: float = 5.0, *, match: Matcher | None = None
-    ) -> IncomingCall:
-        """The next (or an unclaimed earlier) CSMS CALL of `action`, already answered by the
-        charge point; ExpectationFailed after `timeout`."""
-        past = self.inbox.claim_past(action, match)
-        if past is not None:
-            return past
-        waiter = self.inbox.expect(action, match, hold=False)
-        result: IncomingCall = await waiter.wait(timeout)
-        return result
-
-    def set_outcome(self, action: str, outcome: Outcome | None) -> None:
-        """How the next `action` CALLs from the CSMS are answered (None: back to default)."""
-        if action not in self.OPERATIONS:
-            raise KeyError(f"{action} is not a CSMS-initiated 1.6 operation")
-        self.outcomes.set(action, outcome)
-
-    def timestamp(self) -> str:
-        return iso(self.clock.now())
-
-
-class _HandlerTable(Mapping[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]):
-    """The RpcSession's handler mapping, made on demand: no per-action objects per charger."""
-
-    __slots__ = ("_cp",)
-
-    def __init__(self, cp: Core) -> None:
-        self._cp = cp
-
-    def __getitem__(self, action: str) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:
-        if action not in self._cp.OPERATIONS:
-            raise KeyError(action)
-        return functools.partial(self._cp._dispatch, action)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._cp.OPERATIONS)
-
-    def __len__(self) -> int:
-        return len(self._cp.OPERATIONS)

@@ -7,7 +7,7 @@ import hashlib
 from typing import Any
 
 from ..incoming import Outcome
-from ._operations import Operations
+from ._features import Features
 
 Payload = dict[str, Any]
 
@@ -23,7 +23,7 @@ def hash_data(pem: str) -> Payload:
     }
 
 
-class SecurityOperations(Operations):
+class SecurityOperations(Features):
     """Handlers of the security whitepaper operations."""
 
     async def op_ExtendedTriggerMessage(self, p: Payload, outcome: Outcome) -> Payload:

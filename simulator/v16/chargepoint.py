@@ -7,16 +7,19 @@ from typing import Any
 
 from .._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random
 from ..spec import ChargePointSpec
-from ._core import ExchangeHook
+from ._endpoint import ExchangeHook
 from ._security import SecurityOperations
 
 
 class ChargePoint16(SecurityOperations):
     """A simulated OCPP 1.6J charge point.
 
-    Layers, each in its own module: `_core` (link, boot, heartbeat, offline queue, raw RPC),
-    `_transactions` (driver actions, authorization, transactions, meter values),
-    `_operations` and `_security` (answers to CSMS-initiated operations).
+    Layers, each in its own module, each a base of the next:
+    `_endpoint` (state, raw RPC, offline queue, dispatch of CSMS calls, outcomes),
+    `_core` (connection loop with back-off, boot, heartbeat, network loss, reboot),
+    `_transactions` (status reporting, authorization, transactions, meter values),
+    `_driver` (what a person at the charger does),
+    `_operations`, `_features`, `_security` (answers to the CSMS-initiated operations).
     """
 
     def __init__(

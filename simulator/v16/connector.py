@@ -156,6 +156,8 @@ class Connector:
         """Where the connector settles when nothing forces a status."""
         if self.faulted:
             return S.FAULTED
+        if self.connector_id == 0:  # the charge point as a whole
+            return S.AVAILABLE if self.operative else S.UNAVAILABLE
         if self.transaction is not None:
             if not self.plugged or self.suspended_by_ev or (self.ev and self.ev.full):
                 return S.SUSPENDED_EV
