@@ -175,7 +175,7 @@ class Core(Endpoint):
         self.ready.set()
         self._kick_sender()
         while not session.closed.is_set():
-            interval = self.config.get_int("HeartbeatInterval")
+            interval = self.seconds("HeartbeatInterval")
             woken = await self._wait_first(session.closed, self._wake, interval or None)
             if session.closed.is_set() or self._stop.is_set():
                 return
@@ -216,7 +216,7 @@ class Core(Endpoint):
                 if interval > 0:
                     self.config.set("HeartbeatInterval", interval)
                 return True
-            wait = interval if interval > 0 else self.spec.boot_retry_s
+            wait = interval * self.spec.time_scale if interval > 0 else self.spec.boot_retry_s
             await self._wait_first(session.closed, self._stop, wait)
             if self._stop.is_set():
                 return False

@@ -273,7 +273,7 @@ class Endpoint:
                         "%s: %s attempt %d failed: %s", self.identity, item.action, attempt, exc
                     )
                     if attempt < attempts:
-                        interval = self.config.get_int("TransactionMessageRetryInterval")
+                        interval = self.seconds("TransactionMessageRetryInterval")
                         await self.clock.sleep(interval * attempt)
             self._queue.pop(0)
             if item.on_result is not None:
@@ -377,6 +377,10 @@ class Endpoint:
         if action not in self.OPERATIONS:
             raise KeyError(f"{action} is not a CSMS-initiated 1.6 operation")
         self.outcomes.set(action, outcome)
+
+    def seconds(self, key: str) -> float:
+        """An interval configuration key in real seconds (scaled by `spec.time_scale`)."""
+        return self.config.get_int(key) * self.spec.time_scale
 
     def timestamp(self) -> str:
         return iso(self.clock.now())

@@ -113,7 +113,7 @@ class Transactions(Core):
             task.cancel()
 
     async def _connection_timeout(self, c: Connector) -> None:
-        await self.clock.sleep(self.config.get_int("ConnectionTimeOut"))
+        await self.clock.sleep(self.seconds("ConnectionTimeOut"))
         if c.transaction is None and not c.plugged and c.authorized_tag is not None:
             c.authorized_tag = None
             c.pending_profile = None
@@ -273,7 +273,7 @@ class Transactions(Core):
     async def _sample_loop(self, c: Connector, tx: Transaction) -> None:
         """MeterValues every MeterValueSampleInterval seconds while the transaction runs."""
         while c.transaction is tx:
-            interval = self.config.get_int("MeterValueSampleInterval")
+            interval = self.seconds("MeterValueSampleInterval")
             if interval <= 0:
                 return
             await self.clock.sleep(interval)
@@ -288,7 +288,7 @@ class Transactions(Core):
 
     async def _aligned_loop(self) -> None:
         """Clock-aligned MeterValues every ClockAlignedDataInterval seconds (0: off)."""
-        while (interval := self.config.get_int("ClockAlignedDataInterval")) > 0:
+        while (interval := self.seconds("ClockAlignedDataInterval")) > 0:
             now = self.clock.now().timestamp()
             await self.clock.sleep(math.ceil((now + 1e-6) / interval) * interval - now)
             for c in self.connectors.values():

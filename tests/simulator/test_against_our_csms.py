@@ -17,6 +17,7 @@ async def test_full_session_against_our_csms(csms_app: Any) -> None:
         password="pw-0123456789abcdef",
         ev=EV(max_power_w=22_000),
         configuration={"MeterValueSampleInterval": "1"},
+        time_scale=0.2,
     )
     cp = create_charge_point(spec, csms_app.ocpp_url)
     async with cp:

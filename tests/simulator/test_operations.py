@@ -172,7 +172,7 @@ async def test_invalid_id_suspends_when_configured(csms: MiniCsms, start_cp: Sta
 
 
 async def test_connection_timeout_cancels_waiting_tag(csms: MiniCsms, start_cp: StartCp) -> None:
-    cp = await start_cp("CP-CTO", configuration={"ConnectionTimeOut": "1"})
+    cp = await start_cp("CP-CTO", configuration={"ConnectionTimeOut": "2"}, time_scale=0.1)
     await cp.present_tag(1, "T")
     assert cp.status(1) == Status.PREPARING
     await cp.wait_status(1, "Available", timeout=3)
@@ -187,6 +187,7 @@ async def test_clock_aligned_and_stop_transaction_data(csms: MiniCsms, start_cp:
             "StopTxnSampledData": "Energy.Active.Import.Register,SoC",
             "StopTxnAlignedData": "Energy.Active.Import.Register",
         },
+        time_scale=0.1,
     )
     await cp.plug_in(1)
     await cp.present_tag(1, "T")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from simulator import InvalidTransition, Status
@@ -20,7 +22,7 @@ async def test_boot_then_statuses_for_every_connector(csms: MiniCsms, start_cp: 
 
 
 async def test_full_session(csms: MiniCsms, start_cp: StartCp) -> None:
-    cp = await start_cp("CP-FULL", configuration={"MeterValueSampleInterval": "1"})
+    cp = await start_cp("CP-FULL", configuration={"MeterValueSampleInterval": "1"}, time_scale=0.1)
     await cp.plug_in(1)
     assert cp.status(1) == Status.PREPARING
     info = await cp.present_tag(1, "TAG-1")
@@ -41,7 +43,15 @@ async def test_full_session(csms: MiniCsms, start_cp: StartCp) -> None:
     stop = await csms.wait_for("StopTransaction")
     assert stop["transactionId"] == tx.transaction_id
     assert stop["reason"] == "Local"
-    assert stop["meterStop"] > start["meterStart"]  # 22 kW for > 1 s
+    assert stop["meterStop"] >= start["meterStart"]
+    assert cp.connector(1).meter.energy_wh > 0  # 11 kW for a fraction of a second
+    power = [
+        float(v["value"])
+        for p in csms.payloads("MeterValues")
+        for v in p["meterValue"][0]["sampledValue"]
+        if v["measurand"] == "Power.Active.Import"
+    ]
+    assert power and all(10_800 < w <= 11_000 for w in power)
     assert cp.status(1) == Status.FINISHING
     await cp.unplug(1)
     assert cp.status(1) == Status.AVAILABLE
@@ -66,3 +76,15 @@ async def test_invalid_transition_is_refused_not_sent(csms: MiniCsms, start_cp: 
         cp.connector(1).set_status(Status.FINISHING)
     assert cp.status(1) == Status.AVAILABLE
     assert len(csms.payloads("StatusNotification")) == sent
+
+
+async def test_heartbeat_at_the_interval_the_csms_set(csms: MiniCsms, start_cp: StartCp) -> None:
+    csms.boot_interval = 2  # "2 s", scaled to 0.1 s
+    cp = await start_cp("CP-HB", time_scale=0.05)
+    assert cp.config.get("HeartbeatInterval") == "2"
+    await csms.wait_for("Heartbeat", timeout=2)
+    while len(csms.payloads("Heartbeat")) < 3:
+        await csms.wait_for("Heartbeat", start=len(csms.received), timeout=2)
+    beats = [e.at for e in cp.transcript.calls("out", "Heartbeat")]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(beats)]
+    assert all(0.09 <= gap < 0.5 for gap in gaps), gaps
