@@ -43,6 +43,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_option(serve, "--api-port", type=int, default=3000, help="HTTP API port")
     add_option(
         serve,
+        "--api-token",
+        default=None,
+        help="bearer token of the HTTP API (default: generated once, kept beside the db)",
+    )
+    add_option(
+        serve,
         "--auto-register",
         action="store_true",
         default=False,
@@ -87,6 +93,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_option(tag, "--parent", help="parent id tag")
     tag.set_defaults(run=_add_tag)
 
+    token = sub.add_parser(
+        "api-token", parents=[common], help="print the HTTP API token (made if missing)"
+    )
+    token.set_defaults(run=_api_token)
+
     seed = sub.add_parser("seed", parents=[common], help="add demo chargers and tags")
     seed.set_defaults(run=_seed)
 
@@ -102,6 +113,7 @@ def _config(args: argparse.Namespace) -> CsmsConfig:
         host=args.host,
         ocpp_port=args.ocpp_port,
         api_port=args.api_port,
+        api_token=args.api_token or None,
         auto_register=args.auto_register,
         heartbeat_interval=args.heartbeat_interval,
         boot_retry_interval=args.boot_retry_interval,
@@ -119,6 +131,8 @@ def _serve(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         async with app:
             print(f"ocpp-bench CSMS: OCPP at {app.ocpp_url}/<charger-id>, db {args.db}", flush=True)
+            if app.config.api_port is not None:
+                print(f"HTTP API and dashboard at {app.api_url}/", flush=True)
             await stop.wait()
 
     with contextlib.suppress(KeyboardInterrupt):
@@ -172,6 +186,13 @@ def _seed(args: argparse.Namespace) -> int:
         return 0
 
     return _with_services(args, work)
+
+
+def _api_token(args: argparse.Namespace) -> int:
+    from .api import load_or_create_token
+
+    print(load_or_create_token(Path(args.db)))
+    return 0
 
 
 def _upgrade(args: argparse.Namespace) -> int:
