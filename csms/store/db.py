@@ -7,6 +7,7 @@ them and commits once per block, so a block is atomic and durable when it return
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -92,15 +93,24 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Writer]:
-        """A serialised write transaction, committed (durably) when the block ends."""
+        """A serialised write transaction, committed (durably) when the block ends.
+
+        Cancellation anywhere inside (a charger hanging up mid-handler) rolls it back: the
+        statements already queued to the database thread still run, in order, so BEGIN must
+        always be followed by ROLLBACK or COMMIT before the lock is released.
+        """
         async with self._write_lock:
-            await self.connection.execute("BEGIN IMMEDIATE")
             try:
+                await self.connection.execute("BEGIN IMMEDIATE")
                 yield Writer(self.connection)
             except BaseException:
-                await self.connection.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.OperationalError):  # nothing began
+                    await asyncio.shield(self._rollback())
                 raise
-            await self.connection.execute("COMMIT")
+            await asyncio.shield(self.connection.commit())
+
+    async def _rollback(self) -> None:
+        await self.connection.execute("ROLLBACK")
 
     async def execute(self, sql: str, params: Params = ()) -> Result:
         async with self.write() as tx:

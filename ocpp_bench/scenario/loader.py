@@ -146,6 +146,18 @@ def _message(exc: fastjsonschema.JsonSchemaValueException, prefix: str = "") -> 
     return text.replace("data ", (prefix.rstrip(".") or "the file") + " ", 1)
 
 
+def _block(lines: list[str], line: int) -> str:
+    """The YAML text of the list item starting at `line` (1-based)."""
+    first = lines[line - 1]
+    indent = len(first) - len(first.lstrip(" -"))
+    block = [first]
+    for text in lines[line:]:
+        if text.strip() and len(text) - len(text.lstrip()) < indent:
+            break
+        block.append(text)
+    return "\n".join(block).rstrip()
+
+
 def check_schema(path: Path, data: Any) -> None:
     try:
         _validate_file(data)
@@ -188,10 +200,9 @@ def load_file(path: Path) -> list[Scenario]:
         seen[entry["id"]] = entry.line
         steps = []
         step_nodes = entry.get("steps", [])
-        for index, node in enumerate(step_nodes):
-            end = step_nodes[index + 1].line - 1 if index + 1 < len(step_nodes) else node.line + 12
-            source = "\n".join(lines[node.line - 1 : end]).rstrip()
+        for node in step_nodes:
             kind, args, cp = check_step(path, node)
+            source = _block(lines, node.line)
             steps.append(Step(kind, args, node.line, source, cp))
         charge_points = entry.get("charge_points") or {"cp": {}}
         base_cp = defaults.get("charge_point", {})

@@ -8,6 +8,9 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
+from ocpp_bench.rpc.errors import RpcError
+from simulator import SimulatorError
+
 from .drivers import CsmsDriver
 from .loader import Scenario, Step
 from .steps import RUNNERS, StepFailed
@@ -50,11 +53,17 @@ class ScenarioChargePoint(Protocol):
         self, action: str, payload: dict[str, Any], raw: bool, timeout: float
     ) -> dict[str, Any]: ...
     async def expect_call(self, action: str | None, timeout: float) -> IncomingCall | None: ...
+    async def hold_call(self, action: str | None, timeout: float) -> IncomingCall | None: ...
+    async def next_call(self, action: str | None, within: float) -> IncomingCall | None: ...
+    def forget_calls(self, action: str) -> None: ...
     async def expect_sent(
-        self, action: str, timeout: float
+        self, action: str, timeout: float, request: Any = None
     ) -> tuple[dict[str, Any], dict[str, Any] | None] | None: ...
+    def sent(self, action: str) -> list[dict[str, Any]]: ...
     async def wait_status(self, connector: int, status: str, timeout: float) -> bool: ...
     def status(self, connector: int) -> str: ...
+    def transaction_id(self, connector: int) -> int | None: ...
+    def mark(self) -> None: ...
     def transcript(self, last: int) -> list[str]: ...
 
 
@@ -144,7 +153,7 @@ class Run:
             try:
                 args = self.variables.resolve(step.args)
                 await RUNNERS[step.kind](self, step, args)
-            except (StepFailed, UnknownVariable, TimeoutError) as exc:
+            except (StepFailed, UnknownVariable, TimeoutError, SimulatorError, RpcError) as exc:
                 message = str(exc) or type(exc).__name__
                 raise StepError(
                     step, index, message, self._transcripts(), str(self.scenario.path)
@@ -172,19 +181,25 @@ class Run:
 
     async def _reach_state(self) -> None:
         state = self.scenario.state
-        if state is None:
+        if state is not None:
+            for name, cp in self.charge_points.items():
+                await self._reach(state, name, cp)
+        for cp in self.charge_points.values():
+            cp.mark()
+
+    async def _reach(self, state: str, name: str, cp: ScenarioChargePoint) -> None:
+        result = await cp.boot(self.timeout)
+        if result.get("status") != "Accepted":
+            raise StepFailed(f"starting state {state}: boot of {name} not accepted: {result}")
+        if state == "booted":
             return
-        for name, cp in self.charge_points.items():
-            result = await cp.boot(self.timeout)
-            if result.get("status") != "Accepted":
-                raise StepFailed(f"starting state {state}: boot of {name} not accepted: {result}")
-            if state == "booted":
-                continue
-            tag = self.scenario.charge_points[name].get("id_tag") or self.variables["tag"]
-            if state == "charging":
-                await cp.plug_in(1)
-            info = await cp.present_tag(tag, 1)
-            if info.get("status") != "Accepted":
-                raise StepFailed(f"starting state {state}: tag {tag} not accepted: {info}")
-            if state == "charging" and not await cp.wait_status(1, "Charging", self.timeout):
+        tag = self.scenario.charge_points[name].get("id_tag") or self.variables["tag"]
+        if state == "charging":
+            await cp.plug_in(1)
+        info = await cp.present_tag(tag, 1)
+        if info.get("status") != "Accepted":
+            raise StepFailed(f"starting state {state}: tag {tag} not accepted: {info}")
+        if state == "charging":
+            if not await cp.wait_status(1, "Charging", self.timeout):
                 raise StepFailed(f"starting state charging: {name} is {cp.status(1)}")
+            self.variables["transactionId"] = cp.transaction_id(1)

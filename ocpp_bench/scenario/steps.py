@@ -188,7 +188,10 @@ async def send(run: Run, step: Step, args: Any) -> None:
 
 async def expect_call(run: Run, step: Step, args: Any) -> None:
     timeout = args.get("timeout", run.timeout)
-    incoming = await run.cp(step).expect_call(args["action"], timeout)
+    scripted = "reply" in args or "error" in args
+    cp = run.cp(step)
+    wait = cp.hold_call if scripted else cp.expect_call
+    incoming = await wait(args["action"], timeout)
     if incoming is None:
         raise StepFailed(f"no {args['action']} from the CSMS within {timeout:g} s")
     if "payload" in args:
@@ -198,20 +201,24 @@ async def expect_call(run: Run, step: Step, args: Any) -> None:
 
 
 async def expect_no_call(run: Run, step: Step, args: Any) -> None:
-    arrived = await run.cp(step).expect_call(args.get("action"), float(args["within"]))
+    arrived = await run.cp(step).next_call(args.get("action"), float(args["within"]))
     if arrived is not None:
-        await arrived.answer(None, None)
         raise StepFailed(f"unexpected {arrived.action} from the CSMS: {arrived.payload!r}")
 
 
 async def expect_sent(run: Run, step: Step, args: Any) -> None:
     timeout = args.get("timeout", run.timeout)
-    exchange = await run.cp(step).expect_sent(args["action"], timeout)
+    cp = run.cp(step)
+    exchange = await cp.expect_sent(args["action"], timeout, args.get("request"))
     if exchange is None:
-        raise StepFailed(f"the charge point sent no {args['action']} within {timeout:g} s")
+        sent = cp.sent(args["action"])
+        detail = "\n".join(f"  sent: {payload!r}" for payload in sent[-5:])
+        matching = " matching the request" if "request" in args else ""
+        raise StepFailed(
+            f"the charge point sent no {args['action']}{matching} within {timeout:g} s",
+            detail or f"  no {args['action']} was sent at all",
+        )
     request, response = exchange
-    if "request" in args:
-        expect(f"{args['action']} request", args["request"], request)
     if "response" in args:
         expect(f"{args['action']} response", args["response"], response)
     save(run, args.get("save"), {"request": request, "response": response})
@@ -244,6 +251,7 @@ async def csms(run: Run, step: Step, args: Any) -> None:
         raise StepFailed(f"CSMS {args['action']} failed: {exc}") from exc
     if result is None:
         return  # manual driver: the charge point's steps check what arrives
+    cp.forget_calls(args["action"])  # answered: later expect_call steps look for new ones
     if "expect" in args:
         expect(f"{args['action']} answer", args["expect"], result)
     save(run, args.get("save"), result)

@@ -1,0 +1,271 @@
+"""The simulator as the scenario steps see it: one adapter over `simulator.ChargePoint`.
+
+Behaviour stays in the simulator (one implementation, as for the CLI and Locust); this module
+only translates step arguments and reads the transcript for `expect_sent`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from typing import Any
+
+from ocpp_bench.rpc import Call, CallError, CallResult
+from simulator import (
+    ChargePoint,
+    ChargePointSpec,
+    ExpectationFailed,
+    IncomingCall,
+    Outcome,
+    create_charge_point,
+    tls_context,
+)
+
+from .matchers import mismatches
+from .runner import ChargePointFactory, ScenarioChargePoint
+from .steps import StepFailed
+
+# Outcome statuses that mean "accept, then fail at this stage of the follow-up work".
+FAILED_STAGES = {
+    "DownloadFailed": "Downloading",
+    "InstallationFailed": "Installing",
+    "UploadFailed": "Uploading",
+}
+
+
+class _Answered:
+    """A CSMS call the charge point has already answered by its default behaviour."""
+
+    def __init__(self, call: IncomingCall) -> None:
+        self.action = call.action
+        self.payload = call.payload
+
+    async def answer(self, reply: dict[str, Any] | None, error: dict[str, Any] | None) -> None:
+        if reply is not None or error is not None:
+            raise StepFailed(
+                f"{self.action} had been answered already: use an `outcome` step before the "
+                "step that triggers it to script the answer"
+            )
+
+
+class _Held:
+    def __init__(self, call: IncomingCall) -> None:
+        self.call = call
+        self.action = call.action
+        self.payload = call.payload
+
+    async def answer(self, reply: dict[str, Any] | None, error: dict[str, Any] | None) -> None:
+        await self.call.answer(reply, error)
+
+
+class SimulatedChargePoint:
+    def __init__(self, cp: ChargePoint) -> None:
+        self.cp = cp
+        self.identity = cp.identity
+        self._seen: set[int] = set()
+        self._started = False
+
+    async def start(self, timeout: float) -> None:
+        """Nothing yet: the simulator connects and boots in one go, at the `boot` step."""
+
+    async def close(self) -> None:
+        if self._started:
+            await self.cp.close()
+
+    async def boot(self, timeout: float) -> dict[str, Any]:
+        if not self._started:
+            self._started = True
+            with contextlib.suppress(ConnectionError):  # a refused boot is the step's to judge
+                await self.cp.start(timeout)
+        else:
+            await self.cp.call("BootNotification", self.cp.boot_payload(), timeout)
+        boots = self.cp.transcript.calls("out", "BootNotification")
+        answer = self.cp.transcript.answer_to(boots[-1]) if boots else None
+        if answer is None or not isinstance(answer.frame, CallResult):
+            raise StepFailed(f"no answer to BootNotification within {timeout:g} s")
+        return answer.frame.payload
+
+    async def plug_in(self, connector: int) -> None:
+        await self.cp.plug_in(connector)
+
+    async def unplug(self, connector: int) -> None:
+        await self.cp.unplug(connector)
+
+    async def present_tag(self, tag: str, connector: int) -> dict[str, Any]:
+        return dict(await self.cp.present_tag(connector, tag))
+
+    async def stop_charging(self, connector: int, reason: str, tag: str | None) -> None:
+        await self.cp.stop_charging(connector, reason, tag)
+
+    async def charge(self, connector: int, seconds: float) -> None:
+        if self.cp.transaction(connector) is None:
+            raise StepFailed(f"connector {connector} has no transaction to charge")
+        await self.cp.clock.sleep(seconds)
+
+    async def suspend(self, connector: int, side: str) -> None:
+        await self.cp.suspend(connector, side.upper())
+
+    async def resume(self, connector: int) -> None:
+        await self.cp.resume(connector)
+
+    async def fault(self, connector: int, error_code: str) -> None:
+        await self.cp.fault(connector, error_code)
+
+    async def clear_fault(self, connector: int) -> None:
+        await self.cp.clear_fault(connector)
+
+    async def go_offline(self) -> None:
+        await self.cp.go_offline()
+
+    async def go_online(self, timeout: float) -> None:
+        await self.cp.go_online(timeout)
+
+    async def reboot(self, kind: str, timeout: float) -> None:
+        await self.cp.reboot(kind.capitalize(), timeout)
+
+    async def power_loss(self, timeout: float) -> None:
+        await self.cp.power_loss(timeout)
+
+    def configure(self, values: dict[str, str]) -> None:
+        self.cp.configure(values)
+
+    def set_outcome(self, action: str, reply: Any, error: Any, status: str | None) -> None:
+        if error is not None:
+            outcome = Outcome(
+                error=error["code"], description=error.get("description", ""), times=1
+            )
+        elif reply is not None:
+            outcome = Outcome(reply=reply, times=1)
+        elif status in FAILED_STAGES:
+            outcome = Outcome.fail(FAILED_STAGES[status], times=1)
+        else:
+            outcome = Outcome.reject(status or "Rejected", times=1)
+        self.cp.set_outcome(action, outcome)
+
+    async def send(
+        self, action: str, payload: dict[str, Any], raw: bool, timeout: float
+    ) -> dict[str, Any]:
+        if raw:
+            return await self.cp.call_raw(action, payload, timeout)
+        return await self.cp.call(action, payload, timeout)
+
+    async def expect_call(self, action: str | None, timeout: float) -> Any:
+        try:
+            return _Answered(await self.cp.expect_call(action, timeout))
+        except ExpectationFailed:
+            return None
+
+    async def next_call(self, action: str | None, within: float) -> Any:
+        """A CSMS call that arrives from now on (calls already received do not count)."""
+        try:
+            return _Answered(await self.cp.expect(action).wait(within))
+        except ExpectationFailed:
+            return None
+
+    def forget_calls(self, action: str) -> None:
+        """Mark calls of `action` received so far as seen (the `csms` step's own call)."""
+        while self.cp.inbox.claim_past(action, None) is not None:
+            pass
+
+    async def hold_call(self, action: str | None, timeout: float) -> Any:
+        try:
+            return _Held(await self.cp.expect(action, hold=True).wait(timeout))
+        except ExpectationFailed:
+            return None
+
+    async def expect_sent(
+        self, action: str, timeout: float, request: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+        """The first CALL of `action` sent since the last mark and not yet claimed whose
+        payload matches `request`, with the CSMS's answer."""
+        transcript = self.cp.transcript
+        try:
+            entry = await transcript.wait_for(
+                lambda e: (
+                    e.direction == "out"
+                    and isinstance(e.frame, Call)
+                    and e.action == action
+                    and id(e) not in self._seen
+                    and not mismatches(request or {}, e.frame.payload)
+                ),
+                timeout,
+                what=f"{action} sent",
+            )
+        except ExpectationFailed:
+            return None
+        self._seen.add(id(entry))
+        call = entry.frame
+        assert isinstance(call, Call)
+        answer = transcript.answer_to(entry)
+        if answer is None:
+            with contextlib.suppress(ExpectationFailed):
+                answer = await transcript.wait_for(
+                    lambda e: (
+                        e.direction == "in"
+                        and isinstance(e.frame, CallResult | CallError)
+                        and e.frame.message_id == call.message_id
+                    ),
+                    timeout,
+                )
+        response: dict[str, Any] | None = None
+        if answer is not None and isinstance(answer.frame, CallResult):
+            response = answer.frame.payload
+        elif answer is not None and isinstance(answer.frame, CallError):
+            response = {"callError": answer.frame.code, "description": answer.frame.description}
+        return call.payload, response
+
+    async def wait_status(self, connector: int, status: str, timeout: float) -> bool:
+        try:
+            await self.cp.wait_status(connector, status, timeout)
+        except ExpectationFailed:
+            return False
+        return True
+
+    def status(self, connector: int) -> str:
+        return self.cp.status(connector)
+
+    def transaction_id(self, connector: int) -> int | None:
+        transaction = self.cp.transaction(connector)
+        return transaction.transaction_id if transaction else None
+
+    def sent(self, action: str) -> list[dict[str, Any]]:
+        return self.cp.transcript.sent_payloads(action)
+
+    def mark(self) -> None:
+        """What was sent so far is not for `expect_sent`: it looks at what comes next."""
+        self._seen.update(id(entry) for entry in self.cp.transcript)
+
+    def transcript(self, last: int) -> list[str]:
+        return self.cp.transcript.lines(last)
+
+
+def charge_point_factory(
+    *, tls_ca: str | None = None, cert: str | None = None, key: str | None = None
+) -> ChargePointFactory:
+    """Build scenario charge points; one TLS context serves them all."""
+    context: ssl.SSLContext | None = None
+    if tls_ca or cert:
+        context = tls_context(ca_file=tls_ca, cert_file=cert, key_file=key)
+
+    def build(identity: str, config: dict[str, Any], url: str) -> ScenarioChargePoint:
+        spec = ChargePointSpec(
+            identity,
+            vendor=config.get("vendor", "ocpp-bench"),
+            model=config.get("model", "scenario"),
+            connectors=int(config.get("connectors", 1)),
+            password=config.get("password"),
+            configuration={k: _text(v) for k, v in (config.get("config") or {}).items()},
+            boot_retry_s=1.0,
+            call_timeout_s=10.0,
+        )
+        if "power_w" in config:
+            spec.max_power_w = float(config["power_w"])
+        return SimulatedChargePoint(create_charge_point(spec, url, ssl_context=context))
+
+    return build
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
