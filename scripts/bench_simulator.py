@@ -28,7 +28,7 @@ from ocpp_bench.rpc import V16, RpcSession
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from simulator.fleet import Fleet, FleetOptions  # noqa: E402
+from simulator.fleet import Fleet, FleetOptions, FleetStats  # noqa: E402
 
 
 def raise_nofile() -> int:
@@ -85,55 +85,78 @@ async def serve_csms(heartbeat: int) -> None:
 
 
 async def bench(args: argparse.Namespace, url: str) -> list[str]:
+    """Start the charge points in stages; after each stage, once all of them are booted and the
+    process is quiet, read the RSS: (RSS - baseline) / booted is the memory per charge point."""
     limit = raise_nofile()
-    fleet = Fleet(FleetOptions(url=url, count=args.count, rate=args.rate, profile="idle"))
+    marks = sorted({c for c in args.checkpoints if c < args.count} | {args.count})
+    fleets: list[Fleet] = []
+    runners: list[asyncio.Task[object]] = []
     gc.collect()
     base = rss_kib()
     cpu0 = time.process_time()
     rows: list[tuple[int, float, float, float]] = []
-    checkpoints = sorted({c for c in args.checkpoints if c < args.count} | {args.count})
     start = time.monotonic()
-    runner = asyncio.create_task(fleet.run())
+    done = 0
     try:
-        for mark in checkpoints:
-            while fleet.accepted < mark:
+        for mark in marks:
+            options = FleetOptions(
+                url=url, count=mark - done, rate=args.rate, profile="idle", first=done + 1
+            )
+            fleet = Fleet(options)
+            fleets.append(fleet)
+            runners.append(asyncio.create_task(fleet.run()))
+            while sum(f.accepted for f in fleets) < mark:
                 if time.monotonic() - start > args.timeout:
-                    raise SystemExit(f"only {fleet.accepted} of {mark} booted in {args.timeout} s")
-                if runner.done():
-                    runner.result()
+                    booted = sum(f.accepted for f in fleets)
+                    raise SystemExit(f"only {booted} of {mark} booted in {args.timeout} s")
+                for runner in runners:
+                    if runner.done():
+                        runner.result()
                 await asyncio.sleep(0.2)
+            done = mark
+            elapsed = time.monotonic() - start
+            await asyncio.sleep(1.0)  # let the last answers settle
             gc.collect()
             rss = rss_kib()
-            rows.append((mark, time.monotonic() - start, rss / 1024, (rss - base) / mark))
+            rows.append((mark, elapsed, rss / 1024, (rss - base) / mark))
             print(
-                f"{mark:>6} booted after {rows[-1][1]:6.1f} s  RSS {rss / 1024:7.1f} MiB  "
+                f"{mark:>6} booted after {elapsed:6.1f} s  RSS {rss / 1024:7.1f} MiB  "
                 f"{(rss - base) / mark:5.1f} KiB/CP",
                 flush=True,
             )
         ramp_cpu = time.process_time() - cpu0
-        beats0 = fleet.stats.messages["Heartbeat"]
+        beats0 = sum(f.stats.messages["Heartbeat"] for f in fleets)
         cpu1 = time.process_time()
         await asyncio.sleep(args.hold)
         hold_cpu = time.process_time() - cpu1
-        beats = fleet.stats.messages["Heartbeat"] - beats0
-        connected = fleet.connected
+        beats = sum(f.stats.messages["Heartbeat"] for f in fleets) - beats0
+        connected = sum(f.connected for f in fleets)
         gc.collect()
         final_rss = rss_kib()
     finally:
-        fleet.stop()
-        await runner
-    p = fleet.stats.percentiles("Heartbeat")
-    boot = fleet.stats.percentiles("BootNotification")
-    errors = dict(fleet.stats.errors) or "none"
+        for fleet in fleets:
+            fleet.stop()
+        for runner in runners:
+            await runner
+    stats = FleetStats()
+    for fleet in fleets:
+        stats.messages.update(fleet.stats.messages)
+        stats.errors.update(fleet.stats.errors)
+        for action, values in fleet.stats.latencies.items():
+            stats.latencies.setdefault(action, []).extend(values)
+    p = stats.percentiles("Heartbeat")
+    boot = stats.percentiles("BootNotification")
+    errors = dict(stats.errors) or "none"
     lines = [
         "# Simulator capacity",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `scripts/bench_simulator.py` on "
         f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, RLIMIT_NOFILE {limit}.",
         f"Idle charge points (BootNotification, StatusNotification x2, then Heartbeat every "
-        f"{args.heartbeat} s) started at {args.rate:g}/s against a bare `ocpp_bench.rpc` CSMS in "
-        "a separate process. Memory is the simulator process's RSS delta over its baseline "
-        f"({base / 1024:.1f} MiB) divided by the number of booted charge points.",
+        f"{args.heartbeat} s) started in stages at {args.rate:g}/s against a bare "
+        "`ocpp_bench.rpc` CSMS in a separate process. After each stage, once every charge point "
+        "is booted, memory is the simulator process's RSS delta over its baseline "
+        f"({base / 1024:.1f} MiB) divided by the number of charge points.",
         "",
         "| charge points booted | time since start (s) | RSS (MiB) | KiB per charge point |",
         "|---:|---:|---:|---:|",
@@ -160,7 +183,7 @@ async def bench(args: argparse.Namespace, url: str) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--heartbeat", type=int, default=10)
     parser.add_argument("--hold", type=float, default=30.0)
     parser.add_argument("--timeout", type=float, default=300.0)

@@ -69,6 +69,7 @@ class FleetOptions:
     charge_s: float = 30.0
     pause_s: float = 10.0
     meter_interval_s: int = 0
+    first: int = 1  # number of the first charge point (for several fleets side by side)
 
 
 class Fleet:
@@ -136,7 +137,8 @@ class Fleet:
         gap = 1.0 / self.options.rate if self.options.rate > 0 else 0.0
         loop = asyncio.get_running_loop()
         begin = loop.time()
-        for n in range(1, self.options.count + 1):
+        first = self.options.first
+        for n in range(first, first + self.options.count):
             if self.stopping.is_set():
                 return
             cp = ChargePoint16(
@@ -149,7 +151,7 @@ class Fleet:
                 cp.config.set("HeartbeatInterval", self.options.heartbeat_s)
             self.charge_points.append(cp)
             group.create_task(self._life(cp, n), name=cp.identity)
-            delay = begin + n * gap - loop.time()
+            delay = begin + (n - first + 1) * gap - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
 

@@ -66,7 +66,7 @@ class Operations(Driver):
             if wanted in self.connectors and wanted
             else ([c for c in self.connectors.values() if c.connector_id] if wanted is None else [])
         )
-        for c in candidates:
+        for c in sorted(candidates, key=lambda c: not c.plugged):  # a waiting cable first
             reserved_for_other = c.reservation is not None and c.reservation.id_tag != id_tag
             if (
                 c.transaction is None

@@ -152,6 +152,9 @@ class Transactions(Core):
 
     async def _begin(self, c: Connector, id_tag: str) -> Transaction:
         self._cancel(f"timeout:{c.connector_id}")
+        if c.status == S.FINISHING:  # a new session with the cable still in: via Preparing
+            c.finishing = False
+            await self._settle(c)
         reservation = c.reservation
         tx = Transaction(
             connector_id=c.connector_id,

@@ -88,3 +88,16 @@ async def test_heartbeat_at_the_interval_the_csms_set(csms: MiniCsms, start_cp: 
     beats = [e.at for e in cp.transcript.calls("out", "Heartbeat")]
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(beats)]
     assert all(0.09 <= gap < 0.5 for gap in gaps), gaps
+
+
+async def test_second_session_with_the_cable_still_in(csms: MiniCsms, start_cp: StartCp) -> None:
+    cp = await start_cp("CP-AGAIN")
+    await cp.plug_in(1)
+    await cp.present_tag(1, "A")
+    await cp.stop_charging(1)
+    assert cp.status(1) == Status.FINISHING
+    await cp.present_tag(1, "B")
+    assert cp.status(1) == Status.CHARGING
+    statuses = [p["status"] for p in csms.payloads("StatusNotification") if p["connectorId"] == 1]
+    assert statuses[-3:] == ["Finishing", "Preparing", "Charging"]
+    assert [p["idTag"] for p in csms.payloads("StartTransaction")] == ["A", "B"]
