@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -51,3 +53,62 @@ def test_ocpp_bench_run_passes_the_suite_against_the_embedded_csms(
     assert any((reports / "allure").glob("*-result.json"))
     first = json.loads(next((reports / "allure").glob("*-result.json")).read_text())
     assert first["steps"], "each scenario step is an Allure step"
+
+
+def test_the_suite_passes_against_a_separate_csms_process_by_url(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    """Our CSMS as any third-party CSMS would be: a process, an OCPP URL, an HTTP API."""
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ocpp_bench.cli",
+            "csms",
+            "serve",
+            "--db",
+            str(tmp_path / "s.db"),
+            "--host",
+            "127.0.0.1",
+            "--ocpp-port",
+            "0",
+            "--api-port",
+            "0",
+            "--api-token",
+            "t0ken",
+            "--boot-retry-interval",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        banner = server.stdout.readline() + server.stdout.readline()
+        ocpp = re.search(r"(ws://\S+?)/<charger-id>", banner)
+        api = re.search(r"(http://\S+?)/?$", banner, re.MULTILINE)
+        assert ocpp and api, banner
+        reports = tmp_path / "reports"
+        result = pytester.run(
+            sys.executable,
+            "-m",
+            "ocpp_bench.cli",
+            "run",
+            str(SUITE),
+            "--csms-url",
+            ocpp.group(1),
+            "--csms-api",
+            api.group(1),
+            "--csms-api-token",
+            "t0ken",
+            "--report-dir",
+            str(reports),
+            timeout=300,
+        )
+        assert result.ret == 0, result.stdout.str()[-6000:]
+        junit = ET.parse(reports / "junit.xml").getroot()
+        assert len(junit.findall(".//testcase")) >= 62
+        assert not junit.findall(".//failure")
+    finally:
+        server.terminate()
+        server.wait(20)
