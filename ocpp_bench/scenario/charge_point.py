@@ -10,7 +10,7 @@ import contextlib
 import ssl
 from typing import Any
 
-from ocpp_bench.rpc import Call, CallError, CallResult
+from ocpp_bench.rpc import V16, Call, CallError, CallResult, OcppError
 from simulator import (
     ChargePoint,
     ChargePointSpec,
@@ -234,6 +234,21 @@ class SimulatedChargePoint:
     def mark(self) -> None:
         """What was sent so far is not for `expect_sent`: it looks at what comes next."""
         self._seen.update(id(entry) for entry in self.cp.transcript)
+
+    def schema_problems(self) -> list[str]:
+        """Every frame the CSMS sent that breaks the OCPP schema (the simulator answers such
+        a CALL with a CALLERROR; the scenario must fail on it too)."""
+        problems = []
+        for entry in self.cp.transcript:
+            if entry.direction != "in" or entry.action is None:
+                continue
+            if not isinstance(entry.frame, Call | CallResult):
+                continue
+            try:
+                V16.validate(entry.action, entry.frame.payload, isinstance(entry.frame, CallResult))
+            except OcppError as exc:
+                problems.append(f"{entry.line()}\n    {exc.code}: {exc.description}")
+        return problems
 
     def transcript(self, last: int) -> list[str]:
         return self.cp.transcript.lines(last)

@@ -19,7 +19,7 @@ import pytest
 from .drivers import CsmsDriver, EmbeddedCsms, EmbeddedDriver, HttpDriver, ManualDriver
 from .loader import DEFAULTS_FILE, Scenario, ScenarioError, Step, load_file
 from .report import Results
-from .runner import Run, StepError
+from .runner import Run, SchemaViolation, StepError
 
 _TARGET = pytest.StashKey["Target"]()
 _RESULTS = pytest.StashKey[Results]()
@@ -109,6 +109,8 @@ class ScenarioItem(pytest.Item):
         asyncio.run(run.execute())
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, SchemaViolation):
+            return f"{self.scenario.id}: {excinfo.value}"
         if isinstance(excinfo.value, StepError):
             _allure_attach(excinfo.value)
             return f"{self.scenario.id}: {self.scenario.title}\n{excinfo.value}"

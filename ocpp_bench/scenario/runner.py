@@ -65,6 +65,7 @@ class ScenarioChargePoint(Protocol):
     def transaction_id(self, connector: int) -> int | None: ...
     def mark(self) -> None: ...
     def transcript(self, last: int) -> list[str]: ...
+    def schema_problems(self) -> list[str]: ...
 
 
 ChargePointFactory = Callable[[str, dict[str, Any], str], ScenarioChargePoint]
@@ -95,6 +96,10 @@ class StepError(Exception):
         for name, frames in self.transcripts.items():
             lines += ["", f"recent frames of {name}:", *["  " + f for f in frames]]
         return "\n".join(lines)
+
+
+class SchemaViolation(AssertionError):
+    """The CSMS under test sent a frame that its OCPP version's schema forbids."""
 
 
 def _indent(text: str) -> str:
@@ -139,6 +144,7 @@ class Run:
             await self._reach_state()
             for index, step in enumerate(self.scenario.steps):
                 await self._run_step(index, step)
+            self._check_schema()
         finally:
             for cp in self.charge_points.values():
                 await cp.close()
@@ -155,9 +161,20 @@ class Run:
                 await RUNNERS[step.kind](self, step, args)
             except (StepFailed, UnknownVariable, TimeoutError, SimulatorError, RpcError) as exc:
                 message = str(exc) or type(exc).__name__
+                problems = [p for cp in self.charge_points.values() for p in cp.schema_problems()]
+                if problems:
+                    message += "\n\nthe CSMS also sent frames that break the OCPP 1.6 schema:\n"
+                    message += "\n".join(problems)
                 raise StepError(
                     step, index, message, self._transcripts(), str(self.scenario.path)
                 ) from exc
+
+    def _check_schema(self) -> None:
+        problems = [p for cp in self.charge_points.values() for p in cp.schema_problems()]
+        if problems:
+            raise SchemaViolation(
+                "the CSMS sent frames that break the OCPP 1.6 schema:\n" + "\n".join(problems)
+            )
 
     def _transcripts(self) -> dict[str, list[str]]:
         return {name: cp.transcript(12) for name, cp in self.charge_points.items()}

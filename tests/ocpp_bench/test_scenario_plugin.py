@@ -67,3 +67,82 @@ def test_keyword_and_marker_selection(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
     result = pytester.runpytest_subprocess(str(folder), "-p", "no:cacheprovider", "-k", "REJECTED")
     result.assert_outcomes(failed=1)
+
+
+INVALID_FROM_CSMS = """\
+scenarios:
+  - id: CSMS_SENDS_GARBAGE
+    state: booted
+    steps:
+      - wait: 0.5
+  - id: CSMS_SENDS_GARBAGE_THEN_A_STEP_FAILS
+    state: booted
+    steps:
+      - expect_call: {action: Reset, timeout: 0.5}
+"""
+
+
+def test_a_frame_from_the_csms_that_breaks_the_schema_fails_the_scenario(
+    pytester: pytest.Pytester,
+) -> None:
+    """Against a third-party CSMS (here a tiny one) with the manual driver."""
+    import asyncio
+    import json
+    import threading
+
+    from websockets.asyncio.server import ServerConnection, serve
+
+    async def handler(ws: ServerConnection) -> None:
+        async for raw in ws:
+            message = json.loads(raw)
+            if message[0] != 2:
+                continue
+            if message[2] == "BootNotification":
+                answer = {
+                    "status": "Accepted",
+                    "currentTime": "2026-11-24T10:00:00Z",
+                    "interval": 60,
+                }
+            else:
+                answer = {}
+            await ws.send(json.dumps([3, message[1], answer]))
+            if message[2] == "StatusNotification" and message[3]["connectorId"] == 1:
+                await ws.send(json.dumps([2, "bad-1", "Reset", {"type": "Warm"}]))
+
+    ready = threading.Event()
+    port: list[int] = []
+    stop: list[asyncio.Event] = []
+
+    async def main() -> None:
+        stop.append(asyncio.Event())
+        async with serve(handler, "127.0.0.1", 0, subprotocols=["ocpp1.6"]) as server:  # type: ignore[list-item]
+            port.append(server.sockets[0].getsockname()[1])
+            ready.set()
+            await asyncio.wait_for(stop[0].wait(), 120)
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),))
+    thread.start()
+    assert ready.wait(10)
+    try:
+        folder = pytester.mkdir("scenarios")
+        (folder / "garbage.yaml").write_text(INVALID_FROM_CSMS)
+        result = pytester.runpytest_subprocess(
+            str(folder),
+            "-p",
+            "no:cacheprovider",
+            "--csms-url",
+            f"ws://127.0.0.1:{port[0]}/ocpp",
+            "--csms-driver",
+            "manual",
+        )
+        result.assert_outcomes(failed=2)
+        out = result.stdout.str()
+        assert "the CSMS sent frames that break the OCPP 1.6 schema" in out
+        assert "no Reset from the CSMS within 0.5 s" in out
+        assert "the CSMS also sent frames that break the OCPP 1.6 schema" in out
+        assert "PropertyConstraintViolation: Reset: payload.type must be one of" in out
+    finally:
+        loop.call_soon_threadsafe(stop[0].set)
+        thread.join(10)
+        loop.close()
