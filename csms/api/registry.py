@@ -132,11 +132,14 @@ async def list_chargers(
     online = None if status is None else status == "online"
     store = csms.services.chargers.store
     rows = await store.find(online=online, limit=limit, offset=offset)
-    items = []
-    for row in rows:
-        item = views.charger(row, csms.registry.get(row["id"]))
-        item["connectors"] = [views.connector(c) for c in await store.connectors(row["id"])]
-        items.append(item)
+    connectors = await store.connectors_of([row["id"] for row in rows])
+    items = [
+        {
+            **views.charger(row, csms.registry.get(row["id"])),
+            "connectors": [views.connector(c) for c in connectors[row["id"]]],
+        }
+        for row in rows
+    ]
     total = await store.count(online=online)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 

@@ -152,6 +152,21 @@ class ChargerStore:
             "SELECT * FROM connectors WHERE charger_id = ? ORDER BY connector_id", (charger_id,)
         )
 
+    async def connectors_of(self, charger_ids: list[str]) -> dict[str, list[Row]]:
+        """The connectors of several chargers in one query: charger id -> rows."""
+        found: dict[str, list[Row]] = {charger_id: [] for charger_id in charger_ids}
+        if not charger_ids:
+            return found
+        marks = ", ".join("?" * len(charger_ids))
+        rows = await self.db.fetch_all(
+            f"SELECT * FROM connectors WHERE charger_id IN ({marks})"
+            " ORDER BY charger_id, connector_id",
+            charger_ids,
+        )
+        for row in rows:
+            found[row["charger_id"]].append(row)
+        return found
+
     async def set_configuration(
         self, charger_id: str, items: list[tuple[str, str | None, bool]]
     ) -> None:
