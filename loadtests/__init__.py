@@ -1,0 +1,1 @@
+"""Locust load tests: each Locust user is one charge point of the `simulator` package."""

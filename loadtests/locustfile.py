@@ -1,0 +1,85 @@
+"""Locust load test of a CSMS: each user is one simulated OCPP 1.6J charge point.
+
+    locust -f loadtests/locustfile.py --csms-url ws://127.0.0.1:9220/ocpp --profile steady
+
+The charge points are the `simulator` package's (the same code as `ocpp-bench-sim`), run on one
+asyncio thread per Locust process (`loadtests.bridge`); statistics rows are OCPP actions
+(`loadtests.reporting`); profiles are in `loadtests.profiles`; options in `loadtests.options`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # loaded by path, as Locust does: make `loadtests` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from locust import User, events, task
+
+from loadtests.options import add_arguments
+from loadtests.pool import Charger, ChargerPool
+from loadtests.profiles import PROFILES, Profile
+
+__all__ = ["ChargePointUser"]
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser: Any) -> None:
+    add_arguments(parser)
+
+
+@events.init.add_listener
+def _init(environment: Any, **_: Any) -> None:
+    raise_open_files_limit()
+
+
+@events.spawning_complete.add_listener
+def _spawned(user_count: int, **_: Any) -> None:
+    pool = ChargerPool._instance
+    if pool is not None:
+        pool.all_spawned.set()
+
+
+@events.test_stop.add_listener
+def _test_stop(environment: Any, **_: Any) -> None:
+    """Close what users left open (killed greenlets), then allow a new boot storm."""
+    pool = ChargerPool._instance
+    if pool is None:
+        return
+    pool.all_spawned.clear()
+    pool.bridge.run(pool.close_all(), 30)
+
+
+class ChargePointUser(User):
+    """One simulated charge point; its profile (`--profile`) decides what happens when."""
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        pool = ChargerPool.get(environment)
+        self.profile: Profile = PROFILES[pool.options.profile](pool.options)
+        self.charger = Charger(pool)
+
+    def wait_time(self) -> float:
+        return self.profile.wait()
+
+    def on_start(self) -> None:
+        self.profile.start(self.charger)
+
+    def on_stop(self) -> None:
+        self.charger.stop()
+
+    @task
+    def act(self) -> None:
+        self.profile.act(self.charger)
+
+
+def raise_open_files_limit() -> None:
+    """One socket per charge point: lift the soft RLIMIT_NOFILE to the hard limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))

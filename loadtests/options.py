@@ -1,0 +1,131 @@
+"""The locustfile's custom command-line options (shown in the web UI) and their typed view."""
+
+from __future__ import annotations
+
+import argparse
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+from simulator import tls_context
+
+PROFILES = ("steady", "sessions", "boot-storm", "reconnect-storm")
+
+__all__ = ["PROFILES", "LoadOptions", "add_arguments"]
+
+
+def add_arguments(parser: Any) -> None:
+    """Register the options on Locust's parser (`@events.init_command_line_parser`)."""
+    # "resolve": Locust has a `--profile` of its own (a free label of the run, shown in the HTML
+    # report); ours replaces it with the same dest, so the report shows the load profile.
+    group = parser.add_argument_group("OCPP charge points", conflict_handler="resolve")
+    group.add_argument(
+        "--csms-url",
+        default="ws://127.0.0.1:9220/ocpp",
+        help="CSMS WebSocket URL; the charger id is appended as the last path segment",
+    )
+    group.add_argument(
+        "--id-prefix",
+        default="LOAD-",
+        help="charger ids are PREFIX<worker index>-<n>, unique across workers",
+    )
+    group.add_argument(
+        "--profile",
+        default="steady",
+        choices=PROFILES,
+        help="steady: heartbeats + status; sessions: authorize/start/meter/stop loops; "
+        "boot-storm: all connect and boot at once, then power cycles every --storm-interval; "
+        "reconnect-storm: all connections dropped and re-established every --storm-interval",
+    )
+    group.add_argument("--password", default="", help="Basic Auth password (profiles 1/2)")
+    group.add_argument("--tls-ca", default="", help="CA bundle to verify a wss:// CSMS")
+    group.add_argument("--cert", default="", help="client certificate (security profile 3)")
+    group.add_argument("--key", default="", help="client private key (security profile 3)")
+    group.add_argument(
+        "--id-tag",
+        default="{id}",
+        help="tag presented in sessions; {id} is the charger id (register them in the CSMS)",
+    )
+    group.add_argument(
+        "--heartbeat-interval",
+        type=int,
+        default=0,
+        help="HeartbeatInterval (s) set after each boot; 0: as the CSMS says",
+    )
+    group.add_argument(
+        "--status-interval",
+        type=float,
+        default=30.0,
+        help="steady: mean seconds between cable plug/unplug (one StatusNotification each)",
+    )
+    group.add_argument(
+        "--session-duration", type=float, default=60.0, help="sessions: seconds of charging"
+    )
+    group.add_argument(
+        "--session-pause", type=float, default=10.0, help="sessions: seconds between sessions"
+    )
+    group.add_argument(
+        "--meter-interval",
+        type=int,
+        default=10,
+        help="sessions: MeterValueSampleInterval (s), one MeterValues per interval",
+    )
+    group.add_argument(
+        "--storm-interval",
+        type=float,
+        default=60.0,
+        help="storms: seconds between power cycles / connection drops (wall-clock aligned, "
+        "so all workers storm together)",
+    )
+    group.add_argument(
+        "--boot-timeout", type=float, default=120.0, help="seconds a charger may take to boot"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LoadOptions:
+    csms_url: str
+    id_prefix: str
+    profile: str
+    password: str | None
+    tls_ca: str | None
+    cert: str | None
+    key: str | None
+    id_tag: str
+    heartbeat_interval: int
+    status_interval: float
+    session_duration: float
+    session_pause: float
+    meter_interval: int
+    storm_interval: float
+    boot_timeout: float
+
+    @classmethod
+    def from_parsed(cls, parsed: argparse.Namespace) -> LoadOptions:
+        def text(name: str) -> str | None:
+            value = getattr(parsed, name, "") or ""
+            return str(value) or None
+
+        return cls(
+            csms_url=str(parsed.csms_url),
+            id_prefix=str(parsed.id_prefix),
+            profile=str(parsed.profile or "steady"),
+            password=text("password"),
+            tls_ca=text("tls_ca"),
+            cert=text("cert"),
+            key=text("key"),
+            id_tag=str(parsed.id_tag),
+            heartbeat_interval=int(parsed.heartbeat_interval),
+            status_interval=float(parsed.status_interval),
+            session_duration=float(parsed.session_duration),
+            session_pause=float(parsed.session_pause),
+            meter_interval=int(parsed.meter_interval),
+            storm_interval=float(parsed.storm_interval),
+            boot_timeout=float(parsed.boot_timeout),
+        )
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context for a wss:// URL (None for ws://); build once per process."""
+        if not self.csms_url.startswith("wss://"):
+            return None
+        return tls_context(self.tls_ca, self.cert, self.key)

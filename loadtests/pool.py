@@ -1,0 +1,193 @@
+"""This process's charge points: unique ids, the shared TLS context, the drop sweep, closing.
+
+A `Charger` is the gevent-side handle of one simulated charge point. The charge point itself
+is the simulator's (`create_charge_point`), built and run on the bridge's asyncio thread; the
+handle's methods hand it coroutines and sleep until they finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import gevent.event
+
+from simulator import (
+    Backoff,
+    ChargePoint,
+    ChargePointSpec,
+    Limits,
+    SimulatorError,
+    create_charge_point,
+)
+
+from .bridge import AsyncioBridge
+from .options import LoadOptions
+from .reporting import WS, Reporter
+
+log = logging.getLogger("loadtests.pool")
+T = TypeVar("T")
+
+__all__ = ["Charger", "ChargerPool"]
+
+SWEEP_S = 0.5  # reconnects wait >= 1 s (back-off), so a drop is always seen
+CLOSE_TIMEOUT_S = 10.0
+
+
+class ChargerPool:
+    """The charge points of this process (one pool per Locust process, made on first use)."""
+
+    _instance: ChargerPool | None = None
+
+    def __init__(self, environment: Any, options: LoadOptions) -> None:
+        self.environment = environment
+        self.options = options
+        self.bridge = AsyncioBridge.get()
+        self.ssl_context = options.ssl_context()  # one TLS context for all chargers
+        self.all_spawned = gevent.event.Event()  # boot storm: everyone connects at once
+        self._next = 1
+        self._free: list[int] = []  # numbers of stopped users, reused lowest first
+        self._reporters: set[Reporter] = set()
+        self._sweeper = self.bridge.submit(self._sweep())
+
+    @classmethod
+    def get(cls, environment: Any) -> ChargerPool:
+        bridge = AsyncioBridge.get()
+        pool = cls._instance
+        if pool is None or pool.bridge is not bridge or pool.environment is not environment:
+            options = LoadOptions.from_parsed(environment.parsed_options)
+            pool = cls._instance = cls(environment, options)
+        return pool
+
+    # -- identities --------------------------------------------------------------------------
+
+    @property
+    def worker_index(self) -> int:
+        return int(getattr(self.environment.runner, "worker_index", 0) or 0)
+
+    def take_number(self) -> int:
+        if self._free:
+            return heapq.heappop(self._free)
+        number, self._next = self._next, self._next + 1
+        return number
+
+    def release_number(self, number: int) -> None:
+        heapq.heappush(self._free, number)
+
+    def identity(self, number: int) -> str:
+        return f"{self.options.id_prefix}{self.worker_index}-{number:05d}"
+
+    def spec(self, identity: str) -> ChargePointSpec:
+        """A charge point as the simulator's fleet builds them: lean on memory, no transcript."""
+        o = self.options
+        return ChargePointSpec(
+            identity,
+            password=o.password,
+            serial_number=identity,
+            configuration={"MeterValueSampleInterval": str(o.meter_interval)},
+            transcript_size=0,
+            limits=Limits(max_queue=2, write_limit=2048, max_size=65536),
+            backoff=Backoff(initial=1.0, maximum=30.0, jitter=2.0),
+        )
+
+    # -- the asyncio side --------------------------------------------------------------------
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            for reporter in list(self._reporters):
+                reporter.sweep()
+
+    def track(self, reporter: Reporter) -> None:
+        """On the loop: watch this charge point for drops, close it at the end."""
+        self._reporters.add(reporter)
+
+    def discard(self, reporter: Reporter) -> None:
+        self.bridge.loop.call_soon_threadsafe(self._reporters.discard, reporter)
+
+    async def close_all(self) -> None:
+        """Close every charge point still open (end of test), in parallel, bounded in time."""
+        closing = []
+        for reporter in list(self._reporters):
+            if reporter.cp is not None:
+                reporter.expect_down = True
+                closing.append(reporter.cp.close())
+        self._reporters.clear()
+        if closing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(*closing, return_exceptions=True), CLOSE_TIMEOUT_S
+                )
+
+
+class Charger:
+    """One simulated charge point, seen from its Locust user's greenlet."""
+
+    def __init__(self, pool: ChargerPool) -> None:
+        self.pool = pool
+        self.options = pool.options
+        self.number = pool.take_number()
+        self.identity = pool.identity(self.number)
+        self.id_tag = self.options.id_tag.format(id=self.identity, n=self.number)
+        self.reporter = Reporter(pool.bridge, pool.environment.events.request)
+        self.cp: ChargePoint | None = None
+
+    def run(self, work: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        return self.pool.bridge.run(work, timeout)
+
+    def act(self, step: Callable[[ChargePoint], Coroutine[Any, Any, T]], timeout: float) -> T:
+        """Run one driver step (`lambda cp: cp.plug_in(1)`) on the charge point."""
+        if self.cp is None:
+            raise SimulatorError(f"{self.identity}: not started")
+        return self.run(step(self.cp), timeout)
+
+    def start(self) -> bool:
+        """Create the charge point and run it until booted; report `WS connect`."""
+        began = time.monotonic()
+        try:
+            self.run(self._start(), self.options.boot_timeout + 5)
+        except (SimulatorError, TimeoutError, OSError) as exc:
+            self.reporter.report_now(WS, "connect", _ms(began), f"not booted: {exc}")
+            return False
+        self.reporter.report_now(WS, "connect", _ms(began))
+        return True
+
+    async def _start(self) -> None:
+        if self.cp is None:
+            self.cp = create_charge_point(
+                self.pool.spec(self.identity),
+                self.options.csms_url,
+                ssl_context=self.pool.ssl_context,
+                on_exchange=self.reporter,
+            )
+            self.reporter.cp = self.cp
+            self.pool.track(self.reporter)
+        await self.cp.start(self.options.boot_timeout)
+        self.after_boot()
+
+    def after_boot(self) -> None:
+        """On the loop: apply the heartbeat override (a boot resets it to the CSMS's value)."""
+        if self.cp is not None and self.options.heartbeat_interval > 0:
+            self.cp.configure({"HeartbeatInterval": self.options.heartbeat_interval})
+
+    def stop(self) -> None:
+        """Close the connection and free the id (user stopped)."""
+        self.reporter.expect_down = True
+        try:
+            if self.cp is not None:
+                self.run(self.cp.close(), CLOSE_TIMEOUT_S)
+        except (SimulatorError, TimeoutError, OSError) as exc:
+            log.warning("%s: close failed: %s", self.identity, exc)
+        finally:
+            self.pool.discard(self.reporter)
+            self.pool.release_number(self.number)
+            self.cp = None
+
+
+def _ms(since: float) -> float:
+    return (time.monotonic() - since) * 1000.0
