@@ -14,14 +14,6 @@ from .client import RawClient
 NOW = "2026-11-24T10:00:00Z"
 
 
-@pytest.fixture
-async def client(csms_app: CsmsApp) -> RawClient:
-    await csms_app.services.chargers.register("CP-1")
-    client = await RawClient.open(f"{csms_app.ocpp_url}/CP-1")
-    yield client  # type: ignore[misc]
-    await client.close()
-
-
 async def booted(client: RawClient) -> RawClient:
     assert (await client.boot())["status"] == "Accepted"
     return client

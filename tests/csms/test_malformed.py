@@ -11,15 +11,6 @@ from csms import CsmsApp
 from .client import RawClient
 
 
-@pytest.fixture
-async def client(csms_app: CsmsApp) -> RawClient:
-    await csms_app.services.chargers.register("CP-1")
-    client = await RawClient.open(f"{csms_app.ocpp_url}/CP-1")
-    await client.boot()
-    yield client  # type: ignore[misc]
-    await client.close()
-
-
 @pytest.mark.parametrize(
     ("raw", "message_id", "code"),
     [
@@ -37,34 +28,34 @@ async def client(csms_app: CsmsApp) -> RawClient:
     ],
 )
 async def test_malformed_text_frames(
-    csms_app: CsmsApp, client: RawClient, raw: str, message_id: str, code: str
+    csms_app: CsmsApp, booted_client: RawClient, raw: str, message_id: str, code: str
 ) -> None:
-    await client.send(raw)
-    frame = await client.recv()
+    await booted_client.send(raw)
+    frame = await booted_client.recv()
     assert frame[0] == 4 and frame[1] == message_id and frame[2] == code
     assert raw not in json.dumps(frame)  # never an echo of the raw input
-    assert "currentTime" in await client.result("Heartbeat", {})
+    assert "currentTime" in await booted_client.result("Heartbeat", {})
     log = await csms_app.services.log.query("CP-1", direction="in")
     assert raw in [row["payload"] for row in log]  # the bad frame is logged as received
 
 
-async def test_binary_frame_gets_formation_violation(client: RawClient) -> None:
-    await client.send(json.dumps([2, "b1", "Heartbeat", {}]).encode())
-    frame = await client.recv()
+async def test_binary_frame_gets_formation_violation(booted_client: RawClient) -> None:
+    await booted_client.send(json.dumps([2, "b1", "Heartbeat", {}]).encode())
+    frame = await booted_client.recv()
     assert frame[0] == 4 and frame[2] == "FormationViolation"
-    assert "currentTime" in await client.result("Heartbeat", {})
+    assert "currentTime" in await booted_client.result("Heartbeat", {})
 
 
-async def test_unmatched_callresult_and_callerror_are_ignored(client: RawClient) -> None:
-    await client.send(json.dumps([3, "never-sent", {}]))
-    await client.send(json.dumps([4, "never-sent-2", "GenericError", "", {}]))
-    assert "currentTime" in await client.result("Heartbeat", {})
+async def test_unmatched_callresult_and_callerror_are_ignored(booted_client: RawClient) -> None:
+    await booted_client.send(json.dumps([3, "never-sent", {}]))
+    await booted_client.send(json.dumps([4, "never-sent-2", "GenericError", "", {}]))
+    assert "currentTime" in await booted_client.result("Heartbeat", {})
 
 
 async def test_second_call_before_first_answered_gets_both_answers_in_order(
-    client: RawClient,
+    booted_client: RawClient,
 ) -> None:
-    await client.send(json.dumps([2, "c1", "Heartbeat", {}]))
-    await client.send(json.dumps([2, "c2", "Heartbeat", {}]))
-    first, second = await client.recv(), await client.recv()
+    await booted_client.send(json.dumps([2, "c1", "Heartbeat", {}]))
+    await booted_client.send(json.dumps([2, "c2", "Heartbeat", {}]))
+    first, second = await booted_client.recv(), await booted_client.recv()
     assert (first[0], first[1], second[0], second[1]) == (3, "c1", 3, "c2")

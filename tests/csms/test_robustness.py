@@ -13,33 +13,24 @@ from csms import CsmsApp
 from .client import RawClient
 
 
-@pytest.fixture
-async def client(csms_app: CsmsApp) -> RawClient:
-    await csms_app.services.chargers.register("CP-1")
-    client = await RawClient.open(f"{csms_app.ocpp_url}/CP-1")
-    await client.boot()
-    yield client  # type: ignore[misc]
-    await client.close()
-
-
-async def test_deeply_nested_json_gets_formation_violation(client: RawClient) -> None:
-    await client.send('[2, "deep", "Heartbeat", ' + "[" * 5000 + "]" * 5000 + "]")
-    frame = await client.recv()
+async def test_deeply_nested_json_gets_formation_violation(booted_client: RawClient) -> None:
+    await booted_client.send('[2, "deep", "Heartbeat", ' + "[" * 5000 + "]" * 5000 + "]")
+    frame = await booted_client.recv()
     assert frame[0] == 4 and frame[2] == "FormationViolation"
-    assert "currentTime" in await client.result("Heartbeat", {})
+    assert "currentTime" in await booted_client.result("Heartbeat", {})
 
 
 async def test_handler_failure_costs_one_answer_not_the_connection(
-    csms_app: CsmsApp, client: RawClient
+    csms_app: CsmsApp, booted_client: RawClient
 ) -> None:
     # 2^63 fits JSON and the schema's "integer" but not SQLite: the store raises.
-    frame = await client.call(
+    frame = await booted_client.call(
         "StartTransaction",
         {"connectorId": 1, "idTag": "T", "meterStart": 2**63, "timestamp": "2026-11-24T10:00:00Z"},
     )
     assert frame[0] == 4 and frame[2] == "InternalError"
     assert str(2**63) not in frame[3]
-    assert "currentTime" in await client.result("Heartbeat", {})
+    assert "currentTime" in await booted_client.result("Heartbeat", {})
     assert await csms_app.services.transactions.transactions.find() == []
 
 
@@ -61,10 +52,10 @@ async def test_frame_over_max_size_closes_with_1009(tmp_path) -> None:  # type: 
         await other.close()
 
 
-async def test_invalid_utf8_text_frame_closes_with_1007(client: RawClient) -> None:
-    await client.ws.send(b'[2, "u", "Heartbeat", {"x": "\xff"}]', text=True)
+async def test_invalid_utf8_text_frame_closes_with_1007(booted_client: RawClient) -> None:
+    await booted_client.ws.send(b'[2, "u", "Heartbeat", {"x": "\xff"}]', text=True)
     with pytest.raises(ConnectionClosed) as closed:
-        await client.recv()
+        await booted_client.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1007
 
 
