@@ -251,11 +251,16 @@ class SimulatedChargePoint:
         return problems
 
     def transcript(self, last: int) -> list[str]:
-        return self.cp.transcript.lines(last)
+        """The last `last` frames, readable (0: all)."""
+        return self.cp.transcript.lines(last or None)
 
 
 def charge_point_factory(
-    *, tls_ca: str | None = None, cert: str | None = None, key: str | None = None
+    *,
+    password: str | None = None,
+    tls_ca: str | None = None,
+    cert: str | None = None,
+    key: str | None = None,
 ) -> ChargePointFactory:
     """Build scenario charge points; one TLS context serves them all."""
     context: ssl.SSLContext | None = None
@@ -268,7 +273,7 @@ def charge_point_factory(
             vendor=config.get("vendor", "ocpp-bench"),
             model=config.get("model", "scenario"),
             connectors=int(config.get("connectors", 1)),
-            password=config.get("password"),
+            password=config.get("password", password),
             configuration={k: _text(v) for k, v in (config.get("config") or {}).items()},
             boot_retry_s=1.0,
             call_timeout_s=10.0,

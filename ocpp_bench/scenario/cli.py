@@ -32,6 +32,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     add_option(run, "--csms-api", help="base URL of the CSMS HTTP API")
     add_option(run, "--csms-api-token", help="bearer token for the API")
+    add_option(run, "--cp-password", help="Basic Auth password of charge points without one")
     add_option(run, "--tls-ca", help="CA bundle for wss://")
     add_option(run, "--cert", help="client certificate (profile 3)")
     add_option(run, "--key", help="client key (profile 3)")
@@ -58,7 +59,15 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         "--csms-driver",
         args.csms_driver,
     ]
-    for option in ("csms_url", "csms_api", "csms_api_token", "tls_ca", "cert", "key"):
+    for option in (
+        "csms_url",
+        "csms_api",
+        "csms_api_token",
+        "cp_password",
+        "tls_ca",
+        "cert",
+        "key",
+    ):
         value = getattr(args, option)
         if value:
             argv += [f"--{option.replace('_', '-')}", value]

@@ -38,6 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--csms-api", help="base URL of the CSMS HTTP API (drivers ocpp-bench, http)")
     group.addoption("--csms-api-token", help="bearer token for --csms-api")
+    group.addoption("--cp-password", help="Basic Auth password of charge points without one")
     group.addoption("--tls-ca", help="CA bundle to trust for wss:// (security profile 2/3)")
     group.addoption("--cert", help="client certificate (security profile 3)")
     group.addoption("--key", help="client key (security profile 3)")
@@ -106,13 +107,15 @@ class ScenarioItem(pytest.Item):
             timeout=self.config.getoption("step_timeout"),
             step_hook=_allure_step,
         )
-        asyncio.run(run.execute())
+        try:
+            asyncio.run(run.execute())
+        finally:
+            _allure_frames(run)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, SchemaViolation):
             return f"{self.scenario.id}: {excinfo.value}"
         if isinstance(excinfo.value, StepError):
-            _allure_attach(excinfo.value)
             return f"{self.scenario.id}: {self.scenario.title}\n{excinfo.value}"
         return str(super().repr_failure(excinfo))
 
@@ -154,6 +157,7 @@ class Target:
         self.url: str = url
         self.driver = _driver(config, self.embedded)
         self.factory = charge_point_factory(
+            password=config.getoption("cp_password"),
             tls_ca=config.getoption("tls_ca"),
             cert=config.getoption("cert"),
             key=config.getoption("key"),
@@ -194,12 +198,15 @@ def _allure_step(step: Step, title: str) -> AbstractContextManager[Any]:
     return allure.step(title)
 
 
-def _allure_attach(error: StepError) -> None:
+def _allure_frames(run: Run) -> None:
+    """Attach every frame of every charge point to the scenario's Allure result."""
     try:
         import allure
     except ImportError:
         return
-    for name, frames in error.transcripts.items():
+    for name, cp in run.charge_points.items():
         allure.attach(
-            "\n".join(frames), name=f"frames of {name}", attachment_type=allure.attachment_type.TEXT
+            "\n".join(cp.transcript(0)),
+            name=f"frames of {name}",
+            attachment_type=allure.attachment_type.TEXT,
         )

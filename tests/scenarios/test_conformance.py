@@ -53,6 +53,23 @@ def test_ocpp_bench_run_passes_the_suite_against_the_embedded_csms(
     assert any((reports / "allure").glob("*-result.json"))
     first = json.loads(next((reports / "allure").glob("*-result.json")).read_text())
     assert first["steps"], "each scenario step is an Allure step"
+    assert any(a["name"] == "frames of cp" for a in first["attachments"]), "frames attached"
+
+
+def test_the_example_scenarios_pass(pytester: pytest.Pytester) -> None:
+    examples = SUITE.parent.parent / "examples"
+    result = pytester.run(
+        sys.executable,
+        "-m",
+        "ocpp_bench.cli",
+        "run",
+        str(examples),
+        "--report-dir",
+        str(pytester.path / "reports"),
+        timeout=120,
+    )
+    assert result.ret == 0, result.stdout.str()[-4000:]
+    result.stdout.fnmatch_lines(["*3 passed*"])
 
 
 def test_the_suite_passes_against_a_separate_csms_process_by_url(
