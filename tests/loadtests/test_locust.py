@@ -1,0 +1,143 @@
+"""Locust headless against our CSMS, both as subprocesses: rows per OCPP action, no failures,
+unique charger ids across worker processes."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from csms.api.auth import load_or_create_token
+from loadtests.ourcsms import CsmsProcess, charger_ids, seed_tags
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
+LOCUST = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def locust(tmp_path: Path, url: str, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            *LOCUST,
+            "--headless",
+            "--csms-url",
+            url,
+            "--csv",
+            str(tmp_path / "stats"),
+            "--html",
+            str(tmp_path / "report.html"),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            *args,
+        ],
+        cwd=tmp_path,  # no locust.conf / pyproject.toml of ours applies
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def finish(process: subprocess.Popen[bytes], timeout: float = 40) -> str:
+    try:
+        out, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, _ = process.communicate()
+        pytest.fail(f"locust did not finish within {timeout} s:\n{out.decode()[-3000:]}")
+    return out.decode()
+
+
+def rows(tmp_path: Path) -> dict[tuple[str, str], dict[str, str]]:
+    with (tmp_path / "stats_stats.csv").open(newline="") as file:
+        return {(row["Type"], row["Name"]): row for row in csv.DictReader(file)}
+
+
+def failures(tmp_path: Path) -> list[dict[str, str]]:
+    with (tmp_path / "stats_failures.csv").open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def test_sessions_profile_reports_every_action_without_failures(tmp_path: Path) -> None:
+    users = 4
+    db = tmp_path / "csms.db"
+    seed_tags(db, charger_ids("T-", 1, users))
+    with CsmsProcess(db, heartbeat_interval=1) as csms:
+        process = locust(
+            tmp_path,
+            csms.url,
+            *("-u", str(users), "-r", str(users), "-t", "8s", "--id-prefix", "T-"),
+            *("--profile", "sessions", "--session-duration", "2", "--session-pause", "0.5"),
+            *("--meter-interval", "1"),
+        )
+        # A CSMS-initiated call through our API shows as an OCPP-CSMS row.
+        answered = _csms_call(csms, db, "T-0-00001", "GetConfiguration")
+        out = finish(process)
+    assert process.returncode == 0, out
+    assert answered
+    stats = rows(tmp_path)
+    for action in (
+        "BootNotification",
+        "Heartbeat",
+        "StatusNotification",
+        "Authorize",
+        "StartTransaction",
+        "MeterValues",
+        "StopTransaction",
+    ):
+        assert int(stats["OCPP", action]["Request Count"]) > 0, (action, out)
+    assert int(stats["OCPP-CSMS", "GetConfiguration"]["Request Count"]) == 1
+    assert int(stats["WS", "connect"]["Request Count"]) == users
+    assert int(stats["", "Aggregated"]["Failure Count"]) == 0, failures(tmp_path)
+    assert failures(tmp_path) == []
+    assert (tmp_path / "report.html").stat().st_size > 0
+
+
+def _csms_call(csms: CsmsProcess, db: Path, charger: str, action: str) -> bool:
+    """Make the CSMS send `action` once `charger` is connected (retrying for a few seconds)."""
+    token = load_or_create_token(db)
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline:
+        answer = httpx.post(
+            f"{csms.api}/api/chargers/{charger}/ocpp/{action}",
+            json={},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
+        if answer.status_code == 200:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_two_processes_give_unique_charger_ids(tmp_path: Path) -> None:
+    users = 6
+    db = tmp_path / "csms.db"
+    with CsmsProcess(db, heartbeat_interval=1) as csms:
+        process = locust(
+            tmp_path,
+            csms.url,
+            *("--processes", "2", "-u", str(users), "-r", str(users), "-t", "6s"),
+            *("--id-prefix", "P-", "--profile", "steady", "--status-interval", "1"),
+        )
+        out = finish(process)
+    assert process.returncode == 0, out
+    with sqlite3.connect(db) as connection:
+        ids = [row[0] for row in connection.execute("SELECT id FROM chargers WHERE id LIKE 'P-%'")]
+        booted = connection.execute(
+            "SELECT COUNT(DISTINCT charger_id) FROM message_log "
+            "WHERE action = 'BootNotification' AND direction = 'in'"
+        ).fetchone()[0]
+    assert len(ids) == len(set(ids)) == users, ids
+    assert {charger.split("-")[1] for charger in ids} == {"0", "1"}  # both workers
+    assert booted == users
+    stats = rows(tmp_path)
+    assert int(stats["OCPP", "BootNotification"]["Request Count"]) == users
+    assert int(stats["", "Aggregated"]["Failure Count"]) == 0, failures(tmp_path)
