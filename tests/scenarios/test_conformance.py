@@ -57,7 +57,7 @@ def test_ocpp_bench_run_passes_the_suite_against_the_embedded_csms(
 
 
 def test_the_example_scenarios_pass(pytester: pytest.Pytester) -> None:
-    examples = SUITE.parent.parent / "examples"
+    examples = SUITE.parent / "examples"
     result = pytester.run(
         sys.executable,
         "-m",
