@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from importlib import resources
+from importlib import resources
 from pathlib import Path
 
 from ocpp_bench.options import add_option
@@ -45,14 +47,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def pytest_args(args: argparse.Namespace) -> list[str]:
     reports = Path(args.report_dir)
+    settings = resources.files(__package__).joinpath("run.ini")
     argv = [
         *(args.paths or default_paths()),
-        "-p",
-        "no:cacheprovider",
-        "-o",
-        "testpaths=",
-        "-o",
-        "python_files=",
+        "-c",
+        str(settings),
+        "--rootdir",
+        str(Path.cwd()),
         f"--junitxml={reports / 'junit.xml'}",
         f"--alluredir={reports / 'allure'}",
         f"--scenario-report={reports / 'summary.html'}",
