@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from importlib import resources
-from importlib import resources
 from pathlib import Path
 
 from ocpp_bench.options import add_option
