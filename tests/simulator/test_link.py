@@ -210,3 +210,31 @@ async def test_untrusted_server_certificate_is_refused(ca: trustme.CA) -> None:
         await runner
         server.close()
         await server.wait_closed()
+
+
+async def test_offline_meter_values_keep_their_place(csms: MiniCsms, start_cp: StartCp) -> None:
+    cp = await start_cp(
+        "CP-OFFMV", configuration={"MeterValueSampleInterval": "1"}, time_scale=0.05
+    )
+    await cp.go_offline()
+    await cp.plug_in(1)
+    cp.auth.remember("T", {"status": "Accepted"})
+    await cp.present_tag(1, "T")  # offline, from the cache
+    await eventually(lambda: cp.queued.count("MeterValues") >= 2)
+    await cp.stop_charging(1)
+    queued = cp.queued
+    assert queued[0] == "StartTransaction" and queued[-1] == "StopTransaction"
+    mark = len(csms.received)
+    await cp.go_online(5)
+    await eventually(lambda: not cp.queued)
+    delivered = [r for r in csms.received[mark:] if r.action in set(queued)]
+    assert [r.action for r in delivered] == queued
+    tx_id = delivered[-1].payload["transactionId"]
+    assert all(r.payload["transactionId"] == tx_id for r in delivered[1:])
+    registers = [
+        float(v["value"])
+        for r in delivered[1:-1]
+        for v in r.payload["meterValue"][0]["sampledValue"]
+        if v["measurand"] == "Energy.Active.Import.Register"
+    ]
+    assert registers == sorted(registers)
