@@ -21,6 +21,13 @@ class Entry:
     detail: str
 
 
+def _relative(path: Path) -> Path:
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def catalogue() -> list[dict[str, str]]:
     text = resources.files(__package__).joinpath("catalogue_ocpp16.json").read_text("utf-8")
     entries: list[dict[str, str]] = json.loads(text)
@@ -37,7 +44,7 @@ class Results:
             Entry(
                 scenario_id=scenario.id if scenario else item.name,
                 title=scenario.title if scenario else "broken scenario file",
-                location=f"{item.path}:{scenario.line if scenario else ''}",
+                location=f"{_relative(item.path)}:{scenario.line if scenario else ''}",
                 outcome=report.outcome,
                 duration=report.duration,
                 detail=report.longreprtext if report.failed else "",
