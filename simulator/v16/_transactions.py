@@ -156,6 +156,20 @@ class Transactions(Core):
             c.finishing = False
             await self._settle(c)
         reservation = c.reservation
+        whole = self.connectors[0]  # a reservation of the charge point (connectorId 0)
+        if (
+            reservation is None
+            and whole.reservation is not None
+            and (
+                whole.reservation.id_tag == id_tag
+                or (
+                    whole.reservation.parent_id_tag
+                    and whole.reservation.parent_id_tag == c.parent_of_tag
+                )
+            )
+        ):
+            reservation, whole.reservation = whole.reservation, None
+            self._cancel("reservation:0")
         tx = Transaction(
             connector_id=c.connector_id,
             id_tag=id_tag,
