@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Self
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidHandshake, InvalidURI
@@ -77,7 +77,7 @@ class Core(Endpoint):
                 f"{self.identity}: a background task failed: {self.failures[0]!r}"
             ) from self.failures[0]
 
-    async def __aenter__(self) -> Core:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

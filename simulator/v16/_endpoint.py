@@ -42,7 +42,6 @@ log = logging.getLogger("simulator")
 # on_exchange(action, "cp" | "csms" (who initiated), seconds, error kind or None)
 ExchangeHook = Callable[[str, str, float, str | None], None]
 Handler = Callable[[dict[str, Any], Outcome], Awaitable[dict[str, Any]]]
-TX_ACTIONS = frozenset({"StartTransaction", "StopTransaction", "MeterValues"})
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ import pytest
 import trustme
 from ocpp.v16 import call
 
-from simulator import Backoff, create_charge_point, tls_context
+from simulator import Backoff, Outcome, Status, create_charge_point, tls_context
 
 from .conftest import MiniCsms, StartCp, fast_spec, start_csms
 
@@ -238,3 +238,30 @@ async def test_offline_meter_values_keep_their_place(csms: MiniCsms, start_cp: S
         if v["measurand"] == "Energy.Active.Import.Register"
     ]
     assert registers == sorted(registers)
+
+
+async def test_reconnects_without_reboot_when_the_csms_drops_it(
+    csms: MiniCsms, start_cp: StartCp
+) -> None:
+    cp = await start_cp("CP-DROP")
+    await cp.plug_in(1)
+    await csms.peers["CP-DROP"]._connection.close()  # the CSMS goes away, then is back
+    await csms.wait_connected("CP-DROP", count=2)
+    await cp.wait_ready(5)
+    assert len(csms.payloads("BootNotification")) == 1  # a reconnect, not a reboot
+    assert cp.reconnect_delays  # it waited a back-off delay first
+    assert cp.status(1) == Status.PREPARING
+
+
+async def test_remote_start_failing_at_authorize(csms: MiniCsms, start_cp: StartCp) -> None:
+    cp = await start_cp("CP-FAILAT")
+    cp.set_outcome("RemoteStartTransaction", Outcome.fail("Authorize", times=1))
+    answer = await csms.call("CP-FAILAT", call.RemoteStartTransaction(id_tag="T"))
+    assert answer.status == "Accepted"  # accepted, then nothing follows
+    await cp.expect_call("RemoteStartTransaction", timeout=1)
+    await cp.plug_in(1)
+    again = await csms.call("CP-FAILAT", call.RemoteStartTransaction(id_tag="T2"))
+    assert again.status == "Accepted"
+    await csms.wait_for("StartTransaction")
+    assert [p["idTag"] for p in csms.payloads("Authorize")] == ["T2"]  # the first did nothing
+    assert [p["idTag"] for p in csms.payloads("StartTransaction")] == ["T2"]
