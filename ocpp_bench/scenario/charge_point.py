@@ -30,6 +30,7 @@ FAILED_STAGES = {
     "DownloadFailed": "Downloading",
     "InstallationFailed": "Installing",
     "UploadFailed": "Uploading",
+    "InvalidSignature": "SignatureVerified",
 }
 
 

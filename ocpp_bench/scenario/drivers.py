@@ -105,7 +105,7 @@ class EmbeddedDriver:
     ) -> dict[str, Any] | None:
         try:
             result: dict[str, Any] = await self.csms.run(
-                self.csms.app.call(charger_id, action, payload, timeout)
+                self.csms.app.operations.send(charger_id, action, payload, timeout)
             )
         except CallErrorReceived as exc:
             raise DriverError(

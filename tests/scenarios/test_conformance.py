@@ -45,7 +45,7 @@ def test_ocpp_bench_run_passes_the_suite_against_the_embedded_csms(
     assert "OCPP 1.6 catalogue coverage" in out
     junit = ET.parse(reports / "junit.xml").getroot()
     cases = junit.findall(".//testcase")
-    assert len(cases) >= 62
+    assert len(cases) >= 72
     assert not junit.findall(".//failure") and not junit.findall(".//error")
     passed = {case.get("name") for case in cases}
     assert catalogue_ids("Security") <= passed
