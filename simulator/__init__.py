@@ -21,13 +21,14 @@ from .errors import (
     NotConnected,
     SimulatorError,
 )
+from .fleet import Fleet, FleetOptions, FleetStats
 from .incoming import IncomingCall, Outcome, Waiter
 from .meter import EV, Meter
 from .spec import ChargePointSpec
 from .transcript import Entry, Transcript
 from .v16._endpoint import ExchangeHook
 from .v16.chargepoint import ChargePoint16
-from .v16.connector import Status
+from .v16.connector import Connector, Reservation, Status, Transaction
 
 ChargePoint = ChargePoint16
 
@@ -38,9 +39,13 @@ __all__ = [
     "ChargePoint16",
     "ChargePointSpec",
     "Clock",
+    "Connector",
     "Entry",
     "ExchangeHook",
     "ExpectationFailed",
+    "Fleet",
+    "FleetOptions",
+    "FleetStats",
     "IncomingCall",
     "InvalidAction",
     "InvalidTransition",
@@ -49,10 +54,12 @@ __all__ = [
     "NotConnected",
     "Outcome",
     "Random",
+    "Reservation",
     "Security",
     "SimulatorError",
     "Status",
     "SystemClock",
+    "Transaction",
     "Transcript",
     "Waiter",
     "create_charge_point",
