@@ -143,8 +143,7 @@ class Features(Operations):
             number, p["csChargingProfiles"], tx.transaction_id if tx else None
         )
         if status == "Accepted":
-            for c in self.connectors.values():
-                self._apply_limit(c)
+            self._apply_limits()
         return {"status": status}
 
     async def op_ClearChargingProfile(self, p: Payload, outcome: Outcome) -> Payload:
@@ -154,8 +153,7 @@ class Features(Operations):
             p.get("chargingProfilePurpose"),
             p.get("stackLevel"),
         )
-        for c in self.connectors.values():
-            self._apply_limit(c)
+        self._apply_limits()
         return {"status": status}
 
     async def op_GetCompositeSchedule(self, p: Payload, outcome: Outcome) -> Payload:

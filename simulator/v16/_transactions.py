@@ -7,6 +7,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Coroutine
+from datetime import datetime, timedelta
 from typing import Any
 
 from ocpp_bench.rpc import CallTimeout, ConnectionLost, RpcError
@@ -19,6 +20,8 @@ from .connector import Connector, Status, Transaction
 
 log = logging.getLogger("simulator")
 S = Status
+_TICK = timedelta(milliseconds=1)
+_HORIZON = timedelta(days=1)
 
 
 class Transactions(Core):
@@ -88,6 +91,8 @@ class Transactions(Core):
         """Put the connector in the status its situation calls for, and tell the CSMS."""
         changed = c.set_status(c.resting_status())
         self._apply_limit(c)
+        if self.profiles.installed:
+            self._schedule_limit_change()
         if changed and report:
             await self._report(c)
 
@@ -97,6 +102,29 @@ class Transactions(Core):
             c.connector_id, self.clock.now(), tx.started_at if tx else None, c.meter.voltage
         )
         c.meter.set(flowing=c.status == S.CHARGING, limit_w=limit)
+
+    def _apply_limits(self) -> None:
+        """Apply the limits in force on every connector; wake up again at the next change."""
+        for c in self.connectors.values():
+            self._apply_limit(c)
+        self._schedule_limit_change()
+
+    def _schedule_limit_change(self) -> None:
+        now = self.clock.now()
+        moments: set[datetime] = set()
+        for c in self.connectors.values():
+            tx_start = c.transaction.started_at if c.transaction else None
+            for item in self.profiles.installed:
+                moments |= item.boundaries(now + _TICK, now + _HORIZON, tx_start)
+        if not moments:
+            self._cancel("profiles")
+            return
+        wait = (min(moments) - now).total_seconds()
+        self._timer("profiles", self._limits_after(wait))
+
+    async def _limits_after(self, seconds: float) -> None:
+        await self.clock.sleep(seconds)
+        self._apply_limits()
 
     # -- timers ------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from ocpp.v16 import call
@@ -184,3 +185,37 @@ async def test_local_list_and_offline_authorization(csms: MiniCsms, start_cp: St
     assert (await cp.present_tag(1, "LOCAL"))["status"] == "Accepted"  # LocalAuthorizeOffline
     assert cp.status(1) == Status.PREPARING
     assert (await cp.present_tag(1, "STRANGER"))["status"] == "Invalid"
+
+
+async def test_power_follows_the_schedule_over_time(csms: MiniCsms, start_cp: StartCp) -> None:
+    cp = await start_cp("CP-SCHED", ev=EV(max_power_w=22_000))
+    await cp.plug_in(1)
+    await cp.present_tag(1, "T")
+    # an absolute schedule that started 59.7 s ago: 3 kW now, 6 kW from its 60th second on
+    started = datetime.now(UTC) - timedelta(seconds=59.7)
+    profile = {
+        "chargingProfileId": 5,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": {
+            "startSchedule": started.isoformat(),
+            "chargingRateUnit": "W",
+            "chargingSchedulePeriod": [
+                {"startPeriod": 0, "limit": 3000},
+                {"startPeriod": 60, "limit": 6000},
+            ],
+        },
+    }
+    answer = await csms.call(
+        "CP-SCHED", call.SetChargingProfile(connector_id=0, cs_charging_profiles=profile)
+    )
+    assert answer.status == "Accepted"
+    meter = cp.connector(1).meter
+    assert 2_900 < meter.power_w <= 3_000
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 3
+    while meter.limit_w != 6000:  # applied by the charge point's own timer, no sampling needed
+        assert loop.time() < deadline, "the second period never took over"
+        await asyncio.sleep(0.02)
+    assert 5_800 < meter.power_w <= 6_000
