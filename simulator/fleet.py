@@ -100,6 +100,7 @@ class Fleet:
             password=o.password,
             configuration=configuration,
             transcript_size=0,
+            inbox_size=0,
             limits=Limits(max_queue=2, write_limit=2048, max_size=65536),
             backoff=Backoff(initial=1.0, maximum=30.0, jitter=2.0),
             serial_number=f"SN-{n:06d}",

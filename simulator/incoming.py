@@ -177,6 +177,7 @@ class Inbox:
                 self.waiters.remove(waiter)
                 waiter.future.set_result(call)
                 return
-        self.unclaimed.append(call)
-        if len(self.unclaimed) > self.size:
-            del self.unclaimed[0]
+        if self.size:
+            self.unclaimed.append(call)
+            if len(self.unclaimed) > self.size:
+                del self.unclaimed[0]

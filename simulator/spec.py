@@ -41,4 +41,5 @@ class ChargePointSpec:
     backoff: Backoff = field(default_factory=Backoff)
     limits: Limits = field(default_factory=Limits)
     transcript_size: int = 2000  # frames kept; 0 for large fleets
+    inbox_size: int = 64  # CSMS calls kept for expect_call() until claimed; 0 for large fleets
     ocpp_version: str = "1.6"

@@ -25,6 +25,13 @@ from ..errors import NotConnected, SimulatorError
 from ._endpoint import Endpoint
 
 log = logging.getLogger("simulator")
+HISTORY = 50  # connection attempts, errors and delays remembered per charge point
+
+
+def _keep(history: list[Any], item: Any) -> None:
+    history.append(item)
+    if len(history) > HISTORY:
+        del history[0]
 
 
 class Core(Endpoint):
@@ -92,7 +99,7 @@ class Core(Endpoint):
             if not self.network_up.is_set():
                 await self._wait_any(self.network_up)
                 continue
-            self.connect_attempts.append(self.clock.monotonic())
+            _keep(self.connect_attempts, self.clock.monotonic())
             try:
                 ws = await open_connection(
                     self.url,
@@ -103,11 +110,11 @@ class Core(Endpoint):
                     limits=self.spec.limits,
                 )
             except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
-                self.connect_errors.append(f"{type(exc).__name__}: {exc}")
+                _keep(self.connect_errors, f"{type(exc).__name__}: {exc}")
                 self._note("connect", "cp", 0.0, type(exc).__name__)
                 delay = self.spec.backoff.delay(attempt)
                 attempt += 1
-                self.reconnect_delays.append(delay)
+                _keep(self.reconnect_delays, delay)
                 log.info("%s: connect failed (%s); retry in %.2f s", self.identity, exc, delay)
                 await self._wait_any(self._wake, timeout=delay)
                 self._wake.clear()
@@ -119,7 +126,7 @@ class Core(Endpoint):
                 continue
             if not self._stop.is_set() and self.network_up.is_set():
                 delay = self.spec.backoff.delay(0)
-                self.reconnect_delays.append(delay)
+                _keep(self.reconnect_delays, delay)
                 await self._wait_any(self._wake, timeout=delay)
                 self._wake.clear()
 

@@ -95,7 +95,7 @@ class Endpoint:
             for n in range(spec.connectors + 1)
         }
         self.outcomes = Outcomes()
-        self.inbox = Inbox()
+        self.inbox = Inbox(spec.inbox_size)
         self.transcript = Transcript(spec.transcript_size)
         self.on_frame: Callable[[Entry], None] | None = None  # e.g. print the traffic
         self.firmware_version = spec.firmware_version
