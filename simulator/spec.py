@@ -34,6 +34,7 @@ class ChargePointSpec:
     boot_retry_s: float = 30.0  # when the CSMS gives interval 0, or does not answer
     call_timeout_s: float = 30.0
     operation_step_s: float = 0.0  # pause between firmware/diagnostics/log status steps
+    reboot_to_install: bool = True  # UpdateFirmware reboots before reporting Installed
     # Seconds per second of the interval keys (HeartbeatInterval, MeterValueSampleInterval,
     # ClockAlignedDataInterval, ConnectionTimeOut, TransactionMessageRetryInterval, and the boot
     # retry interval): 0.1 makes a "1 s" key last 0.1 s, so tests run with sub-second timings.

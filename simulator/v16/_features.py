@@ -64,13 +64,23 @@ class Features(Operations):
         step_s = self.spec.operation_step_s
         for step in steps:
             if step == "Installed" and new_firmware is not None:
-                self.firmware_version = new_firmware  # reported by the next BootNotification
+                await self._install(new_firmware)
             payload: Payload = {"status": step}
             if request_id is not None:
                 payload["requestId"] = request_id
             await self._send_follow_up(action, payload)
             if step_s:
                 await self.clock.sleep(step_s)
+
+    async def _install(self, firmware: str) -> None:
+        """Activate new firmware: wait for running transactions to end, reboot, boot again
+        (the BootNotification shows the new version), then report Installed."""
+        while any(c.transaction is not None for c in self.connectors.values()):
+            await self.clock.sleep(max(0.05, self.spec.time_scale))
+        self.firmware_version = firmware
+        if self.spec.reboot_to_install:
+            await self._restart("Soft")
+            await self.ready.wait()
 
     # -- local authorization list ------------------------------------------------------------
 

@@ -40,6 +40,12 @@ async def test_diagnostics_and_firmware_sequences(csms: MiniCsms, start_cp: Star
         "Installed",
     ]
     assert cp.firmware_version == "1.0.0+1"
+    boots = csms.payloads("BootNotification")
+    assert [b["firmwareVersion"] for b in boots] == ["1.0.0", "1.0.0+1"]  # rebooted to install
+    actions = [(r.action, r.payload.get("status")) for r in csms.received]
+    assert actions.index(("FirmwareStatusNotification", "Installed")) > max(
+        i for i, (action, _) in enumerate(actions) if action == "BootNotification"
+    )
     cp.set_outcome("UpdateFirmware", Outcome.fail("Installing", times=1))
     await csms.call("CP-FW", call.UpdateFirmware(location="http://fw", retrieve_date=now_iso()))
     statuses = await sequence(csms, "FirmwareStatusNotification", 8)
