@@ -16,6 +16,7 @@ from .operations import Operations
 from .server import OcppServer
 from .services import Services
 from .store import Database
+from .tls import server_context
 
 if TYPE_CHECKING:
     from .api import ApiServer
@@ -39,6 +40,7 @@ class CsmsApp:
         self._services: Services | None = None
         self._operations: Operations | None = None
         self._server: OcppServer | None = None
+        self._tls_servers: dict[int, OcppServer] = {}
         self._api: ApiServer | None = None
         self._api_done = asyncio.Event()
         self._tasks: asyncio.Task[None] | None = None
@@ -76,6 +78,15 @@ class CsmsApp:
     def ocpp_url(self) -> str:
         return f"ws://{self._local_host}:{self.ocpp_port}/ocpp"
 
+    def url_for_profile(self, profile: int) -> str:
+        """The OCPP URL of the listener for security profile `profile` (0/1 ws, 2 and 3 wss)."""
+        if profile <= 1:
+            return self.ocpp_url
+        server = self._tls_servers.get(profile)
+        if server is None:
+            raise LookupError(f"no listener for security profile {profile} is configured")
+        return f"wss://{self._local_host}:{server.port}/ocpp"
+
     async def start(self) -> None:
         db = await Database.open(self.config.db_path)
         self._services = services = Services.build(db, self.config)
@@ -88,10 +99,38 @@ class CsmsApp:
             self._api = ApiServer(create_api(self, token), self.config.host, self.config.api_port)
         self._server = OcppServer(services, self.registry)
         await self._server.start(self.config.host, self.config.ocpp_port)
+        await self._start_tls_listeners(services)
         self._tasks = asyncio.create_task(self._background(), name="csms-background")
         log.info("OCPP server listening on %s", self.ocpp_url)
         if self._api is not None:
             log.info("HTTP API listening on %s", self.api_url)
+
+    async def _start_tls_listeners(self, services: Services) -> None:
+        """Profile 2 (TLS) and profile 3 (mutual TLS) listeners, when configured."""
+        config = self.config
+        wanted = {2: config.tls_port, 3: config.mtls_port}
+        for profile, port in wanted.items():
+            if port is None:
+                continue
+            if config.tls_cert is None:
+                raise ValueError(f"security profile {profile} needs a TLS certificate (tls_cert)")
+            if profile == 3 and config.tls_client_ca is None:
+                raise ValueError("security profile 3 needs the chargers' CA (tls_client_ca)")
+            context = server_context(
+                config.tls_cert, config.tls_key, config.tls_client_ca if profile == 3 else None
+            )
+            server = OcppServer(
+                services,
+                self.registry,
+                self._server.throttle if self._server else None,
+                profile=profile,
+                ssl_context=context,
+            )
+            await server.start(config.host, port)
+            self._tls_servers[profile] = server
+            log.info(
+                "OCPP security profile %d listening on %s", profile, self.url_for_profile(profile)
+            )
 
     async def _background(self) -> None:
         async with asyncio.TaskGroup() as group:
@@ -112,12 +151,15 @@ class CsmsApp:
             done = asyncio.create_task(self._api_done.wait())
             await asyncio.wait({done, self._tasks}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
             done.cancel()
-        if self._server is not None:
-            await self._server.stop()
+        for server in [self._server, *self._tls_servers.values()]:
+            if server is not None:
+                await server.stop()
         if self._tasks is not None:
             self._tasks.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._tasks
+        if self._api is not None:
+            self._api.close()  # in case it never served
         if self._services is not None:
             await self._services.log.flush()
             await self._services.db.close()

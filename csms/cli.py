@@ -47,6 +47,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=None,
         help="bearer token of the HTTP API (default: generated once, kept beside the db)",
     )
+    add_option(serve, "--tls-port", type=int, help="wss:// port for security profile 2")
+    add_option(serve, "--mtls-port", type=int, help="wss:// port for profile 3 (client certs)")
+    add_option(serve, "--tls-cert", help="PEM certificate (chain) of the CSMS, for wss://")
+    add_option(serve, "--tls-key", help="PEM key of --tls-cert (default: in the same file)")
+    add_option(serve, "--tls-client-ca", help="CA that signed the chargers' certificates")
     add_option(
         serve,
         "--auto-register",
@@ -84,6 +89,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     charger.add_argument("charger_id", metavar="ID")
     add_option(charger, "--password", help="Basic Auth password (none: no credentials needed)")
     add_option(charger, "--name", help="display name")
+    add_option(
+        charger,
+        "--security-profile",
+        type=int,
+        choices=[0, 1, 2, 3],
+        help="1: ws + Basic Auth (0 without password), 2: TLS + Basic Auth, 3: mutual TLS",
+    )
     charger.set_defaults(run=_add_charger)
 
     tag = sub.add_parser("add-tag", parents=[common], help="register or update an id tag")
@@ -119,6 +131,11 @@ def _config(args: argparse.Namespace) -> CsmsConfig:
         boot_retry_interval=args.boot_retry_interval,
         offline_after=args.offline_after,
         ping_interval=args.ping_interval or None,
+        tls_port=args.tls_port,
+        mtls_port=args.mtls_port,
+        tls_cert=Path(args.tls_cert) if args.tls_cert else None,
+        tls_key=Path(args.tls_key) if args.tls_key else None,
+        tls_client_ca=Path(args.tls_client_ca) if args.tls_client_ca else None,
     )
 
 
@@ -133,6 +150,10 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"ocpp-bench CSMS: OCPP at {app.ocpp_url}/<charger-id>, db {args.db}", flush=True)
             if app.config.api_port is not None:
                 print(f"HTTP API and dashboard at {app.api_url}/", flush=True)
+            for profile, port in ((2, args.tls_port), (3, args.mtls_port)):
+                if port is not None:
+                    url = app.url_for_profile(profile)
+                    print(f"security profile {profile} at {url}/<charger-id>", flush=True)
             await stop.wait()
 
     with contextlib.suppress(KeyboardInterrupt):
@@ -154,7 +175,10 @@ def _with_services(args: argparse.Namespace, work: Callable[[Services], Awaitabl
 def _add_charger(args: argparse.Namespace) -> int:
     async def work(services: Services) -> int:
         created = await services.chargers.register(
-            args.charger_id, password=args.password, name=args.name
+            args.charger_id,
+            password=args.password,
+            name=args.name,
+            security_profile=args.security_profile,
         )
         if not created:
             print(f"charger {args.charger_id} exists already", file=sys.stderr)

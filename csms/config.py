@@ -10,7 +10,12 @@ from pathlib import Path
 class CsmsConfig:
     db_path: Path = Path("ocpp-bench.db")
     host: str = "0.0.0.0"
-    ocpp_port: int = 9220
+    ocpp_port: int = 9220  # ws:// listener: security profiles 0 and 1
+    tls_port: int | None = None  # wss:// listener, profile 2 (needs tls_cert)
+    mtls_port: int | None = None  # wss:// with client certificates, profile 3
+    tls_cert: Path | None = None  # PEM certificate chain of the CSMS
+    tls_key: Path | None = None  # its key (None: in tls_cert)
+    tls_client_ca: Path | None = None  # CA of the chargers' certificates (profile 3)
     api_port: int | None = 3000  # None: no HTTP API
     api_token: str | None = None  # None: the one stored beside the database (made if missing)
     auto_register: bool = False

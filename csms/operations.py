@@ -142,6 +142,9 @@ class Operations:
                 if status == "Accepted":
                     await chargers.set_password(charger_id, value)
                 value = REDACTED
+            elif key == "SecurityProfile" and value.isdigit():
+                # the charger reconnects with the new profile; the old one is refused from now
+                await chargers.store.update(charger_id, security_profile=int(value))
             await chargers.store.set_configuration(charger_id, [(key, value, False)])
         elif action == "GetConfiguration":
             items = [

@@ -12,6 +12,7 @@ import base64
 import binascii
 import logging
 import math
+import ssl
 import time
 import unicodedata
 from collections.abc import Sequence
@@ -100,12 +101,37 @@ class LoginThrottle:
         self._failures.pop(identity, None)
 
 
+def certificate_name(connection: ServerConnection) -> str | None:
+    """The common name of the client certificate the TLS handshake verified, if any."""
+    certificate = connection.transport.get_extra_info("peercert")
+    if not certificate:
+        return None
+    for rdn in certificate.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None
+
+
 class OcppServer:
-    def __init__(self, services: Services, registry: ConnectionRegistry) -> None:
+    """One listener. `profile` is its OCPP security profile: 1 plain ws (Basic Auth or none),
+    2 TLS with Basic Auth, 3 mutual TLS; a charger is admitted only on its own profile's."""
+
+    def __init__(
+        self,
+        services: Services,
+        registry: ConnectionRegistry,
+        throttle: LoginThrottle | None = None,
+        *,
+        profile: int = 1,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.services = services
         self.config = services.config
         self.registry = registry
-        self.throttle = LoginThrottle()
+        self.throttle = throttle or LoginThrottle()
+        self.profile = profile
+        self.ssl_context = ssl_context
         self._server: Server | None = None
         self._admitted: dict[int, tuple[str, bool]] = {}  # id(connection) -> (identity, booted)
 
@@ -128,6 +154,7 @@ class OcppServer:
             ping_interval=self.config.ping_interval,
             ping_timeout=self.config.ping_timeout,
             close_timeout=self.config.close_timeout,
+            ssl=self.ssl_context,
         )
 
     async def stop(self) -> None:
@@ -159,7 +186,12 @@ class OcppServer:
         except ValueError as exc:
             self.throttle.failed(identity)
             return refuse(connection, 401, str(exc))
-        admission = await self.services.chargers.admit(identity, password)
+        admission = await self.services.chargers.admit(
+            identity,
+            password,
+            self.profile,
+            certificate_name(connection) if self.profile == 3 else None,
+        )
         if admission.refusal == 401 and password is not None:
             self.throttle.failed(identity)
         if admission.refusal:

@@ -46,3 +46,7 @@ class ApiServer:
 
     def stop(self) -> None:
         self._server.should_exit = True
+
+    def close(self) -> None:
+        """Release the socket of a server that never served."""
+        self._socket.close()

@@ -49,10 +49,13 @@ class ChargerService:
         vendor: str | None = None,
         enabled: bool = True,
         registration: str = "Accepted",
+        security_profile: int | None = None,
     ) -> bool:
         """Add a charger to the registry. False when it exists already."""
         if registration not in REGISTRATION_STATES:
             raise ValueError(f"registration must be one of {REGISTRATION_STATES}")
+        if security_profile not in (None, 0, 1, 2, 3):
+            raise ValueError("security_profile must be 0, 1, 2 or 3")
         return await self.store.insert(
             charger_id,
             name=name,
@@ -61,6 +64,7 @@ class ChargerService:
             enabled=int(enabled),
             registration=registration,
             password_hash=hash_password(password) if password else None,
+            security_profile=security_profile,
         )
 
     async def set_password(self, charger_id: str, password: str | None) -> bool:
@@ -68,8 +72,16 @@ class ChargerService:
         stored = hash_password(password) if password else None
         return await self.store.update(charger_id, password_hash=stored)
 
-    async def admit(self, charger_id: str, password: str | None) -> Admission:
-        """Decide whether `charger_id` may connect, with the Basic Auth password it gave."""
+    async def admit(
+        self,
+        charger_id: str,
+        password: str | None,
+        listener_profile: int = 1,
+        certificate_name: str | None = None,
+    ) -> Admission:
+        """Decide whether `charger_id` may connect on a listener of `listener_profile` (1: ws,
+        2: TLS, 3: mutual TLS), with the Basic Auth password it gave and the common name of
+        its client certificate (profile 3)."""
         row = await self.store.get(charger_id)
         if row is None:
             if not self.config.auto_register:
@@ -80,6 +92,13 @@ class ChargerService:
             assert row is not None
         if not row["enabled"]:
             return Admission(403, "Charge point is disabled")
+        profile = row["security_profile"] or 1
+        if max(profile, 1) != listener_profile:
+            return Admission(403, f"Charge point must connect with security profile {profile}")
+        if profile == 3:
+            if certificate_name != charger_id:
+                return Admission(403, "Client certificate is not this charge point's")
+            return Admission(0, "", boot_accepted=self.boot_accepted(row))
         stored = row["password_hash"]
         if stored:
             if password is None:

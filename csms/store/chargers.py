@@ -28,6 +28,7 @@ EDITABLE = {
     "firmware_status",
     "diagnostics_status",
     "local_list_version",
+    "security_profile",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import ssl
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -24,6 +25,7 @@ class RawClient:
         subprotocols: list[str] | None = None,  # default: ocpp1.6; []: offer none
         password: str | None = None,
         username: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> RawClient:
         if subprotocols is None:
             subprotocols = ["ocpp1.6"]
@@ -38,6 +40,7 @@ class RawClient:
             additional_headers=headers,
             compression=None,
             open_timeout=5,
+            ssl=ssl_context,
         )
         return cls(websocket)
 
