@@ -189,7 +189,8 @@ class Core(Endpoint):
             if woken:
                 self._wake.clear()
                 continue
-            await self._call("Heartbeat", {})
+            answer = await self._call("Heartbeat", {})
+            self.sync_clock(answer.get("currentTime"))
 
     def boot_payload(self) -> dict[str, Any]:
         spec = self.spec
@@ -219,6 +220,7 @@ class Core(Endpoint):
                 answer = {"status": "Pending", "interval": 0}
             self.registration = answer["status"]
             interval = int(answer.get("interval", 0))
+            self.sync_clock(answer.get("currentTime"))
             if self.registration == "Accepted":
                 if interval > 0:
                     self.config.set("HeartbeatInterval", interval)

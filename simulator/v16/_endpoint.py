@@ -9,6 +9,7 @@ import logging
 import ssl
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
@@ -26,7 +27,7 @@ from ocpp_bench.rpc import (
     RpcSession,
 )
 
-from .._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random, iso
+from .._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random, iso, parse_iso
 from ..errors import NotConnected
 from ..incoming import Inbox, IncomingCall, Matcher, Outcome, Outcomes, Waiter
 from ..meter import Meter
@@ -118,7 +119,10 @@ class Endpoint:
         self._children: set[asyncio.Task[Any]] = set()
         self._after_reply: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._runner: asyncio.Task[None] | None = None
-        self.failures: list[BaseException] = []  # unexpected errors of background tasks
+        self.failures: list[BaseException] = []
+        self.time_offset = timedelta(
+            0
+        )  # CSMS time minus the injected clock  # unexpected errors of background tasks
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task[Any]:
         """Background work owned by this charge point (cancelled by close(), errors surface)."""
@@ -294,7 +298,7 @@ class Endpoint:
     async def _dispatch(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         started = self.clock.monotonic()
         self._after_reply.clear()
-        call = IncomingCall(action, payload, self.clock.now())
+        call = IncomingCall(action, payload, self.now())
         try:
             result = await self._answer(call)
         except OcppError as exc:
@@ -341,7 +345,7 @@ class Endpoint:
 
     def _observe(self, direction: str, text: str, frame: Frame | None, action: str | None) -> None:
         if self.transcript.enabled or self.on_frame is not None:
-            entry = Entry(self.clock.now(), direction, text, frame, action)
+            entry = Entry(self.now(), direction, text, frame, action)
             self.transcript.add(entry)
             if self.on_frame is not None:
                 self.on_frame(entry)
@@ -381,8 +385,20 @@ class Endpoint:
         """An interval configuration key in real seconds (scaled by `spec.time_scale`)."""
         return self.config.get_int(key) * self.spec.time_scale
 
+    def now(self) -> datetime:
+        """The charge point's clock: the injected clock set by the CSMS's currentTime."""
+        return self.clock.now() + self.time_offset
+
+    def sync_clock(self, current_time: str | None) -> None:
+        """Set the clock from a BootNotification or Heartbeat answer (as the spec recommends)."""
+        if current_time:
+            try:
+                self.time_offset = parse_iso(current_time) - self.clock.now()
+            except ValueError:
+                log.warning("%s: unreadable currentTime %r", self.identity, current_time)
+
     def timestamp(self) -> str:
-        return iso(self.clock.now())
+        return iso(self.now())
 
 
 class _HandlerTable(Mapping[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]):

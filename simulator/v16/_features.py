@@ -21,7 +21,7 @@ class Features(Operations):
     # -- firmware management -----------------------------------------------------------------
 
     async def op_GetDiagnostics(self, p: Payload, outcome: Outcome) -> Payload:
-        name = f"diagnostics-{self.identity}-{self.clock.now():%Y%m%d%H%M%S}.log"
+        name = f"diagnostics-{self.identity}-{self.now():%Y%m%d%H%M%S}.log"
         fail = outcome.fail_at is not None
         self.after_reply(
             lambda: self._notify_sequence(
@@ -58,7 +58,7 @@ class Features(Operations):
         request_id: int | None = None,
     ) -> None:
         if at is not None:
-            wait = (parse_iso(at) - self.clock.now()).total_seconds()
+            wait = (parse_iso(at) - self.now()).total_seconds()
             if wait > 0:
                 await self.clock.sleep(wait)
         step_s = self.spec.operation_step_s
@@ -124,7 +124,7 @@ class Features(Operations):
         return {"status": "Accepted"}
 
     async def _expire(self, c: Connector, reservation: Reservation) -> None:
-        wait = (reservation.expiry - self.clock.now()).total_seconds()
+        wait = (reservation.expiry - self.now()).total_seconds()
         if wait > 0:
             await self.clock.sleep(wait)
         if c.reservation is reservation:
@@ -171,7 +171,7 @@ class Features(Operations):
         if number not in self.connectors:
             return {"status": "Rejected"}
         c = self.connectors[number]
-        now = self.clock.now()
+        now = self.now()
         schedule = self.profiles.composite(
             number,
             now,

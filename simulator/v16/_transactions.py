@@ -99,7 +99,7 @@ class Transactions(Core):
     def _apply_limit(self, c: Connector) -> None:
         tx = c.transaction
         limit = self.profiles.limit_w(
-            c.connector_id, self.clock.now(), tx.started_at if tx else None, c.meter.voltage
+            c.connector_id, self.now(), tx.started_at if tx else None, c.meter.voltage
         )
         c.meter.set(flowing=c.status == S.CHARGING, limit_w=limit)
 
@@ -110,7 +110,7 @@ class Transactions(Core):
         self._schedule_limit_change()
 
     def _schedule_limit_change(self) -> None:
-        now = self.clock.now()
+        now = self.now()
         moments: set[datetime] = set()
         for c in self.connectors.values():
             tx_start = c.transaction.started_at if c.transaction else None
@@ -152,7 +152,7 @@ class Transactions(Core):
     async def _authorize(self, id_tag: str) -> IdTagInfo:
         """Authorize online (or locally first with LocalPreAuthorize); offline per
         LocalAuthorizeOffline and AllowOfflineTxForUnknownId."""
-        local = self.auth.lookup(id_tag, self.clock.now())
+        local = self.auth.lookup(id_tag, self.now())
         if self.online:
             if (
                 local is not None
@@ -202,7 +202,7 @@ class Transactions(Core):
             connector_id=c.connector_id,
             id_tag=id_tag,
             meter_start=c.meter.register_wh(),
-            started_at=self.clock.now(),
+            started_at=self.now(),
             reservation_id=reservation.reservation_id if reservation else None,
             parent_id_tag=c.parent_of_tag,
         )
@@ -334,7 +334,7 @@ class Transactions(Core):
     async def _aligned_loop(self) -> None:
         """Clock-aligned MeterValues every ClockAlignedDataInterval seconds (0: off)."""
         while (interval := self.seconds("ClockAlignedDataInterval")) > 0:
-            now = self.clock.now().timestamp()
+            now = self.now().timestamp()
             await self.clock.sleep(math.ceil((now + 1e-6) / interval) * interval - now)
             for c in self.connectors.values():
                 if c.connector_id == 0:

@@ -11,7 +11,7 @@ import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -47,6 +47,7 @@ class MiniCsms:
         default_factory=lambda: ["Accepted"]
     )  # one per boot; last sticks
     boot_interval: int = 60
+    clock_skew_s: float = 0.0  # added to the currentTime the CSMS tells
     tags: dict[str, dict[str, Any]] = field(default_factory=dict)  # idTag -> idTagInfo
     passwords: dict[str, str] = field(default_factory=dict)  # identity -> Basic Auth password
     fail: dict[str, int] = field(default_factory=dict)  # action -> answer n times with CALLERROR
@@ -125,8 +126,9 @@ class Peer(OcppChargePoint):  # type: ignore[misc]
     async def on_boot(self, **_: Any) -> Any:
         statuses = self.csms.boot_status
         status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
+        skewed = datetime.now(UTC) + timedelta(seconds=self.csms.clock_skew_s)
         return call_result.BootNotification(
-            current_time=now(), interval=self.csms.boot_interval, status=status
+            current_time=skewed.isoformat(), interval=self.csms.boot_interval, status=status
         )
 
     @on(Action.heartbeat)

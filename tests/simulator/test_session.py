@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -101,3 +102,12 @@ async def test_second_session_with_the_cable_still_in(csms: MiniCsms, start_cp: 
     statuses = [p["status"] for p in csms.payloads("StatusNotification") if p["connectorId"] == 1]
     assert statuses[-3:] == ["Finishing", "Preparing", "Charging"]
     assert [p["idTag"] for p in csms.payloads("StartTransaction")] == ["A", "B"]
+
+
+async def test_clock_set_from_the_boot_answer(csms: MiniCsms, start_cp: StartCp) -> None:
+    csms.clock_skew_s = 3600.0
+    cp = await start_cp("CP-CLOCK")
+    await cp.plug_in(1)
+    stamp = csms.payloads("StatusNotification")[-1]["timestamp"]
+    ahead = datetime.fromisoformat(stamp.replace("Z", "+00:00")) - datetime.now(UTC)
+    assert timedelta(minutes=59) < ahead < timedelta(minutes=61)
