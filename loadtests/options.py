@@ -17,8 +17,10 @@ __all__ = ["PROFILES", "LoadOptions", "add_arguments"]
 def add_arguments(parser: Any) -> None:
     """Register the options on Locust's parser (`@events.init_command_line_parser`)."""
     # "resolve": Locust has a `--profile` of its own (a free label of the run, shown in the HTML
-    # report); ours replaces it with the same dest, so the report shows the load profile.
+    # report). Ours replaces it but keeps a dest of its own, `ocpp_profile`: a master sends only
+    # non-Locust options to its workers. It sets Locust's `profile` too, so the report shows it.
     group = parser.add_argument_group("OCPP charge points", conflict_handler="resolve")
+    parser.set_defaults(profile=None)
     group.add_argument(
         "--csms-url",
         default="ws://127.0.0.1:9220/ocpp",
@@ -31,6 +33,8 @@ def add_arguments(parser: Any) -> None:
     )
     group.add_argument(
         "--profile",
+        dest="ocpp_profile",
+        action=_ProfileAction,
         default="steady",
         choices=PROFILES,
         help="steady: heartbeats + status; sessions: authorize/start/meter/stop loops; "
@@ -82,6 +86,18 @@ def add_arguments(parser: Any) -> None:
     )
 
 
+class _ProfileAction(argparse.Action):
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.profile = values  # Locust's run label
+
+
 @dataclass(frozen=True, slots=True)
 class LoadOptions:
     csms_url: str
@@ -109,7 +125,7 @@ class LoadOptions:
         return cls(
             csms_url=str(parsed.csms_url),
             id_prefix=str(parsed.id_prefix),
-            profile=str(parsed.profile or "steady"),
+            profile=str(parsed.ocpp_profile or "steady"),
             password=text("password"),
             tls_ca=text("tls_ca"),
             cert=text("cert"),

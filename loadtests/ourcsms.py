@@ -84,6 +84,7 @@ class CsmsProcess:
         self.process = subprocess.Popen(
             self.args,
             stdout=subprocess.PIPE,
+            bufsize=0,  # unbuffered: select() then readline() sees every line
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             preexec_fn=raise_nofile,
         )

@@ -8,7 +8,6 @@ handle's methods hand it coroutines and sleep until they finish.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import logging
 import time
@@ -52,7 +51,9 @@ class ChargerPool:
         self.all_spawned = gevent.event.Event()  # boot storm: everyone connects at once
         self._next = 1
         self._free: list[int] = []  # numbers of stopped users, reused lowest first
-        self._reporters: set[Reporter] = set()
+        self._reporters: set[Reporter] = set()  # loop side: open charge points
+        self._closing: set[asyncio.Task[None]] = set()  # loop side
+        self.close_failures = 0
         self._sweeper = self.bridge.submit(self._sweep())
 
     @classmethod
@@ -107,22 +108,57 @@ class ChargerPool:
         """On the loop: watch this charge point for drops, close it at the end."""
         self._reporters.add(reporter)
 
-    def discard(self, reporter: Reporter) -> None:
-        self.bridge.loop.call_soon_threadsafe(self._reporters.discard, reporter)
+    def close_later(self, reporter: Reporter) -> None:
+        """Close this charge point on the loop without making the user wait (Locust stops
+        thousands of users at once); `retire()` waits for all closes."""
+        reporter.expect_down = True
+        self.bridge.loop.call_soon_threadsafe(self._start_close, reporter)
+
+    def _start_close(self, reporter: Reporter) -> None:
+        self._reporters.discard(reporter)
+        task = self.bridge.loop.create_task(self._close(reporter))
+        self._closing.add(task)
+        task.add_done_callback(self._closed)
+
+    def _closed(self, task: asyncio.Task[None]) -> None:
+        self._closing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("closing a charge point failed", exc_info=task.exception())
+
+    async def _close(self, reporter: Reporter) -> None:
+        cp = reporter.cp
+        if cp is None:
+            return
+        try:
+            await asyncio.wait_for(cp.close(), CLOSE_TIMEOUT_S)
+        except (SimulatorError, TimeoutError, OSError) as exc:
+            self.close_failures += 1
+            log.debug("%s: close failed: %s", cp.identity, exc)
+
+    def retire(self) -> None:
+        """End of a test: close what is left, stop the sweep; the next test (maybe with other
+        options from the web UI) makes a new pool."""
+        if type(self)._instance is self:
+            type(self)._instance = None
+        self.all_spawned.set()  # release users still waiting for a boot storm
+        try:
+            self.bridge.run(self.close_all(), CLOSE_TIMEOUT_S + 10)
+        finally:
+            self._sweeper.cancel()
+        if self.close_failures:
+            log.warning(
+                "%d charge points did not close cleanly within %g s",
+                self.close_failures,
+                CLOSE_TIMEOUT_S,
+            )
 
     async def close_all(self) -> None:
-        """Close every charge point still open (end of test), in parallel, bounded in time."""
-        closing = []
+        """Close every charge point still open, in parallel, bounded in time."""
         for reporter in list(self._reporters):
-            if reporter.cp is not None:
-                reporter.expect_down = True
-                closing.append(reporter.cp.close())
-        self._reporters.clear()
-        if closing:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    asyncio.gather(*closing, return_exceptions=True), CLOSE_TIMEOUT_S
-                )
+            reporter.expect_down = True
+            self._start_close(reporter)
+        if self._closing:
+            await asyncio.wait(set(self._closing), timeout=CLOSE_TIMEOUT_S + 5)
 
 
 class Charger:
@@ -176,17 +212,11 @@ class Charger:
             self.cp.configure({"HeartbeatInterval": self.options.heartbeat_interval})
 
     def stop(self) -> None:
-        """Close the connection and free the id (user stopped)."""
-        self.reporter.expect_down = True
-        try:
-            if self.cp is not None:
-                self.run(self.cp.close(), CLOSE_TIMEOUT_S)
-        except (SimulatorError, TimeoutError, OSError) as exc:
-            log.warning("%s: close failed: %s", self.identity, exc)
-        finally:
-            self.pool.discard(self.reporter)
-            self.pool.release_number(self.number)
-            self.cp = None
+        """The user stops: close the connection (in the background) and free the id."""
+        if self.cp is not None:
+            self.pool.close_later(self.reporter)
+        self.pool.release_number(self.number)
+        self.cp = None
 
 
 def _ms(since: float) -> float:

@@ -38,6 +38,8 @@ class OcppFailure(Exception):
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "failure"
 
+    __repr__ = __str__  # Locust's failures table shows the repr
+
 
 def fire(
     request: Any, kind: str, name: str, milliseconds: float, reason: str | None = None
@@ -76,6 +78,8 @@ class Reporter:
             self.report(WS, "connect", 0.0, f"connect failed: {detail}")
             return
         kind = OCPP if side == "cp" else OCPP_CSMS
+        if error in LINK_ERRORS and self.expect_down:
+            return  # a call cut short by our own drop (storm, stop): not the CSMS's failure
         if error is not None:
             reason = _reason(error, side)
             self.report(kind, action, ms, reason)
@@ -114,6 +118,7 @@ class Reporter:
         self.was_connected = connected
 
 
+LINK_ERRORS = frozenset({"ConnectionLost", "NotConnected"})
 RPC_ERRORS = frozenset({"CallTimeout", "ConnectionLost", "InvalidResponse", "NotConnected"})
 
 

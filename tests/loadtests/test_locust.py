@@ -3,11 +3,13 @@ unique charger ids across worker processes."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,8 +25,10 @@ LOCUST = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
 pytestmark = pytest.mark.timeout(60)
 
 
-def locust(tmp_path: Path, url: str, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+@contextlib.contextmanager
+def locust(tmp_path: Path, url: str, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """Locust headless as a subprocess, killed if the test fails before `finish`."""
+    process = subprocess.Popen(
         [
             *LOCUST,
             "--headless",
@@ -43,6 +47,12 @@ def locust(tmp_path: Path, url: str, *args: str) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
 
 
 def finish(process: subprocess.Popen[bytes], timeout: float = 40) -> str:
@@ -69,14 +79,16 @@ def test_sessions_profile_reports_every_action_without_failures(tmp_path: Path) 
     users = 4
     db = tmp_path / "csms.db"
     seed_tags(db, charger_ids("T-", 1, users))
-    with CsmsProcess(db, heartbeat_interval=1) as csms:
-        process = locust(
+    with (
+        CsmsProcess(db, heartbeat_interval=1) as csms,
+        locust(
             tmp_path,
             csms.url,
             *("-u", str(users), "-r", str(users), "-t", "8s", "--id-prefix", "T-"),
             *("--profile", "sessions", "--session-duration", "2", "--session-pause", "0.5"),
             *("--meter-interval", "1"),
-        )
+        ) as process,
+    ):
         # A CSMS-initiated call through our API shows as an OCPP-CSMS row.
         answered = _csms_call(csms, db, "T-0-00001", "GetConfiguration")
         out = finish(process)
@@ -120,13 +132,17 @@ def _csms_call(csms: CsmsProcess, db: Path, charger: str, action: str) -> bool:
 def test_two_processes_give_unique_charger_ids(tmp_path: Path) -> None:
     users = 6
     db = tmp_path / "csms.db"
-    with CsmsProcess(db, heartbeat_interval=1) as csms:
-        process = locust(
+    seed_tags(db, charger_ids("P-", 2, users))
+    with (
+        CsmsProcess(db, heartbeat_interval=1) as csms,
+        locust(
             tmp_path,
             csms.url,
             *("--processes", "2", "-u", str(users), "-r", str(users), "-t", "6s"),
-            *("--id-prefix", "P-", "--profile", "steady", "--status-interval", "1"),
-        )
+            *("--id-prefix", "P-", "--profile", "sessions", "--session-duration", "1"),
+            *("--session-pause", "0.5", "--meter-interval", "1"),
+        ) as process,
+    ):
         out = finish(process)
     assert process.returncode == 0, out
     with sqlite3.connect(db) as connection:
@@ -140,4 +156,6 @@ def test_two_processes_give_unique_charger_ids(tmp_path: Path) -> None:
     assert booted == users
     stats = rows(tmp_path)
     assert int(stats["OCPP", "BootNotification"]["Request Count"]) == users
+    # The master's --profile reached the workers (Locust forwards only custom options).
+    assert int(stats["OCPP", "StartTransaction"]["Request Count"]) >= users
     assert int(stats["", "Aggregated"]["Failure Count"]) == 0, failures(tmp_path)
