@@ -43,6 +43,7 @@ class CsmsApp:
         self._tls_servers: dict[int, OcppServer] = {}
         self._api: ApiServer | None = None
         self._api_done = asyncio.Event()
+        self._stopped = False
         self._tasks: asyncio.Task[None] | None = None
 
     @property
@@ -88,6 +89,14 @@ class CsmsApp:
         return f"wss://{self._local_host}:{server.port}/ocpp"
 
     async def start(self) -> None:
+        """Start everything; on failure (e.g. a port in use) what was started is stopped."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         db = await Database.open(self.config.db_path)
         self._services = services = Services.build(db, self.config)
         self._operations = Operations(services, self.call)
@@ -160,7 +169,8 @@ class CsmsApp:
                 await self._tasks
         if self._api is not None:
             self._api.close()  # in case it never served
-        if self._services is not None:
+        if self._services is not None and not self._stopped:
+            self._stopped = True
             await self._services.log.flush()
             await self._services.db.close()
 

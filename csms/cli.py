@@ -156,8 +156,12 @@ def _serve(args: argparse.Namespace) -> int:
                     print(f"security profile {profile} at {url}/<charger-id>", flush=True)
             await stop.wait()
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(main())
+    except OSError as exc:  # e.g. a port in use
+        print(f"ocpp-bench CSMS could not start: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
 async def browser() -> AsyncIterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):  # never skip: CI installs it (.ci/run)
         pytest.fail(f"{CHROMIUM} missing: apt-get install -y chromium", pytrace=False)
+    expect.set_options(timeout=10_000)  # a loaded 2-core CI machine
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
@@ -51,13 +52,13 @@ async def test_dashboard_remote_start(api_app: CsmsApp, browser: Browser) -> Non
         page = await browser.new_page()
         await page.goto(f"{api_app.api_url}/?token={TOKEN}")
         charger = page.locator('#chargers tr[data-charger="SIM-1"][data-connected="true"]')
-        await expect(charger).to_be_visible(timeout=10_000)
+        await expect(charger).to_be_visible()
         await expect(charger.locator('[data-connector="1"]')).to_contain_text("Preparing")
         await expect(page.locator("#detail-title")).to_contain_text("SIM-1")
         await page.get_by_test_id("remote-start-1").click()
         await expect(page.locator("#result")).to_contain_text('"status":"Accepted"')
         row = page.locator('#transactions tr[data-charger="SIM-1"]')
-        await expect(row).to_be_visible(timeout=10_000)
+        await expect(row).to_be_visible()
         await expect(row).to_contain_text("TAG-ACCEPTED")
         await expect(charger.locator('[data-connector="1"]')).to_contain_text("Charging")
         await expect(page.locator("#messages")).to_contain_text("StartTransaction")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 from pathlib import Path
 
 import httpx
@@ -175,3 +176,30 @@ async def test_stop_answers_requests_in_flight(tmp_path: Path) -> None:
         await app.stop()
         raise
     assert response.status_code == 504
+
+
+async def test_serve_reports_a_busy_api_port(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "ocpp_bench.cli",
+            "csms",
+            "serve",
+            "--db",
+            str(tmp_path / "busy.db"),
+            "--host",
+            "127.0.0.1",
+            "--ocpp-port",
+            "0",
+            "--api-port",
+            port,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 1
+    assert b"could not start" in stderr and b"Address already in use" in stderr
