@@ -22,7 +22,7 @@ from ocpp_bench.rpc import (
 from .._runtime import wait_event
 from ..connection import Security, open_connection
 from ..errors import NotConnected, SimulatorError
-from ._endpoint import Endpoint
+from ._delivery import Delivery
 
 log = logging.getLogger("simulator")
 HISTORY = 50  # connection attempts, errors and delays remembered per charge point
@@ -34,7 +34,7 @@ def _keep(history: list[Any], item: Any) -> None:
         del history[0]
 
 
-class Core(Endpoint):
+class Core(Delivery):
     """Connection, boot and heartbeat of one 1.6 charge point."""
 
     # -- lifecycle ---------------------------------------------------------------------------

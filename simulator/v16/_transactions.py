@@ -14,7 +14,7 @@ from ocpp_bench.rpc import CallTimeout, ConnectionLost, RpcError
 
 from ..errors import InvalidAction, NotConnected
 from ._core import Core
-from ._endpoint import Queued
+from ._delivery import Queued
 from .auth import IdTagInfo
 from .connector import Connector, Status, Transaction
 

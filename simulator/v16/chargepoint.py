@@ -15,7 +15,8 @@ class ChargePoint16(SecurityOperations):
     """A simulated OCPP 1.6J charge point.
 
     Layers, each in its own module, each a base of the next:
-    `_endpoint` (state, raw RPC, offline queue, dispatch of CSMS calls, outcomes),
+    `_endpoint` (state, raw RPC, dispatch of CSMS calls, outcomes),
+    `_delivery` (the offline queue of transaction messages),
     `_core` (connection loop with back-off, boot, heartbeat, network loss, reboot),
     `_transactions` (status reporting, authorization, transactions, meter values),
     `_driver` (what a person at the charger does),
