@@ -61,6 +61,8 @@ class AsyncioBridge:
         started = _Lock()
         started.acquire()
         self._thread_started = started
+        self._thread_done = _Lock()
+        self._thread_done.acquire()
         _start_thread(self._run, ())
         # The thread releases the lock as soon as the loop runs; a real lock, held only
         # for the thread's start-up (microseconds), so blocking the hub here is harmless.
@@ -83,8 +85,15 @@ class AsyncioBridge:
         self.loop.call_soon(self._thread_started.release)
         try:
             self.loop.run_forever()
+            pending = asyncio.all_tasks(self.loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         finally:
-            log.debug("asyncio bridge loop stopped")
+            self.loop.close()
+            self._thread_done.release()
 
     def submit(self, work: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Schedule `work` on the asyncio thread (from any thread)."""
@@ -132,11 +141,15 @@ class AsyncioBridge:
                     log.exception("bridge callback failed")
 
     def stop(self) -> None:
-        """Stop the loop (tests; in Locust the process exits with it)."""
+        """Stop and close the loop, cancelling what still runs on it (tests; in Locust the
+        process exits with it)."""
         self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread_done.acquire()  # a real lock: the thread ends within moments
         self._drainer.kill(block=False)
         self._watcher.stop()
-        type(self)._instance = None
+        self._watcher.close()
+        if type(self)._instance is self:
+            type(self)._instance = None
 
 
 def _copy(done: concurrent.futures.Future[Any], into: gevent.event.AsyncResult) -> None:
