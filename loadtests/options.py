@@ -16,11 +16,15 @@ __all__ = ["PROFILES", "LoadOptions", "add_arguments"]
 
 def add_arguments(parser: Any) -> None:
     """Register the options on Locust's parser (`@events.init_command_line_parser`)."""
-    # "resolve": Locust has a `--profile` of its own (a free label of the run, shown in the HTML
-    # report). Ours replaces it but keeps a dest of its own, `ocpp_profile`: a master sends only
-    # non-Locust options to its workers. It sets Locust's `profile` too, so the report shows it.
-    group = parser.add_argument_group("OCPP charge points", conflict_handler="resolve")
+    # Locust has a `--profile` of its own (a free label of the run, shown in the HTML report).
+    # Ours replaces it but keeps a dest of its own, `ocpp_profile`: a master forwards only
+    # non-Locust options to its workers. It sets Locust's `profile` too, for the report.
+    # Arguments go on the parser itself, not a group: only those show in the web UI.
+    existing = parser._option_string_actions.get("--profile")
+    if existing is not None:
+        parser._handle_conflict_resolve(None, [("--profile", existing)])
     parser.set_defaults(profile=None)
+    group = parser
     group.add_argument(
         "--csms-url",
         default="ws://127.0.0.1:9220/ocpp",
@@ -41,7 +45,9 @@ def add_arguments(parser: Any) -> None:
         "boot-storm: all connect and boot at once, then power cycles every --storm-interval; "
         "reconnect-storm: all connections dropped and re-established every --storm-interval",
     )
-    group.add_argument("--password", default="", help="Basic Auth password (profiles 1/2)")
+    group.add_argument(
+        "--password", default="", is_secret=True, help="Basic Auth password (profiles 1/2)"
+    )
     group.add_argument("--tls-ca", default="", help="CA bundle to verify a wss:// CSMS")
     group.add_argument("--cert", default="", help="client certificate (security profile 3)")
     group.add_argument("--key", default="", help="client private key (security profile 3)")

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
+import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -159,3 +162,62 @@ def test_two_processes_give_unique_charger_ids(tmp_path: Path) -> None:
     # The master's --profile reached the workers (Locust forwards only custom options).
     assert int(stats["OCPP", "StartTransaction"]["Request Count"]) >= users
     assert int(stats["", "Aggregated"]["Failure Count"]) == 0, failures(tmp_path)
+
+
+def test_web_ui_shows_the_options_and_runs_a_swarm(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    with CsmsProcess(tmp_path / "csms.db", heartbeat_interval=1) as csms:
+        process = subprocess.Popen(
+            [*LOCUST, "--web-host", "127.0.0.1", "--web-port", str(port), "--loglevel", "ERROR"],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            page = _get(f"{base}/")
+            options = json.loads(re.search(r"templateArgs = (\{.*?\});?\s*$", page, re.M)[1])[
+                "extra_options"
+            ]
+            for name in ("csms_url", "id_prefix", "password", "tls_ca", "cert", "key"):
+                assert name in options, sorted(options)
+            assert options["ocpp_profile"]["choices"] == [
+                "steady",
+                "sessions",
+                "boot-storm",
+                "reconnect-storm",
+            ]
+            assert options["password"]["is_secret"]
+            started = httpx.post(
+                f"{base}/swarm",
+                data={"user_count": "3", "spawn_rate": "3", "host": "", "csms_url": csms.url},
+                timeout=10,
+            )
+            assert started.json()["success"], started.text
+            deadline = time.monotonic() + 15
+            booted = 0
+            while booted < 3 and time.monotonic() < deadline:
+                time.sleep(0.3)
+                stats = httpx.get(f"{base}/stats/requests", timeout=5).json()["stats"]
+                booted = sum(
+                    row["num_requests"] for row in stats if row["name"] == "BootNotification"
+                )
+            assert booted == 3, stats
+            assert all(row["num_failures"] == 0 for row in stats), stats
+            httpx.get(f"{base}/stop", timeout=20)
+        finally:
+            process.terminate()
+            process.wait(30)
+
+
+def _get(url: str, timeout: float = 20) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url, timeout=5).text
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
