@@ -35,6 +35,9 @@ class ChargerFields(_Strict):
     password: str | None = Field(default=None, description="Basic Auth password; null: none")
     enabled: bool = True
     registration: Registration = "Accepted"
+    securityProfile: int | None = Field(
+        default=None, ge=0, le=3, description="1: ws (+ Basic Auth), 2: TLS + Basic Auth, 3: mTLS"
+    )
 
 
 class NewCharger(ChargerFields):
@@ -48,6 +51,7 @@ class ChargerPatch(_Strict):
     password: str | None = None
     enabled: bool | None = None
     registration: Registration | None = None
+    securityProfile: int | None = Field(default=None, ge=0, le=3)
 
 
 class BulkChargers(_Strict):
@@ -104,6 +108,7 @@ async def _register(csms: CsmsApp, body: NewCharger) -> bool:
         vendor=body.vendor,
         enabled=body.enabled,
         registration=body.registration,
+        security_profile=body.securityProfile,
     )
 
 
@@ -115,6 +120,8 @@ async def _update(csms: CsmsApp, charger_id: str, fields: dict[str, Any]) -> dic
         await chargers.set_password(charger_id, fields.pop("password"))
     if "enabled" in fields:
         fields["enabled"] = int(fields["enabled"])
+    if "securityProfile" in fields:
+        fields["security_profile"] = fields.pop("securityProfile")
     await chargers.store.update(charger_id, **fields)
     live = csms.registry.get(charger_id)
     if live is not None and fields.get("enabled") == 0:

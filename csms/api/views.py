@@ -29,6 +29,7 @@ def charger(row: Row, connection: Connection | None) -> Json:
         "enabled": bool(row["enabled"]),
         "registration": row["registration"],
         "hasPassword": row["password_hash"] is not None,
+        "securityProfile": row["security_profile"],
         "online": bool(row["online"]),
         "connected": connection is not None,
         "bootAccepted": bool(row["boot_accepted"]),

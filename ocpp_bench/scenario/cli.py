@@ -24,6 +24,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     run.add_argument("paths", nargs="*", metavar="PATH", help="scenario files or folders")
     add_option(run, "--csms-url", help="CSMS under test (default: ours, embedded)")
+    add_option(run, "--csms-url-profile2", help="the CSMS's wss:// URL for security profile 2")
+    add_option(run, "--csms-url-profile3", help="the CSMS's wss:// URL for security profile 3")
     add_option(
         run,
         "--csms-driver",
@@ -61,6 +63,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     ]
     for option in (
         "csms_url",
+        "csms_url_profile2",
+        "csms_url_profile3",
         "csms_api",
         "csms_api_token",
         "cp_password",

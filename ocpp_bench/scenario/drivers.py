@@ -10,11 +10,15 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import ssl
 import tempfile
 import threading
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, Protocol
+
+import trustme
 
 from ocpp_bench.rpc.errors import CallErrorReceived, CallTimeout, OcppError, RpcError
 
@@ -26,7 +30,9 @@ class DriverError(Exception):
 class CsmsDriver(Protocol):
     name: str
 
-    async def register_charger(self, identity: str, password: str | None) -> None: ...
+    async def register_charger(
+        self, identity: str, password: str | None, security_profile: int | None = None
+    ) -> None: ...
 
     async def register_tag(
         self, id_tag: str, status: str, expiry: str | None, parent: str | None
@@ -47,24 +53,40 @@ class EmbeddedCsms:
         self._thread = threading.Thread(target=self._loop.run_forever, name="csms", daemon=True)
         self.app: Any = None
 
-    def start(self) -> str:
+    def start(self) -> dict[int, str]:
+        """Start; the OCPP URLs by security profile (1: ws, 2: TLS, 3: mutual TLS)."""
         from csms import CsmsApp, CsmsConfig
 
+        folder = Path(self._folder.name)
+        self.ca = trustme.CA()
+        self.ca.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(
+            str(folder / "csms.pem")
+        )
+        self.ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+        self.ca_file = str(folder / "ca.pem")
         settings: dict[str, Any] = {
-            "db_path": Path(self._folder.name) / "csms.db",
+            "db_path": folder / "csms.db",
             "host": "127.0.0.1",
             "ocpp_port": 0,
             "api_port": None,
             "auto_register": True,
             "heartbeat_interval": 60,
             "boot_retry_interval": 1,
+            "tls_port": 0,
+            "mtls_port": 0,
+            "tls_cert": folder / "csms.pem",
+            "tls_client_ca": folder / "ca.pem",
             **self.overrides,
         }
         self._thread.start()
         self.app = CsmsApp(CsmsConfig(**settings))
         self.submit(self.app.start())
-        url: str = self.app.ocpp_url
-        return url
+        return {profile: self.app.url_for_profile(profile) for profile in (1, 2, 3)}
+
+    def client_cert(self, identity: str, context: ssl.SSLContext) -> None:
+        """Give a profile-3 charge point a certificate for its identity, from our CA."""
+        name = re.sub(r"[^a-z0-9-]", "-", identity.lower())[:60] or "charger"
+        self.ca.issue_cert(f"{name}.chargers.invalid", common_name=identity).configure_cert(context)
 
     def submit(self, work: Coroutine[Any, Any, Any], timeout: float = 60) -> Any:
         return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout)
@@ -88,9 +110,13 @@ class EmbeddedDriver:
     def __init__(self, csms: EmbeddedCsms) -> None:
         self.csms = csms
 
-    async def register_charger(self, identity: str, password: str | None) -> None:
-        services = self.csms.app.services
-        await self.csms.run(services.chargers.register(identity, password=password))
+    async def register_charger(
+        self, identity: str, password: str | None, security_profile: int | None = None
+    ) -> None:
+        chargers = self.csms.app.services.chargers
+        await self.csms.run(
+            chargers.register(identity, password=password, security_profile=security_profile)
+        )
 
     async def register_tag(
         self, id_tag: str, status: str, expiry: str | None, parent: str | None
@@ -123,8 +149,12 @@ class ManualDriver:
 
     name = "manual"
 
-    async def register_charger(self, identity: str, password: str | None) -> None:
+    async def register_charger(
+        self, identity: str, password: str | None, security_profile: int | None = None
+    ) -> None:
         secret = f" with password {password!r}" if password else ""
+        if security_profile is not None:
+            secret += f", security profile {security_profile}"
         print(f"\n[operator] make sure charge point {identity} is registered{secret}")
 
     async def register_tag(
@@ -157,10 +187,14 @@ class HttpDriver:
             raise DriverError(f"POST {path}: HTTP {response.status_code}: {response.text[:500]}")
         return response.json() if response.content else None
 
-    async def register_charger(self, identity: str, password: str | None) -> None:
+    async def register_charger(
+        self, identity: str, password: str | None, security_profile: int | None = None
+    ) -> None:
         body: dict[str, Any] = {"chargerId": identity}
         if password:
             body["password"] = password
+        if security_profile is not None:
+            body["securityProfile"] = security_profile
         try:
             await self._post("/api/chargers", body, 10)
         except DriverError as exc:

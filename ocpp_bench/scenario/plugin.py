@@ -30,6 +30,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--csms-url", help="CSMS under test, e.g. ws://host:9220/ocpp (default: ours, embedded)"
     )
+    group.addoption("--csms-url-profile2", help="the CSMS's wss:// URL for security profile 2")
+    group.addoption("--csms-url-profile3", help="the CSMS's wss:// URL for security profile 3")
     group.addoption(
         "--csms-driver",
         choices=["ocpp-bench", "http", "manual"],
@@ -101,7 +103,6 @@ class ScenarioItem(pytest.Item):
         target = _target(self.config)
         run = Run(
             self.scenario,
-            target.url,
             target.driver,
             target.factory,
             timeout=self.config.getoption("step_timeout"),
@@ -147,21 +148,31 @@ class Target:
     """Where scenarios connect and how they make the CSMS act."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from .charge_point import charge_point_factory
+        from .charge_point import Endpoints, charge_point_factory
 
         self.embedded: EmbeddedCsms | None = None
         url = config.getoption("csms_url")
         if url is None:
             self.embedded = EmbeddedCsms()
-            url = self.embedded.start()
-        self.url: str = url
+            endpoints = Endpoints(
+                self.embedded.start(),
+                tls_ca=self.embedded.ca_file,
+                client_cert=self.embedded.client_cert,
+            )
+        else:
+            urls = {1: url}
+            for profile in (2, 3):
+                given = config.getoption(f"csms_url_profile{profile}")
+                if given:
+                    urls[profile] = given
+            endpoints = Endpoints(
+                urls,
+                tls_ca=config.getoption("tls_ca"),
+                cert=config.getoption("cert"),
+                key=config.getoption("key"),
+            )
         self.driver = _driver(config, self.embedded)
-        self.factory = charge_point_factory(
-            password=config.getoption("cp_password"),
-            tls_ca=config.getoption("tls_ca"),
-            cert=config.getoption("cert"),
-            key=config.getoption("key"),
-        )
+        self.factory = charge_point_factory(endpoints, config.getoption("cp_password"))
 
     def close(self) -> None:
         if self.embedded is not None:

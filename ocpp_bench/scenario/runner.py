@@ -68,7 +68,7 @@ class ScenarioChargePoint(Protocol):
     def schema_problems(self) -> list[str]: ...
 
 
-ChargePointFactory = Callable[[str, dict[str, Any], str], ScenarioChargePoint]
+ChargePointFactory = Callable[[str, dict[str, Any]], ScenarioChargePoint]
 StepHook = Callable[[Step, str], AbstractContextManager[Any]]
 
 
@@ -114,7 +114,6 @@ class Run:
     def __init__(
         self,
         scenario: Scenario,
-        url: str,
         driver: CsmsDriver,
         factory: ChargePointFactory,
         *,
@@ -122,7 +121,6 @@ class Run:
         step_hook: StepHook | None = None,
     ) -> None:
         self.scenario = scenario
-        self.url = url
         self.driver = driver
         self.factory = factory
         self.timeout = timeout
@@ -190,8 +188,11 @@ class Run:
             )
         for name, config in self.scenario.charge_points.items():
             identity = config.get("identity") or f"{self.scenario.id[:30]}-{name}-{self.suffix}"
-            await self.driver.register_charger(identity, config.get("password"))
-            cp = self.factory(identity, config, self.url)
+            cp = self.factory(identity, config)  # may take the identity of its certificate
+            identity = cp.identity
+            await self.driver.register_charger(
+                identity, config.get("password"), config.get("security_profile")
+            )
             self.charge_points[name] = cp
             self.variables[f"{name}.identity"] = identity
             await cp.start(self.timeout)

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import trustme
 
 from ocpp_bench.scenario.cli import default_paths
 
@@ -45,7 +46,7 @@ def test_ocpp_bench_run_passes_the_suite_against_the_embedded_csms(
     assert "OCPP 1.6 catalogue coverage" in out
     junit = ET.parse(reports / "junit.xml").getroot()
     cases = junit.findall(".//testcase")
-    assert len(cases) >= 72
+    assert len(cases) >= 74
     assert not junit.findall(".//failure") and not junit.findall(".//error")
     passed = {case.get("name") for case in cases}
     assert catalogue_ids("Security") <= passed
@@ -75,57 +76,44 @@ def test_the_example_scenarios_pass(pytester: pytest.Pytester) -> None:
 def test_the_suite_passes_against_a_separate_csms_process_by_url(
     pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
-    """Our CSMS as any third-party CSMS would be: a process, an OCPP URL, an HTTP API."""
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ocpp_bench.cli",
-            "csms",
-            "serve",
-            "--db",
-            str(tmp_path / "s.db"),
-            "--host",
-            "127.0.0.1",
-            "--ocpp-port",
-            "0",
-            "--api-port",
-            "0",
-            "--api-token",
-            "t0ken",
-            "--boot-retry-interval",
-            "1",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+    """Our CSMS as any third-party CSMS would be: a process, OCPP URLs for security
+    profiles 1 to 3, an HTTP API; one client certificate for the profile-3 charge point."""
+    ca = trustme.CA()
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+        str(tmp_path / "csms.pem")
     )
-    try:
-        assert server.stdout is not None
-        banner = server.stdout.readline() + server.stdout.readline()
-        ocpp = re.search(r"(ws://\S+?)/<charger-id>", banner)
-        api = re.search(r"(http://\S+?)/?$", banner, re.MULTILINE)
-        assert ocpp and api, banner
-        reports = tmp_path / "reports"
-        result = pytester.run(
-            sys.executable,
-            "-m",
-            "ocpp_bench.cli",
-            "run",
-            str(SUITE),
-            "--csms-url",
-            ocpp.group(1),
-            "--csms-api",
-            api.group(1),
-            "--csms-api-token",
-            "t0ken",
-            "--report-dir",
-            str(reports),
-            timeout=300,
-        )
-        assert result.ret == 0, result.stdout.str()[-6000:]
-        junit = ET.parse(reports / "junit.xml").getroot()
-        assert len(junit.findall(".//testcase")) >= 62
-        assert not junit.findall(".//failure")
-    finally:
-        server.terminate()
-        server.wait(20)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    client = ca.issue_cert("cp-mtls.chargers.invalid", common_name="CP-MTLS-EXT")
+    client.cert_chain_pems[0].write_to_path(str(tmp_path / "cp.pem"))
+    client.private_key_pem.write_to_path(str(tmp_path / "cp.key"))
+    command = [
+        sys.executable, "-m", "ocpp_bench.cli", "csms", "serve", "--db", str(tmp_path / "s.db"),
+        "--host", "127.0.0.1", "--ocpp-port", "0", "--api-port", "0", "--api-token", "t0ken",
+        "--boot-retry-interval", "1", "--tls-port", "0", "--mtls-port", "0",
+        "--tls-cert", str(tmp_path / "csms.pem"), "--tls-client-ca", str(tmp_path / "ca.pem"),
+    ]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            assert server.stdout is not None
+            banner = "".join(server.stdout.readline() for _ in range(4))
+            ocpp = re.search(r"OCPP at (ws://\S+?)/<charger-id>", banner)
+            api = re.search(r"dashboard at (http://\S+?)/?$", banner, re.MULTILINE)
+            tls = dict(re.findall(r"security profile (\d) at (wss://\S+?)/<charger-id>", banner))
+            assert ocpp and api and set(tls) == {"2", "3"}, banner
+            reports = tmp_path / "reports"
+            result = pytester.run(
+                sys.executable, "-m", "ocpp_bench.cli", "run", str(SUITE),
+                "--csms-url", ocpp.group(1), "--csms-api", api.group(1),
+                "--csms-url-profile2", tls["2"], "--csms-url-profile3", tls["3"],
+                "--tls-ca", str(tmp_path / "ca.pem"), "--cert", str(tmp_path / "cp.pem"),
+                "--key", str(tmp_path / "cp.key"), "--csms-api-token", "t0ken",
+                "--report-dir", str(reports),
+                timeout=300,
+            )  # fmt: skip
+            assert result.ret == 0, result.stdout.str()[-6000:]
+            junit = ET.parse(reports / "junit.xml").getroot()
+            assert len(junit.findall(".//testcase")) >= 74
+            assert not junit.findall(".//failure")
+        finally:
+            server.terminate()
+            server.wait(20)
