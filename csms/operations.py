@@ -13,6 +13,7 @@ from the RPC layer `OcppError` (our payload breaks the schema), `CallErrorReceiv
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from ocpp_bench.rpc import V16
+from ocpp_bench.rpc import V16, CallTimeout
 
 from .connections import REDACTED
 from .services import Services
@@ -128,7 +129,16 @@ class Operations:
         self.check_action(action)
         if await self.services.chargers.store.get(charger_id) is None:
             raise UnknownCharger(charger_id)
-        result = await self._call(charger_id, action, payload, timeout)
+        limit = self.services.config.call_timeout if timeout is None else timeout
+        try:
+            # The deadline covers the wait behind another CALL to the same charger (OCPP-J
+            # allows one at a time), not only the wait for this CALL's answer.
+            async with asyncio.timeout(limit):
+                result = await self._call(charger_id, action, payload, limit)
+        except CallTimeout:
+            raise
+        except TimeoutError as exc:
+            raise CallTimeout(action, limit) from exc
         await self.record(charger_id, action, payload, result)
         return result
 

@@ -3,6 +3,9 @@ map onto HTTP statuses."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import httpx
 import pytest
 
@@ -173,3 +176,26 @@ async def test_friendly_route_errors_map_the_same_way(client: httpx.AsyncClient)
         "/api/operations/reset", json={"chargerId": "GHOST", "type": "Soft"}
     )
     assert response.status_code == 404
+
+
+async def test_timeout_covers_the_wait_behind_another_call(
+    client: httpx.AsyncClient, charger: TestCharger
+) -> None:
+    """OCPP-J sends one CALL at a time: a request queued behind a call the charger never
+    answers still gets its 504 in time."""
+    charger.hang.add("Reset")
+    first = asyncio.create_task(
+        client.post("/api/chargers/CP-1/ocpp/Reset", params={"timeout": 5}, json={"type": "Soft"})
+    )
+
+    async def sent() -> bool:
+        return bool(charger.received)
+
+    await eventually(sent)
+    started = asyncio.get_running_loop().time()
+    second = await client.post("/api/chargers/CP-1/ocpp/ClearCache", params={"timeout": 0.3})
+    assert second.status_code == 504
+    assert asyncio.get_running_loop().time() - started < 3
+    first.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await first
