@@ -132,21 +132,51 @@ def _csms_call(csms: CsmsProcess, db: Path, charger: str, action: str) -> bool:
     return False
 
 
-def test_two_processes_give_unique_charger_ids(tmp_path: Path) -> None:
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("mode", ["processes", "master-worker"])
+def test_two_workers_give_unique_charger_ids(tmp_path: Path, mode: str) -> None:
+    """`--processes 2`, or a `--master` and two `--worker` processes: the master's custom
+    options reach the workers and every charger id is distinct."""
     users = 6
     db = tmp_path / "csms.db"
     seed_tags(db, charger_ids("P-", 2, users))
-    with (
-        CsmsProcess(db, heartbeat_interval=1) as csms,
-        locust(
-            tmp_path,
-            csms.url,
-            *("--processes", "2", "-u", str(users), "-r", str(users), "-t", "6s"),
-            *("--id-prefix", "P-", "--profile", "sessions", "--session-duration", "1"),
-            *("--session-pause", "0.5", "--meter-interval", "1"),
-        ) as process,
-    ):
-        out = finish(process)
+    load = (
+        *("--id-prefix", "P-", "--profile", "sessions", "--session-duration", "1"),
+        *("--session-pause", "0.5", "--meter-interval", "1"),
+    )
+    run = ("-u", str(users), "-r", str(users), "-t", "6s")
+    workers: list[subprocess.Popen[bytes]] = []
+    with CsmsProcess(db, heartbeat_interval=1) as csms:
+        if mode == "processes":
+            command = ("--processes", "2", *run, *load)
+        else:
+            port = free_port()
+            command = ("--master", "--master-bind-port", str(port), "--expect-workers", "2")
+            command = (*command, *run, *load)
+            workers = [
+                subprocess.Popen(
+                    [*LOCUST, "--worker", "--master-port", str(port), "--loglevel", "ERROR"],
+                    cwd=tmp_path,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                for _ in range(2)
+            ]
+        try:
+            with locust(tmp_path, csms.url, *command) as process:
+                out = finish(process)
+        finally:
+            for worker in workers:
+                try:
+                    worker.wait(20)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
     assert process.returncode == 0, out
     with sqlite3.connect(db) as connection:
         ids = [row[0] for row in connection.execute("SELECT id FROM chargers WHERE id LIKE 'P-%'")]
@@ -159,15 +189,13 @@ def test_two_processes_give_unique_charger_ids(tmp_path: Path) -> None:
     assert booted == users
     stats = rows(tmp_path)
     assert int(stats["OCPP", "BootNotification"]["Request Count"]) == users
-    # The master's --profile reached the workers (Locust forwards only custom options).
+    # The master's --profile and --csms-url reached the workers.
     assert int(stats["OCPP", "StartTransaction"]["Request Count"]) >= users
     assert int(stats["", "Aggregated"]["Failure Count"]) == 0, failures(tmp_path)
 
 
 def test_web_ui_shows_the_options_and_runs_a_swarm(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     with CsmsProcess(tmp_path / "csms.db", heartbeat_interval=1) as csms:
         process = subprocess.Popen(
