@@ -1,5 +1,6 @@
 """The dashboard in a real browser (Debian's chromium, driven by playwright): it shows a
-connected simulated charger, and remote start from its button makes a transaction appear."""
+connected simulated charger; remote start from its button makes a transaction appear, remote
+stop makes it go, reset answers."""
 
 from __future__ import annotations
 
@@ -62,6 +63,14 @@ async def test_dashboard_remote_start(api_app: CsmsApp, browser: Browser) -> Non
         await expect(row).to_contain_text("TAG-ACCEPTED")
         await expect(charger.locator('[data-connector="1"]')).to_contain_text("Charging")
         await expect(page.locator("#messages")).to_contain_text("StartTransaction")
+        energy = row.locator(".energy")
+        await expect(energy).to_contain_text("kWh")
+        transaction_id = await row.get_attribute("data-transaction")
+        await page.get_by_test_id(f"remote-stop-{transaction_id}").click()
+        await expect(row).to_have_count(0)
+        await expect(charger.locator('[data-connector="1"]')).to_contain_text("Finishing")
+        await page.get_by_test_id("reset-soft").click()
+        await expect(page.locator("#result")).to_contain_text("Soft reset:")
         # the token is kept for the next visit, and dropped from the address bar
         assert await page.evaluate("localStorage.getItem('ocppBenchToken')") == TOKEN
         assert "token=" not in page.url
