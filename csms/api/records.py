@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from ..operations import utc_iso
 from . import views
 from .deps import Csms
 from .errors import ApiError
@@ -26,6 +27,11 @@ async def list_transactions(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
+    try:
+        since = utc_iso(since) if since else None
+        until = utc_iso(until) if until else None
+    except ValueError as exc:
+        raise ApiError(422, "InvalidField", f"since/until must be ISO 8601 times: {exc}") from exc
     store = csms.services.transactions.transactions
     rows = await store.find(
         charger_id=chargerId, status=status, since=since, until=until, limit=limit, offset=offset

@@ -48,6 +48,10 @@ async def test_transactions_with_energy_and_meter_values(
     assert len((await client.get("/api/transactions", params=window)).json()["items"]) == 2
     later = {"since": "2026-11-24T11:00:00Z"}
     assert (await client.get("/api/transactions", params=later)).json()["items"] == []
+    offset = {"since": "2026-11-24T10:30:00+01:00"}  # 09:30 UTC
+    assert len((await client.get("/api/transactions", params=offset)).json()["items"]) == 2
+    garbage = await client.get("/api/transactions", params={"since": "yesterday"})
+    assert garbage.status_code == 422
     missing = await client.get("/api/transactions/99999")
     assert missing.status_code == 404 and missing.json()["error"] == "UnknownTransaction"
 
