@@ -26,7 +26,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from loadtests.ourcsms import CsmsProcess, raise_nofile  # noqa: E402
+from loadtests.ourcsms import CsmsProcess, charger_ids, raise_nofile, seed_tags  # noqa: E402
 
 
 def main() -> int:
@@ -39,7 +39,11 @@ def main() -> int:
     )
     parser.add_argument("--heartbeat", type=int, default=30, help="CSMS heartbeat interval (s)")
     parser.add_argument("--status-interval", type=float, default=60.0)
-    parser.add_argument("--profile", default="steady")
+    parser.add_argument("--profile", default="steady", choices=["steady", "sessions"])
+    parser.add_argument("--session-duration", type=float, default=60.0)
+    parser.add_argument("--session-pause", type=float, default=10.0)
+    parser.add_argument("--meter-interval", type=int, default=10)
+    parser.add_argument("--append", action="store_true", help="add to --out, do not replace")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "load-5000.md")
     parser.add_argument("--csv-prefix", type=Path, default=ROOT / "reports" / "load" / "bench")
     args = parser.parse_args()
@@ -50,6 +54,8 @@ def main() -> int:
     args.csv_prefix.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "csms.db"
+        if args.profile == "sessions":
+            seed_tags(db, charger_ids("B-", 1, args.users))
         with CsmsProcess(db, heartbeat_interval=args.heartbeat) as csms:
             assert csms.process is not None
             command = [
@@ -62,6 +68,9 @@ def main() -> int:
                 *("-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{run_time}s"),
                 *("--csms-url", csms.url, "--profile", args.profile, "--id-prefix", "B-"),
                 *("--status-interval", str(args.status_interval), "--boot-timeout", "180"),
+                *("--session-duration", str(args.session_duration)),
+                *("--session-pause", str(args.session_pause)),
+                *("--meter-interval", str(args.meter_interval)),
                 *("--csv", str(args.csv_prefix), "--csv-full-history"),
                 *("--html", str(args.csv_prefix) + ".html", "--only-summary"),
                 *("--stop-timeout", "0", "--loglevel", "WARNING"),
@@ -72,6 +81,8 @@ def main() -> int:
             load.wait(run_time + 120)
             elapsed = time.time() - started
     report = render(args, samples, elapsed, load.returncode)
+    if args.append and args.out.exists():
+        report = args.out.read_text() + "\n" + report
     args.out.write_text(report)
     print(report)
     return 0
@@ -132,15 +143,15 @@ def render(
     rates = hold_rates(history, args.users)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        f"# Locust load: {args.users} charge points from one Locust process",
+        f"# Locust load: {args.users} charge points from one Locust process, "
+        f"profile `{args.profile}`",
         "",
         f"Measured {when} by `scripts/bench_locust.py` on {psutil.cpu_count()} cores, "
         f"Python {platform.python_version()}, against `ocpp-bench csms serve --auto-register "
         f"--heartbeat-interval {args.heartbeat}` (SQLite) in a second process, both on this "
         "machine with RLIMIT_NOFILE raised to the hard limit.",
-        f"Profile `{args.profile}` (status change every ~{args.status_interval:g} s per "
-        f"charger), spawn rate {args.spawn_rate:g}/s, hold {args.hold:g} s after ramp + "
-        f"{args.settle:g} s; "
+        f"Profile `{args.profile}` ({profile_text(args)}), spawn rate {args.spawn_rate:g}/s, "
+        f"hold {args.hold:g} s after ramp + {args.settle:g} s; "
         f"run {elapsed:.0f} s in all, Locust exit code {exit_code}.",
         "",
         f"- users held (Locust): **{users_held}**",
@@ -174,6 +185,15 @@ def render(
         "",
     ]
     return "\n".join(lines)
+
+
+def profile_text(args: argparse.Namespace) -> str:
+    if args.profile == "sessions":
+        return (
+            f"each charger: plug, tag, {args.session_duration:g} s of charging with MeterValues "
+            f"every {args.meter_interval} s, stop, unplug, {args.session_pause:g} s pause"
+        )
+    return f"status change every ~{args.status_interval:g} s per charger"
 
 
 def hold_rates(history: list[dict[str, str]], users: int) -> dict[tuple[str, str], float]:
