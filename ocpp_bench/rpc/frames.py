@@ -6,6 +6,8 @@ error to answer with and the message id to use ("-1" when the id itself cannot b
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,9 @@ CALLRESULT = 3
 CALLERROR = 4
 MAX_MESSAGE_ID_LENGTH = 36
 UNKNOWN_ID = "-1"
+# Every object key is a string closed by '"' and followed by ':'; escaped quotes inside string
+# values can only make this count larger, never smaller.
+_KEY_END = re.compile(r'"\s*:')
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +92,9 @@ def decode(raw: str | bytes) -> Frame:
     if not body[1] or len(body[1]) > MAX_MESSAGE_ID_LENGTH:
         raise _fail(FormationViolation(f"UniqueId must be 1 to {MAX_MESSAGE_ID_LENGTH} chars"))
     if type_id == CALL:
-        return _decode_call(body, message_id)
+        call = _decode_call(body, message_id)
+        _refuse_duplicate_keys(raw, call)
+        return call
     if type_id == CALLRESULT:
         if len(body) != 3 or not isinstance(body[2], dict):
             raise _fail(FormationViolation("CALLRESULT must be [3, id, {payload}]"), message_id)
@@ -110,3 +117,42 @@ def _decode_call(body: list[Any], message_id: str) -> Call:
     if not isinstance(body[3], dict):
         raise _fail(FormationViolation("Payload must be a JSON object"), message_id)
     return Call(message_id, body[2], body[3])
+
+
+def _count_keys(value: Any) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_count_keys(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_count_keys(v) for v in value)
+    return 0
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _refuse_duplicate_keys(raw: str, call: Call) -> None:
+    """A CALL payload with a key twice is refused: orjson would silently keep the last value.
+
+    Cheap path: when the text holds no more `"...":` key ends than the decoded payload has
+    keys, there is no duplicate. Only otherwise (a duplicate, or `":` inside a string value)
+    is the frame parsed again, key by key. CALLRESULTs and CALLERRORs are not checked.
+    """
+    if len(_KEY_END.findall(raw)) <= _count_keys(call.payload):
+        return
+    try:
+        json.loads(raw, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        raise _fail(
+            FormationViolation(f"Payload has the key {exc.args[0]!r} more than once"),
+            call.message_id,
+        ) from exc
