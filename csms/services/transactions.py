@@ -66,12 +66,12 @@ class TransactionService:
             problem = f"stop for a transaction of charger {row['charger_id']}"
         elif row["status"] != "Active":
             problem = "stop for a transaction already stopped"
-        elif meter_stop < row["meter_start"]:
-            log.warning("transaction %s: meterStop below meterStart", transaction_id)
         if problem is None:
             await self.transactions.stop(
                 transaction_id, meter_stop, timestamp, reason, id_tag, samples
             )
+            if row is not None and meter_stop < row["meter_start"]:  # stored as sent, flagged
+                await self.anomaly(charger_id, "meterStop below meterStart", transaction_id)
         else:
             await self.anomaly(charger_id, problem, transaction_id, transaction_data)
         if id_tag is None:
