@@ -91,6 +91,10 @@ class TransactionService:
                 await self.anomaly(
                     charger_id, "meter values for an unknown transaction", transaction_id
                 )
+            elif row["status"] != "Active":  # kept, and flagged
+                await self.anomaly(
+                    charger_id, "meter values for a closed transaction", transaction_id
+                )
         rows = meter_rows(charger_id, connector_id, transaction_id, meter_value, "MeterValues")
         await self.transactions.add_meter_values(rows)
 
