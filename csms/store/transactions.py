@@ -6,10 +6,16 @@ from typing import Any
 
 from .db import Database, Row, utcnow
 
+# A sample already stored (same charger, connector, transaction, instant, value and kind) is
+# not stored again: chargers resend MeterValues whose answer they missed, and a duplicate row
+# would count its energy twice. The check uses the meter_values_charger index.
 _METER_INSERT = (
     "INSERT INTO meter_values (charger_id, connector_id, transaction_id, timestamp, value,"
     " measurand, unit, phase, location, context, format, source)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE NOT EXISTS ("
+    "SELECT 1 FROM meter_values WHERE charger_id = ?1 AND timestamp = ?4"
+    " AND connector_id = ?2 AND transaction_id IS ?3 AND value = ?5 AND measurand IS ?6"
+    " AND unit IS ?7 AND phase IS ?8 AND location IS ?9 AND context IS ?10)"
 )
 
 
