@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import importlib
 from importlib import resources
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from ..app import CsmsApp
 from ..metrics import CONTENT_TYPE
 from . import errors, operations, records, registry
 from .auth import token_matches
 from .deps import Csms, given_token, require_token
+from .errors import ApiError
 
 DESCRIPTION = """\
 The ocpp-bench CSMS over HTTP: the registry of chargers and id tags, transactions, the message
 log, and every CSMS-initiated OCPP 1.6 operation. Every route but `/health` needs the API token:
 `Authorization: Bearer <token>` (or `?token=` for a browser).
 """
+
+
+SWAGGER_ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
+
+
+def _swagger_dir() -> Path:
+    """Swagger UI's files, as the swagger-ui-bundle package ships them."""
+    return Path(importlib.import_module("swagger_ui_bundle").swagger_ui_path)
 
 
 def _page(name: str) -> str:
@@ -63,8 +75,21 @@ def create_api(csms: CsmsApp, token: str) -> FastAPI:
 
     @protected.get("/docs", include_in_schema=False)
     async def docs(request: Request) -> HTMLResponse:
-        token = given_token(request, None)
-        return get_swagger_ui_html(openapi_url=f"/openapi.json?token={token}", title=api.title)
+        """Swagger UI, its assets served from here (no CDN): labs are often offline."""
+        token = "?token=" + quote(given_token(request, None), safe="")
+        return get_swagger_ui_html(
+            openapi_url=f"/openapi.json{token}",
+            title=api.title,
+            swagger_js_url=f"/docs/assets/swagger-ui-bundle.js{token}",
+            swagger_css_url=f"/docs/assets/swagger-ui.css{token}",
+            swagger_favicon_url=f"/docs/assets/favicon-32x32.png{token}",
+        )
+
+    @protected.get("/docs/assets/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> FileResponse:
+        if name not in SWAGGER_ASSETS:
+            raise ApiError(404, "NotFound", f"No asset {name}")
+        return FileResponse(_swagger_dir() / name)
 
     for router in (registry.router, records.router, operations.router):
         protected.include_router(router)

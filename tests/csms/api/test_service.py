@@ -70,6 +70,12 @@ async def test_browser_may_pass_the_token_in_the_query(api_app: CsmsApp) -> None
         assert dashboard.status_code == 200 and "Active transactions" in dashboard.text
         docs = await browser.get("/docs", params={"token": TOKEN})
         assert docs.status_code == 200 and f"/openapi.json?token={TOKEN}" in docs.text
+        assert "cdn" not in docs.text  # the assets are served here, for offline labs
+        script = await browser.get("/docs/assets/swagger-ui-bundle.js", params={"token": TOKEN})
+        assert script.status_code == 200 and "SwaggerUIBundle" in script.text
+        assert (await browser.get("/docs/assets/swagger-ui.css")).status_code == 401
+        other = await browser.get("/docs/assets/index.html", params={"token": TOKEN})
+        assert other.status_code == 404
 
 
 async def test_openapi_describes_the_routes(client: httpx.AsyncClient) -> None:
