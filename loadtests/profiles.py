@@ -126,8 +126,8 @@ class Storm(Profile):
             charger.reporter.report_now(WS, self.row, _ms(began), _why(exc))
         else:
             charger.reporter.report_now(WS, self.row, _ms(began))
-        finally:
-            charger.reporter.expect_down = False
+        # Not in a `finally`: a user killed mid-storm stays "expecting" until it is closed.
+        charger.reporter.expect_down = False
 
     row: ClassVar[str] = ""
 

@@ -132,6 +132,37 @@ def _csms_call(csms: CsmsProcess, db: Path, charger: str, action: str) -> bool:
     return False
 
 
+@pytest.mark.parametrize(
+    ("profile", "row", "boots_per_charger"),
+    [("boot-storm", "power cycle", 2), ("reconnect-storm", "reconnect", 1)],
+)
+def test_storms_drop_and_restore_every_charger(
+    tmp_path: Path, profile: str, row: str, boots_per_charger: int
+) -> None:
+    """Storms every 3 s (wall-clock aligned): power cuts boot again, reconnects do not."""
+    users = 5
+    with (
+        CsmsProcess(tmp_path / "csms.db", heartbeat_interval=60) as csms,
+        locust(
+            tmp_path,
+            csms.url,
+            *("-u", str(users), "-r", str(users), "-t", "7s", "--id-prefix", "S-"),
+            *("--profile", profile, "--storm-interval", "3"),
+        ) as process,
+    ):
+        out = finish(process)
+    assert process.returncode == 0, out
+    stats = rows(tmp_path)
+    storms = int(stats["WS", row]["Request Count"])
+    assert storms >= users, out  # the stop may cut the last storm short: no exact multiple
+    boots = int(stats["OCPP", "BootNotification"]["Request Count"])
+    if boots_per_charger == 2:
+        assert boots >= users + storms, out
+    else:
+        assert boots == users, out
+    assert int(stats["", "Aggregated"]["Failure Count"]) == 0, failures(tmp_path)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
