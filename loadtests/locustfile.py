@@ -2,7 +2,7 @@
 
     locust -f loadtests/locustfile.py --csms-url ws://127.0.0.1:9220/ocpp --profile steady
 
-The charge points are the `simulator` package's (the same code as `ocpp-bench-sim`), run on one
+The charge points are the `simulator` package's (the same code as `ocpp-bench sim`), run on one
 asyncio thread per Locust process (`loadtests.bridge`); statistics rows are OCPP actions
 (`loadtests.reporting`); profiles are in `loadtests.profiles`; options in `loadtests.options`.
 """
