@@ -8,14 +8,14 @@ Rows (request type / name):
 - `OCPP-CSMS` / the action: a CALL the CSMS sent and the charge point answered; response time =
   the charge point's handling time; a failure when the answer was a CALLERROR.
 - `WS` / `connect`: connection and boot until Accepted (`connect` failures carry the handshake
-  error, e.g. `InvalidStatus: ... HTTP 401`); `WS` / `reconnect`: a storm's drop to ready;
-  `WS` / `dropped`: a connection lost while nobody asked for it.
-- `Session` / `charging session` failures: a driver step that could not be done.
+  error, e.g. `InvalidStatus: ... HTTP 401`); `WS` / `reconnect` and `power cycle`: a storm's
+  drop until ready again; `WS` / `dropped`: a connection lost while nobody asked for it.
+- `Session` / `charging session`, `status change`: failures only, a driver step that could not
+  be done (`tag Invalid`, `NotConnected: ...`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from simulator import ChargePoint
@@ -28,8 +28,6 @@ OCPP = "OCPP"
 OCPP_CSMS = "OCPP-CSMS"
 WS = "WS"
 SESSION = "Session"
-
-Fire = Callable[..., None]
 
 
 class OcppFailure(Exception):
