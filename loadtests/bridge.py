@@ -34,6 +34,7 @@ _Selector = monkey.get_original("selectors", "DefaultSelector")
 _Lock = monkey.get_original("threading", "Lock")
 
 log = logging.getLogger("loadtests.bridge")
+STOP_TIMEOUT_S = 10.0
 T = TypeVar("T")
 
 __all__ = ["AsyncioBridge", "BridgeTimeout"]
@@ -77,6 +78,13 @@ class AsyncioBridge:
                 if cls._instance is None or cls._pid != pid:
                     cls._instance, cls._pid = cls(), pid
         return cls._instance
+
+    @classmethod
+    def shutdown(cls) -> None:
+        """Stop this process's bridge, if it has one (Locust is quitting): the loop thread must
+        not outlive the interpreter's finalization."""
+        if cls._instance is not None and cls._pid == os.getpid():
+            cls._instance.stop()
 
     # -- the asyncio thread ------------------------------------------------------------------
 
@@ -144,7 +152,8 @@ class AsyncioBridge:
         """Stop and close the loop, cancelling what still runs on it (tests; in Locust the
         process exits with it)."""
         self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread_done.acquire()  # a real lock: the thread ends within moments
+        if not self._thread_done.acquire(timeout=STOP_TIMEOUT_S):  # a real lock: blocks the hub
+            log.warning("the asyncio thread did not stop within %g s", STOP_TIMEOUT_S)
         self._drainer.kill(block=False)
         self._watcher.stop()
         self._watcher.close()

@@ -18,6 +18,7 @@ if __package__ in (None, ""):  # loaded by path, as Locust does: make `loadtests
 
 from locust import User, events, task
 
+from loadtests.bridge import AsyncioBridge
 from loadtests.options import add_arguments
 from loadtests.pool import Charger, ChargerPool
 from loadtests.profiles import PROFILES, Profile
@@ -48,6 +49,12 @@ def _test_stop(environment: Any, **_: Any) -> None:
     pool = ChargerPool._instance
     if pool is not None:
         pool.retire()
+
+
+@events.quitting.add_listener
+def _quitting(environment: Any, **_: Any) -> None:
+    """Stop the asyncio thread before the interpreter goes down."""
+    AsyncioBridge.shutdown()
 
 
 class ChargePointUser(User):

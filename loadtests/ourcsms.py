@@ -16,10 +16,12 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from csms.config import CsmsConfig
+from csms.services import Services
 from csms.store.db import Database
 from csms.store.tags import TagStore
 
-__all__ = ["CsmsProcess", "charger_ids", "raise_nofile", "seed_tags"]
+__all__ = ["CsmsProcess", "charger_ids", "raise_nofile", "register_chargers", "seed_tags"]
 
 
 def charger_ids(prefix: str, workers: int, count: int) -> list[str]:
@@ -39,6 +41,30 @@ def seed_tags(db: Path, tags: Iterable[str]) -> int:
                 await store.upsert(tag, status="Accepted")
                 count += 1
             return count
+        finally:
+            await database.close()
+
+    return asyncio.run(work())
+
+
+def register_chargers(
+    db: Path, ids: Iterable[str], *, password: str, security_profile: int | None = None
+) -> int:
+    """Register chargers with a Basic Auth password (and a security profile); returns how
+    many were new. Auto-registered chargers have no password, hence profile 0/1 only."""
+
+    async def work() -> int:
+        database = await Database.open(db)
+        try:
+            services = Services.build(database, CsmsConfig(db_path=db))
+            created = 0
+            for charger in ids:
+                created += bool(
+                    await services.chargers.register(
+                        charger, password=password, security_profile=security_profile
+                    )
+                )
+            return created
         finally:
             await database.close()
 
@@ -79,6 +105,7 @@ class CsmsProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.api = ""
+        self.tls_url = ""  # security profile 2 (with `--tls-port` in `extra`)
 
     def start(self, timeout: float = 30.0) -> CsmsProcess:
         self.process = subprocess.Popen(
@@ -88,7 +115,7 @@ class CsmsProcess:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             preexec_fn=raise_nofile,
         )
-        lines = _read_lines(self.process, 2, timeout)
+        lines = _read_lines(self.process, 3 if "--tls-port" in self.args else 2, timeout)
         match = re.search(r"(ws://\S+?)/<charger-id>", lines[0])
         if not match:
             self.stop()
@@ -96,6 +123,8 @@ class CsmsProcess:
         self.url = match.group(1)
         api = re.search(r"(http://\S+?)/?$", lines[1].strip()) if len(lines) > 1 else None
         self.api = api.group(1) if api else ""
+        tls = re.search(r"security profile 2 at (wss://\S+?)/<charger-id>", "".join(lines))
+        self.tls_url = tls.group(1) if tls else ""
         return self
 
     def stop(self) -> None:

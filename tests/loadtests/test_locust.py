@@ -17,9 +17,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import trustme
 
 from csms.api.auth import load_or_create_token
-from loadtests.ourcsms import CsmsProcess, charger_ids, seed_tags
+from loadtests.ourcsms import CsmsProcess, charger_ids, register_chargers, seed_tags
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
@@ -280,3 +281,30 @@ def _get(url: str, timeout: float = 20) -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def test_wss_with_the_tls_options(tmp_path: Path) -> None:
+    """Security profile 2: wss:// verified against --tls-ca, Basic Auth with --password."""
+    ca = trustme.CA()
+    server = ca.issue_cert("127.0.0.1", "localhost")
+    server.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "csms.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    users = 3
+    password = "load-test-secret-16+"
+    db = tmp_path / "csms.db"
+    register_chargers(db, charger_ids("LOAD-", 1, users), password=password, security_profile=2)
+    extra = ("--tls-port", "0", "--tls-cert", str(tmp_path / "csms.pem"))
+    with CsmsProcess(db, heartbeat_interval=1, extra=extra) as csms:
+        assert csms.tls_url.startswith("wss://"), csms.tls_url
+        with locust(
+            tmp_path,
+            csms.tls_url,
+            *("-u", str(users), "-r", str(users), "-t", "4s", "--status-interval", "1"),
+            *("--tls-ca", str(tmp_path / "ca.pem"), "--password", password),
+        ) as process:
+            out = finish(process)
+    assert process.returncode == 0, out
+    stats = rows(tmp_path)
+    assert int(stats["WS", "connect"]["Request Count"]) == users, out
+    assert int(stats["OCPP", "BootNotification"]["Request Count"]) == users
+    assert int(stats["", "Aggregated"]["Failure Count"]) == 0, failures(tmp_path)
