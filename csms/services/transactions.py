@@ -24,6 +24,7 @@ class TransactionService:
         self.transactions = transactions
         self.chargers = chargers
         self.authorization = authorization
+        self._flagged: set[tuple[str, str, int | None]] = set()  # meter-value anomalies seen
 
     async def start(
         self,
@@ -88,15 +89,26 @@ class TransactionService:
         if transaction_id is not None:
             row = await self.transactions.get(transaction_id)
             if row is None or row["charger_id"] != charger_id:
-                await self.anomaly(
+                await self._flag_once(
                     charger_id, "meter values for an unknown transaction", transaction_id
                 )
             elif row["status"] != "Active":  # kept, and flagged
-                await self.anomaly(
+                await self._flag_once(
                     charger_id, "meter values for a closed transaction", transaction_id
                 )
         rows = meter_rows(charger_id, connector_id, transaction_id, meter_value, "MeterValues")
         await self.transactions.add_meter_values(rows)
+
+    async def _flag_once(self, charger_id: str, problem: str, transaction_id: int | None) -> None:
+        """Meter values come every few seconds: one anomaly per transaction and problem, not
+        one per message (the values themselves are all stored)."""
+        key = (charger_id, problem, transaction_id)
+        if key in self._flagged:
+            return
+        if len(self._flagged) > 10_000:
+            self._flagged.clear()
+        self._flagged.add(key)
+        await self.anomaly(charger_id, problem, transaction_id)
 
     async def anomaly(
         self, charger_id: str, problem: str, transaction_id: int | None, data: Any = None

@@ -386,3 +386,20 @@ async def test_silent_charger_marked_offline_then_online_again(
     await eventually(lambda: online_is(0))
     await client.result("Heartbeat", {})
     await eventually(lambda: online_is(1))
+
+
+async def test_meter_values_for_an_unknown_transaction_are_kept_and_flagged_once(
+    csms_app: CsmsApp, client: RawClient
+) -> None:
+    await booted(client)
+    for value in ("10", "20", "30"):
+        payload = {
+            "connectorId": 1,
+            "transactionId": 4242,
+            "meterValue": [{"timestamp": NOW, "sampledValue": [{"value": value}]}],
+        }
+        assert await client.result("MeterValues", payload) == {}
+    values = await csms_app.services.transactions.transactions.meter_values(4242)
+    assert [v["value"] for v in values] == ["10", "20", "30"]
+    events = await csms_app.services.chargers.store.events("CP-1", "Anomaly")
+    assert [e["detail"] for e in events] == ["meter values for an unknown transaction"]
