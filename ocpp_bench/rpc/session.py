@@ -32,6 +32,12 @@ from .errors import (
 
 log = logging.getLogger(__name__)
 
+# CALLs received and not yet answered, per session. When the inbox is full the receive loop
+# stops reading: websockets' own queue (max_queue) fills, it stops reading the socket, and TCP
+# pushes back on a peer that pipelines CALLs without reading our answers. OCPP-J allows one
+# CALL at a time, so a well-behaved peer never comes near this.
+INBOX_LIMIT = 64
+
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 # observer(direction "in"/"out", raw text, decoded frame or None, action or None)
 Observer = Callable[[str, str, frames.Frame | None, str | None], None]
@@ -71,7 +77,7 @@ class RpcSession:
         self._pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
         self._call_lock = asyncio.Lock()
         # CALLs to answer, and ready CALLERRORs for undecodable frames, kept in arrival order
-        self._inbox: asyncio.Queue[frames.Call | frames.CallError] = asyncio.Queue()
+        self._inbox: asyncio.Queue[frames.Call | frames.CallError] = asyncio.Queue(INBOX_LIMIT)
         self.closed = asyncio.Event()
 
     # -- running -----------------------------------------------------------------------------
@@ -98,21 +104,21 @@ class RpcSession:
                 raw = await self.transport.recv()
             except ConnectionClosed:
                 return
-            self._on_message(raw)
+            await self._on_message(raw)
 
-    def _on_message(self, raw: str | bytes) -> None:
+    async def _on_message(self, raw: str | bytes) -> None:
         text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
         try:
             frame = frames.decode(raw)
         except FrameError as exc:
             self._observe("in", text, None, None)
-            self._inbox.put_nowait(
+            await self._inbox.put(
                 frames.CallError(exc.message_id, self._wire(exc), exc.description)
             )
             return
         if isinstance(frame, frames.Call):
             self._observe("in", text, frame, frame.action)
-            self._inbox.put_nowait(frame)
+            await self._inbox.put(frame)
             return
         entry = self._pending.pop(frame.message_id, None)
         self._observe("in", text, frame, entry[0] if entry else None)
