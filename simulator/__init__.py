@@ -21,6 +21,7 @@ from .errors import (
     NotConnected,
     SimulatorError,
 )
+from .faults import Faults
 from .fleet import Fleet, FleetOptions, FleetStats
 from .incoming import IncomingCall, Outcome, Waiter
 from .meter import EV, Meter
@@ -43,6 +44,7 @@ __all__ = [
     "Entry",
     "ExchangeHook",
     "ExpectationFailed",
+    "Faults",
     "Fleet",
     "FleetOptions",
     "FleetStats",

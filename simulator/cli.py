@@ -14,6 +14,7 @@ from ocpp_bench.options import add_option
 from ._console import run_console
 from .connection import tls_context
 from .errors import SimulatorError
+from .faults import Faults
 from .fleet import PROFILES, Fleet, FleetOptions, progress_line, summary
 from .spec import ChargePointSpec
 from .v16.chargepoint import ChargePoint16
@@ -30,6 +31,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_option(common, "--cert", help="client certificate file (security profile 3)")
     add_option(common, "--key", help="client key file (if not in --cert)")
     add_option(common, "--heartbeat", type=int, help="HeartbeatInterval before the boot answer")
+    add_option(
+        common,
+        "--faults",
+        type=_faults,
+        default=Faults(),
+        help="misbehave to test a CSMS: duplicate[=SHARE], wrong-ids[=SHARE], "
+        "clock-drift=SECONDS, schema[=SHARE], storm=COUNT, seed=N (comma-separated)",
+    )
 
     run = sub.add_parser("run", parents=[common], help="run one charge point")
     add_option(run, "--id", default="SIM-00001", help="charge point identity")
@@ -54,6 +63,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     fleet.set_defaults(run=fleet_command)
 
 
+def _faults(text: str) -> Faults:
+    try:
+        return Faults.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
     if args.tls_ca or args.cert:
         return tls_context(args.tls_ca, args.cert, args.key)
@@ -74,6 +90,7 @@ def run_command(args: argparse.Namespace) -> int:
         password=args.password,
         security_profile=3 if args.cert else None,
         transcript_size=200,
+        faults=args.faults,
     )
     if args.heartbeat:
         spec.configuration["HeartbeatInterval"] = str(args.heartbeat)
@@ -103,6 +120,7 @@ def fleet_command(args: argparse.Namespace) -> int:
         heartbeat_s=args.heartbeat,
         id_tag=args.tag_pattern,
         charge_s=args.charge_seconds,
+        faults=args.faults,
     )
 
     async def main() -> int:

@@ -15,6 +15,7 @@ from ocpp_bench.rpc import RpcError
 
 from .connection import Backoff, Limits
 from .errors import SimulatorError
+from .faults import Faults
 from .spec import ChargePointSpec
 from .v16.chargepoint import ChargePoint16
 
@@ -70,6 +71,7 @@ class FleetOptions:
     pause_s: float = 10.0
     meter_interval_s: int = 0
     first: int = 1  # number of the first charge point (for several fleets side by side)
+    faults: Faults = field(default_factory=Faults)  # misbehaviours of every charge point
 
 
 class Fleet:
@@ -104,6 +106,7 @@ class Fleet:
             limits=Limits(max_queue=2, write_limit=2048, max_size=65536),
             backoff=Backoff(initial=1.0, maximum=30.0, jitter=2.0),
             serial_number=f"SN-{n:06d}",
+            faults=o.faults,
         )
         if self.spec_hook is not None:
             self.spec_hook(spec)
@@ -200,6 +203,12 @@ def summary(fleet: Fleet, elapsed: float) -> list[str]:
     lines += [f"  {action:<32} {count:>9}" for action, count in stats.messages.most_common()]
     lines.append("errors by kind:" if stats.errors else "errors: none")
     lines += [f"  {kind:<40} {count:>7}" for kind, count in stats.errors.most_common()]
+    injected: Counter[str] = Counter()
+    for cp in fleet.charge_points:
+        injected.update(cp.faults_injected)
+    if injected:
+        lines.append("faults injected:")
+        lines += [f"  {kind:<40} {count:>7}" for kind, count in sorted(injected.items())]
     lines.append("latency (ms, CP-initiated):")
     for action in sorted(stats.latencies):
         p = stats.percentiles(action)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .connection import Backoff, Limits
+from .faults import Faults
 from .meter import EV
 
 
@@ -44,3 +45,4 @@ class ChargePointSpec:
     transcript_size: int = 2000  # frames kept; 0 for large fleets
     inbox_size: int = 64  # CSMS calls kept for expect_call() until claimed; 0 for large fleets
     ocpp_version: str = "1.6"
+    faults: Faults = field(default_factory=Faults)  # misbehaviours to test a CSMS with

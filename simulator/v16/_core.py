@@ -18,10 +18,12 @@ from ocpp_bench.rpc import (
     RpcError,
     RpcSession,
 )
+from ocpp_bench.rpc.session import Transport
 
 from .._runtime import wait_event
 from ..connection import Security, open_connection
 from ..errors import NotConnected, SimulatorError
+from ..faults import FaultyTransport
 from ._delivery import Delivery
 
 log = logging.getLogger("simulator")
@@ -146,8 +148,15 @@ class Core(Delivery):
                 waiter.cancel()
 
     async def _serve(self, ws: ClientConnection) -> None:
+        transport: Transport = ws
+        if self.spec.faults.active:
+            if self._fault_rng is None:
+                self._fault_rng = self.spec.faults.rng(self.identity)
+            transport = FaultyTransport(
+                ws, self.spec.faults, self._fault_rng, self.faults_injected
+            )
         session = RpcSession(
-            ws,
+            transport,
             V16,
             self._dispatch_table(),
             observer=self._observe,

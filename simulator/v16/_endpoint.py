@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import random
 import ssl
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -95,6 +97,8 @@ class Endpoint:
         self.reconnect_delays: list[float] = []  # waited between failed attempts (for tests)
         self.connect_errors: list[str] = []
         self.connect_attempts: list[float] = []  # monotonic time of each attempt
+        self.faults_injected: Counter[str] = Counter()  # what spec.faults made it do wrong
+        self._fault_rng: random.Random | None = None
         self._queue: list[Queued] = []  # a list: smaller than a deque when empty
         self._needs_boot = True
         self._restart_now = False
