@@ -14,6 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
     from csms.cli import register as register_csms
     from simulator.cli import register as register_sim
 
+    from .bench.cli import register as register_bench
     from .scenario.cli import register as register_run
 
     parser = argparse.ArgumentParser(
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_csms(commands)
     register_run(commands)
     register_sim(commands)
+    register_bench(commands)
     return parser
 
 
