@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from csms import CsmsApp
+from ocpp_bench.rpc import frames
+from ocpp_bench.rpc.errors import FrameError
 
 from .client import RawClient
 
@@ -191,3 +193,22 @@ async def test_timestamps_far_in_the_past_or_future_are_kept(
     row = await csms_app.services.transactions.transactions.get(tid)
     assert row is not None and row["start_timestamp"] == timestamp
     assert row["stop_timestamp"] == timestamp
+
+
+@pytest.mark.parametrize(
+    ("text", "duplicate"),
+    [
+        ('[2, "a", "DataTransfer", {"vendorId": "v", "vendorId" : "w"}]', True),
+        ('[2, "a", "DataTransfer", {"vendorId": "v", "data": "{\\"x\\": 1, \\"x\\": 2}"}]', False),
+        ('[2, "a", "DataTransfer", {"vendorId": "\\":\\":", "data": ":"}]', False),
+        ('[2, "a", "MeterValues", {"meterValue": [{"t": 1}, {"t": 1, "t": 2}]}]', True),
+        ('[2, "a", "Heartbeat", {}]', False),
+    ],
+)
+def test_duplicate_key_check_with_and_without_the_slow_path(text: str, duplicate: bool) -> None:
+    if duplicate:
+        with pytest.raises(FrameError) as refused:
+            frames.decode(text)
+        assert refused.value.code == "FormationViolation" and refused.value.message_id == "a"
+    else:
+        assert isinstance(frames.decode(text), frames.Call)
