@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from csms.process import CsmsProcess, raise_nofile
+
 from .load import boot_storm, run_load
 
 KINDS = ("Heartbeat", "StatusNotification", "MeterValues", "Session mix")
@@ -31,29 +33,22 @@ class Plan:
         return cls(20, 2.0, (500, 1000)) if quick else cls(50, 10.0, (1000, 5000, 10000))
 
 
-def raise_file_limit() -> int:
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
+class Reference:
+    """The reference CSMS in its own process; the URL comes from its first output line."""
 
-
-class Server:
-    """A CSMS under test, in its own process; the URL comes from its first output line."""
-
-    def __init__(self, name: str, command: list[str]) -> None:
-        self.name = name
-        self.command = command
+    def __init__(self) -> None:
+        self.command = [sys.executable, "-m", "ocpp_bench.bench.reference"]
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
 
-    def __enter__(self) -> Server:
+    def __enter__(self) -> Reference:
         self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         found = re.search(r"(ws://[^\s/]+(?:/ocpp)?)", line)
         if not found:
             self.__exit__()
-            raise RuntimeError(f"{self.name} did not start: {line!r}")
+            raise RuntimeError(f"the reference CSMS did not start: {line!r}")
         self.url = found.group(1)
         return self
 
@@ -64,27 +59,12 @@ class Server:
             if self.process.stdout is not None:
                 self.process.stdout.close()
 
-    def rss_kib(self) -> int:
-        assert self.process is not None
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        found = re.search(r"VmRSS:\s+(\d+)", status)
-        return int(found.group(1)) if found else 0
+
+def ours(folder: Path) -> CsmsProcess:
+    return CsmsProcess(folder / "bench.db", heartbeat_interval=300, extra=["--ping-interval", "0"])
 
 
-def ours(folder: Path) -> Server:
-    return Server(
-        "ocpp-bench CSMS",
-        [sys.executable, "-m", "ocpp_bench.cli", "csms", "serve", "--db", str(folder / "b.db"),
-         "--host", "127.0.0.1", "--ocpp-port", "0", "--api-port", "0", "--auto-register",
-         "--ping-interval", "0"],
-    )  # fmt: skip
-
-
-def reference() -> Server:
-    return Server("reference (ocpp library)", [sys.executable, "-m", "ocpp_bench.bench.reference"])
-
-
-async def throughput(server: Server, plan: Plan) -> dict[str, Any]:
+async def throughput(server: CsmsProcess | Reference, plan: Plan) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for kind in KINDS:
         peak = await run_load(server.url, kind, plan.connections, plan.seconds, prefix="MAX")
@@ -108,7 +88,7 @@ async def throughput(server: Server, plan: Plan) -> dict[str, Any]:
 async def storms(plan: Plan, folder: Path) -> list[dict[str, Any]]:
     results = []
     for count in plan.storms:
-        with ours(folder / f"storm-{count}") as server:
+        with CsmsProcess(folder / f"storm-{count}.db", heartbeat_interval=300) as server:
             before = server.rss_kib()
             seconds, failures, clients = await boot_storm(server.url, count, f"STORM{count}")
             after = server.rss_kib()
@@ -126,14 +106,13 @@ async def storms(plan: Plan, folder: Path) -> list[dict[str, Any]]:
 
 
 async def run(plan: Plan) -> dict[str, Any]:
-    limit = raise_file_limit()
+    raise_nofile()
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     with tempfile.TemporaryDirectory(prefix="ocpp-bench-") as tmp:
         folder = Path(tmp)
-        for count in plan.storms:
-            (folder / f"storm-{count}").mkdir()
         with ours(folder) as server:
             our_rows = await throughput(server, plan)
-        with reference() as server:
+        with Reference() as server:
             reference_rows = await throughput(server, plan)
         storm_rows = await storms(plan, folder)
     return {

@@ -4,44 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import re
-import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 from websockets.exceptions import ConnectionClosed
 
+from csms.process import CsmsProcess
+
 from .client import RawClient
 
 CHARGERS = 6
-
-
-async def start_csms(db: Path) -> tuple[asyncio.subprocess.Process, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ocpp_bench.cli",
-        "csms",
-        "serve",
-        "--db",
-        str(db),
-        "--host",
-        "127.0.0.1",
-        "--ocpp-port",
-        "0",
-        "--api-port",
-        "0",
-        "--auto-register",
-        stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    line = await asyncio.wait_for(process.stdout.readline(), 30)
-    match = re.search(r"(ws://\S+?)/<charger-id>", line.decode())
-    assert match, f"no URL in {line!r}"
-    return process, match.group(1)
 
 
 async def session_loop(url: str, n: int, started: set[int], stopped: set[int]) -> None:
@@ -73,7 +45,8 @@ async def session_loop(url: str, n: int, started: set[int], stopped: set[int]) -
 
 async def test_sigkill_loses_no_acknowledged_transaction(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
-    process, url = await start_csms(db)
+    csms = await asyncio.to_thread(CsmsProcess(db).start)
+    url = csms.url
     started: set[int] = set()
     stopped: set[int] = set()
     loops = [asyncio.create_task(session_loop(url, n, started, stopped)) for n in range(CHARGERS)]
@@ -82,9 +55,9 @@ async def test_sigkill_loses_no_acknowledged_transaction(tmp_path: Path) -> None
             if len(stopped) >= 30:
                 break
             await asyncio.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        await process.wait()
+        await asyncio.to_thread(csms.kill)
     finally:
+        csms.stop()
         await asyncio.wait_for(asyncio.gather(*loops), 30)
     assert len(stopped) >= 30, f"too little traffic before the kill: {len(stopped)}"
 
@@ -93,9 +66,9 @@ async def test_sigkill_loses_no_acknowledged_transaction(tmp_path: Path) -> None
     assert started <= set(rows), f"lost starts: {sorted(started - set(rows))[:10]}"
     assert all(rows[tx] == "Completed" for tx in stopped), "an acknowledged stop was lost"
 
-    process, url = await start_csms(db)  # restart on the same file
+    csms = await asyncio.to_thread(CsmsProcess(db).start)  # restart on the same file
     try:
-        async with await RawClient.open(f"{url}/AFTER") as client:
+        async with await RawClient.open(f"{csms.url}/AFTER") as client:
             await client.boot()
             fresh = await client.result(
                 "StartTransaction",
@@ -108,5 +81,4 @@ async def test_sigkill_loses_no_acknowledged_transaction(tmp_path: Path) -> None
             )
         assert fresh["transactionId"] > max(rows), "a transaction id was reused"
     finally:
-        process.terminate()
-        await process.wait()
+        await asyncio.to_thread(csms.stop)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 import pytest
 import trustme
 
+from csms.process import CsmsProcess
 from ocpp_bench.scenario.cli import default_paths
 
 pytest_plugins = ["pytester"]
@@ -86,34 +85,25 @@ def test_the_suite_passes_against_a_separate_csms_process_by_url(
     client = ca.issue_cert("cp-mtls.chargers.invalid", common_name="CP-MTLS-EXT")
     client.cert_chain_pems[0].write_to_path(str(tmp_path / "cp.pem"))
     client.private_key_pem.write_to_path(str(tmp_path / "cp.key"))
-    command = [
-        sys.executable, "-m", "ocpp_bench.cli", "csms", "serve", "--db", str(tmp_path / "s.db"),
-        "--host", "127.0.0.1", "--ocpp-port", "0", "--api-port", "0", "--api-token", "t0ken",
-        "--boot-retry-interval", "1", "--tls-port", "0", "--mtls-port", "0",
-        "--tls-cert", str(tmp_path / "csms.pem"), "--tls-client-ca", str(tmp_path / "ca.pem"),
+    extra = [
+        "--api-token", "t0ken", "--boot-retry-interval", "1", "--tls-port", "0",
+        "--mtls-port", "0", "--tls-cert", str(tmp_path / "csms.pem"),
+        "--tls-client-ca", str(tmp_path / "ca.pem"),
     ]  # fmt: skip
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as server:
-        try:
-            assert server.stdout is not None
-            banner = "".join(server.stdout.readline() for _ in range(4))
-            ocpp = re.search(r"OCPP at (ws://\S+?)/<charger-id>", banner)
-            api = re.search(r"dashboard at (http://\S+?)/?$", banner, re.MULTILINE)
-            tls = dict(re.findall(r"security profile (\d) at (wss://\S+?)/<charger-id>", banner))
-            assert ocpp and api and set(tls) == {"2", "3"}, banner
-            reports = tmp_path / "reports"
-            result = pytester.run(
-                sys.executable, "-m", "ocpp_bench.cli", "run", str(SUITE),
-                "--csms-url", ocpp.group(1), "--csms-api", api.group(1),
-                "--csms-url-profile2", tls["2"], "--csms-url-profile3", tls["3"],
-                "--tls-ca", str(tmp_path / "ca.pem"), "--cert", str(tmp_path / "cp.pem"),
-                "--key", str(tmp_path / "cp.key"), "--csms-api-token", "t0ken",
-                "--report-dir", str(reports),
-                timeout=300,
-            )  # fmt: skip
-            assert result.ret == 0, result.stdout.str()[-6000:]
-            junit = ET.parse(reports / "junit.xml").getroot()
-            assert len(junit.findall(".//testcase")) >= 74
-            assert not junit.findall(".//failure")
-        finally:
-            server.terminate()
-            server.wait(20)
+    with CsmsProcess(tmp_path / "s.db", auto_register=False, extra=extra) as csms:
+        assert set(csms.profile_urls) == {2, 3}, csms.profile_urls
+        reports = tmp_path / "reports"
+        result = pytester.run(
+            sys.executable, "-m", "ocpp_bench.cli", "run", str(SUITE),
+            "--csms-url", csms.url, "--csms-api", csms.api,
+            "--csms-url-profile2", csms.profile_urls[2],
+            "--csms-url-profile3", csms.profile_urls[3],
+            "--tls-ca", str(tmp_path / "ca.pem"), "--cert", str(tmp_path / "cp.pem"),
+            "--key", str(tmp_path / "cp.key"), "--csms-api-token", "t0ken",
+            "--report-dir", str(reports),
+            timeout=300,
+        )  # fmt: skip
+        assert result.ret == 0, result.stdout.str()[-6000:]
+        junit = ET.parse(reports / "junit.xml").getroot()
+        assert len(junit.findall(".//testcase")) >= 74
+        assert not junit.findall(".//failure")
