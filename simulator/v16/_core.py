@@ -152,9 +152,7 @@ class Core(Delivery):
         if self.spec.faults.active:
             if self._fault_rng is None:
                 self._fault_rng = self.spec.faults.rng(self.identity)
-            transport = FaultyTransport(
-                ws, self.spec.faults, self._fault_rng, self.faults_injected
-            )
+            transport = FaultyTransport(ws, self.spec.faults, self._fault_rng, self.faults_injected)
         session = RpcSession(
             transport,
             V16,
