@@ -15,9 +15,10 @@ import pytest
 
 from csms import CsmsApp
 from ocpp_bench.rpc import CallTimeout
-from simulator import ChargePoint, Faults, NotConnected, create_charge_point
+from simulator import ChargePoint, Faults, Fleet, FleetOptions, NotConnected, create_charge_point
 from simulator.cli import register
 from simulator.faults import FaultyTransport
+from simulator.fleet import summary
 from tests.conftest import csms_config, eventually
 
 from .conftest import fast_spec
@@ -211,3 +212,14 @@ async def test_answers_with_wrong_ids_time_out_at_the_csms(csms: CsmsApp) -> Non
         return row is not None and row["online"] == 0
 
     await eventually(offline)
+
+
+async def test_fleet_with_faults_reports_them(csms: CsmsApp) -> None:
+    options = FleetOptions(url=csms.ocpp_url, count=3, rate=100.0, faults=Faults(storm=2))
+    fleet = Fleet(options)
+    await fleet.run(duration=0.5)
+    assert [cp.registration for cp in fleet.charge_points] == ["Accepted"] * 3
+    lines = summary(fleet, 0.5)
+    assert "faults injected:" in lines
+    [storm] = [line for line in lines if "storm_heartbeat" in line]
+    assert int(storm.split()[-1]) >= 3 * 2  # at least each boot's storm
