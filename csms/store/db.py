@@ -81,15 +81,15 @@ class Database:
             applied.append(number)
         return applied
 
+    # Every await below is one trip to aiosqlite's thread: one each, not three
+    # (execute, fetch, close), since the trips, not SQLite, bound the rate.
+
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        async with self.connection.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return dict(row) if row is not None else None
+        rows = await self.connection.execute_fetchall(sql, params)
+        return dict(next(iter(rows))) if rows else None
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self.connection.execute(sql, params) as cursor:
-            rows = await cursor.fetchall()
-        return [dict(row) for row in rows]
+        return [dict(row) for row in await self.connection.execute_fetchall(sql, params)]
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Writer]:
@@ -113,8 +113,10 @@ class Database:
         await self.connection.execute("ROLLBACK")
 
     async def execute(self, sql: str, params: Params = ()) -> Result:
-        async with self.write() as tx:
-            return await tx.execute(sql, params)
+        """One statement, committed (durably) on its own: SQLite's autocommit."""
+        async with self._write_lock:
+            cursor = await self.connection.execute(sql, params)
+            return Result(cursor.rowcount, cursor.lastrowid)
 
 
 class Result:
@@ -130,13 +132,12 @@ class Writer:
         self.connection = connection
 
     async def execute(self, sql: str, params: Params = ()) -> Result:
-        async with self.connection.execute(sql, params) as cursor:
-            return Result(cursor.rowcount, cursor.lastrowid)
+        cursor = await self.connection.execute(sql, params)
+        return Result(cursor.rowcount, cursor.lastrowid)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         await self.connection.executemany(sql, rows)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        async with self.connection.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return dict(row) if row is not None else None
+        rows = await self.connection.execute_fetchall(sql, params)
+        return dict(next(iter(rows))) if rows else None
