@@ -136,8 +136,11 @@ class RpcSession:
             future.set_result(frame.payload)
 
     async def _work(self) -> None:
+        lost = False
         while True:
             item = await self._inbox.get()
+            if lost:  # nobody to answer: drop it, so the receive loop reaches the close
+                continue
             if isinstance(item, frames.CallError):
                 reply: frames.Frame = item
             else:
@@ -145,7 +148,7 @@ class RpcSession:
             try:
                 await self._send(reply, getattr(item, "action", None))
             except ConnectionLost:
-                return
+                lost = True
 
     async def _answer(self, call: frames.Call) -> frames.Frame:
         try:
