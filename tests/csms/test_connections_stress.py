@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 
 from csms import CsmsApp
+from ocpp_bench.rpc import V16, RpcSession
 from ocpp_bench.rpc.session import INBOX_LIMIT
 from tests.conftest import csms_config, eventually
 
@@ -215,3 +217,47 @@ async def test_slow_reader_keeps_csms_memory_bounded(csms_app: CsmsApp) -> None:
     assert [a[1] for a in answers] == ["boot"] + [f"s{n}" for n in range(sent)]
     assert all(a[0] == 3 for a in answers)
     await slow.close()
+
+
+class StalledTransport:
+    """A peer that sends CALLs as fast as it can and never drains our answers, until it is
+    gone: then every send and recv fails as websockets does."""
+
+    def __init__(self) -> None:
+        self.gone = asyncio.Event()
+        self.received = 0
+
+    async def recv(self) -> str:
+        if self.gone.is_set():
+            raise ConnectionClosed(None, None)
+        self.received += 1
+        await asyncio.sleep(0)
+        return json.dumps([2, f"c{self.received}", "Heartbeat", {}])
+
+    async def send(self, message: str) -> None:
+        await self.gone.wait()
+        raise ConnectionClosed(None, None)
+
+
+async def test_a_full_inbox_does_not_outlive_the_connection() -> None:
+    """Gone while the inbox is full: the session still ends (the receive loop must not wait
+    for room in an inbox that nobody empties any more)."""
+    transport = StalledTransport()
+
+    async def heartbeat(payload: dict[str, Any]) -> dict[str, Any]:
+        return {"currentTime": NOW}
+
+    session = RpcSession(transport, V16, {"Heartbeat": heartbeat})
+    runner = asyncio.create_task(session.run())
+    await eventually(_true_when(lambda: session._inbox.full()))
+    assert transport.received <= INBOX_LIMIT + 2  # reading stopped
+    transport.gone.set()
+    await asyncio.wait_for(runner, 2)
+    assert session.closed.is_set()
+
+
+def _true_when(predicate: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return predicate()
+
+    return check
