@@ -21,6 +21,7 @@ from simulator import (
     create_charge_point,
     tls_context,
 )
+from simulator.faults import Faults
 
 from .matchers import mismatches
 from .runner import ChargePointFactory, ScenarioChargePoint
@@ -328,6 +329,7 @@ def charge_point_factory(endpoints: Endpoints, password: str | None = None) -> C
             configuration={k: _text(v) for k, v in (config.get("config") or {}).items()},
             boot_retry_s=1.0,
             call_timeout_s=10.0,
+            faults=Faults.parse(config.get("faults", "")),
         )
         if "power_w" in config:
             spec.max_power_w = float(config["power_w"])
