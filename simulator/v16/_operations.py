@@ -33,12 +33,16 @@ def _csr(identity: str) -> str:
 class Operations(Driver):
     """Handlers of the CSMS-initiated 1.6 operations."""
 
-    certificates: dict[str, str]  # serial -> PEM, made by _register_handlers
-    cert_types: dict[str, str]
+    # Made on first use, like the handler table: most charge points of a fleet never hold one.
+    @functools.cached_property
+    def certificates(self) -> dict[str, str]:
+        """Installed certificates: serial -> PEM."""
+        return {}
 
-    def _register_handlers(self) -> None:
-        self.certificates = {}
-        self.cert_types = {}
+    @functools.cached_property
+    def cert_types(self) -> dict[str, str]:
+        """Installed certificates: serial -> certificate type."""
+        return {}
 
     async def _send_follow_up(self, action: str, payload: Payload) -> None:
         """A notification after an operation; lost (logged) when offline."""

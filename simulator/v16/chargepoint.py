@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import ssl
 from typing import Any
 
-from .._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random
-from ..spec import ChargePointSpec
-from ._endpoint import ExchangeHook
 from ._security import SecurityOperations
 
 
@@ -22,21 +18,6 @@ class ChargePoint16(SecurityOperations):
     `_driver` (what a person at the charger does),
     `_operations`, `_features`, `_security` (answers to the CSMS-initiated operations).
     """
-
-    def __init__(
-        self,
-        spec: ChargePointSpec,
-        url: str,
-        *,
-        ssl_context: ssl.SSLContext | None = None,
-        clock: Clock = SYSTEM_CLOCK,
-        rng: Random = SYSTEM_RANDOM,
-        on_exchange: ExchangeHook | None = None,
-    ) -> None:
-        super().__init__(
-            spec, url, ssl_context=ssl_context, clock=clock, rng=rng, on_exchange=on_exchange
-        )
-        self._register_handlers()
 
     async def _after_boot(self, booted: bool) -> None:
         await super()._after_boot(booted)
