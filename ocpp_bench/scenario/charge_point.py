@@ -68,9 +68,6 @@ class SimulatedChargePoint:
         self._seen: set[int] = set()
         self._started = False
 
-    async def start(self, timeout: float) -> None:
-        """Nothing yet: the simulator connects and boots in one go, at the `boot` step."""
-
     async def close(self) -> None:
         if self._started:
             await self.cp.close()

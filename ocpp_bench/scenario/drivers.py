@@ -24,7 +24,11 @@ from ocpp_bench.rpc.errors import CallErrorReceived, CallTimeout, OcppError, Rpc
 
 
 class DriverError(Exception):
-    """The CSMS could not do what the step asked."""
+    """The CSMS could not do what the step asked; `status` is the HTTP status, if any."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class CsmsDriver(Protocol):
@@ -184,7 +188,10 @@ class HttpDriver:
         async with httpx.AsyncClient(timeout=timeout + 5) as client:
             response = await client.post(f"{self.base_url}{path}", json=body, headers=headers)
         if response.status_code >= 400:
-            raise DriverError(f"POST {path}: HTTP {response.status_code}: {response.text[:500]}")
+            raise DriverError(
+                f"POST {path}: HTTP {response.status_code}: {response.text[:500]}",
+                response.status_code,
+            )
         return response.json() if response.content else None
 
     async def register_charger(
@@ -198,7 +205,7 @@ class HttpDriver:
         try:
             await self._post("/api/chargers", body, 10)
         except DriverError as exc:
-            if "409" not in str(exc):  # exists already
+            if exc.status != 409:  # 409: registered already, which is what we want
                 raise
 
     async def register_tag(

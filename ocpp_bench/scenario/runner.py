@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
@@ -31,7 +30,6 @@ class ScenarioChargePoint(Protocol):
 
     identity: str
 
-    async def start(self, timeout: float) -> None: ...
     async def close(self) -> None: ...
     async def boot(self, timeout: float) -> dict[str, Any]: ...
     async def plug_in(self, connector: int) -> None: ...
@@ -128,7 +126,6 @@ class Run:
         self.variables = Variables()
         self.charge_points: dict[str, ScenarioChargePoint] = {}
         self.suffix = unique_suffix()
-        self.started = time.monotonic()
 
     def cp(self, step: Step | None = None) -> ScenarioChargePoint:
         name = step.cp if step is not None and step.cp else next(iter(self.charge_points))
@@ -195,7 +192,6 @@ class Run:
             )
             self.charge_points[name] = cp
             self.variables[f"{name}.identity"] = identity
-            await cp.start(self.timeout)
 
     async def _reach_state(self) -> None:
         state = self.scenario.state
