@@ -15,6 +15,7 @@ import math
 import ssl
 import time
 import unicodedata
+import weakref
 from collections.abc import Sequence
 from http import HTTPStatus
 from urllib.parse import unquote, urlsplit
@@ -133,7 +134,11 @@ class OcppServer:
         self.profile = profile
         self.ssl_context = ssl_context
         self._server: Server | None = None
-        self._admitted: dict[int, tuple[str, bool]] = {}  # id(connection) -> (identity, booted)
+        # admitted at the handshake, until served: (identity, boot accepted). Weak keys: a
+        # handshake that fails after admission leaves nothing behind.
+        self._admitted: weakref.WeakKeyDictionary[ServerConnection, tuple[str, bool]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def port(self) -> int:
@@ -198,11 +203,11 @@ class OcppServer:
             log.info("refused %s: %s", identity, admission.reason)
             return refuse(connection, admission.refusal, admission.reason)
         self.throttle.succeeded(identity)
-        self._admitted[id(connection)] = (identity, admission.boot_accepted)
+        self._admitted[connection] = (identity, admission.boot_accepted)
         return None
 
     async def _serve(self, websocket: ServerConnection) -> None:
-        identity, boot_accepted = self._admitted.pop(id(websocket))
+        identity, boot_accepted = self._admitted.pop(websocket)
         if websocket.subprotocol is None:
             await websocket.close(CLOSE_PROTOCOL_ERROR, "No supported subprotocol offered")
             return
