@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from ..store import ChargerStore, TransactionStore, meter_rows
+from ..store import ChargerStore, TransactionStore
 from .authorization import AuthorizationService, TagInfo
 
 log = logging.getLogger(__name__)
@@ -36,14 +36,11 @@ class TransactionService:
         reservation_id: int | None = None,
     ) -> tuple[int, TagInfo]:
         info = await self.authorization.check(id_tag)
-        transaction_id, created = await self.transactions.start(
+        transaction_id, status = await self.transactions.start(
             charger_id, connector_id, id_tag, info.status, meter_start, timestamp, reservation_id
         )
-        if not created:  # a repeated StartTransaction: same id, same verdict as the first time
-            row = await self.transactions.get(transaction_id)
-            assert row is not None
-            info = TagInfo(row["auth_status"], info.expiry_date, info.parent_id_tag)
-        return transaction_id, info
+        # a repeated StartTransaction gets the same id and the same verdict as the first time
+        return transaction_id, TagInfo(status, info.expiry_date, info.parent_id_tag)
 
     async def stop(
         self,
@@ -55,10 +52,8 @@ class TransactionService:
         id_tag: str | None,
         transaction_data: list[dict[str, Any]],
     ) -> TagInfo | None:
-        row = await self.transactions.get(transaction_id)
-        connector_id = row["connector_id"] if row else 0
-        samples = meter_rows(
-            charger_id, connector_id, transaction_id, transaction_data, "StopTransaction"
+        row = await self.transactions.stop(
+            charger_id, transaction_id, meter_stop, timestamp, reason, id_tag, transaction_data
         )
         problem = None
         if row is None:
@@ -67,14 +62,10 @@ class TransactionService:
             problem = f"stop for a transaction of charger {row['charger_id']}"
         elif row["status"] != "Active":
             problem = "stop for a transaction already stopped"
-        if problem is None:
-            await self.transactions.stop(
-                transaction_id, meter_stop, timestamp, reason, id_tag, samples
-            )
-            if row is not None and meter_stop < row["meter_start"]:  # stored as sent, flagged
-                await self.anomaly(charger_id, "meterStop below meterStart", transaction_id)
-        else:
+        if problem is not None:
             await self.anomaly(charger_id, problem, transaction_id, transaction_data)
+        elif row is not None and meter_stop < row["meter_start"]:  # stored as sent, flagged
+            await self.anomaly(charger_id, "meterStop below meterStart", transaction_id)
         if id_tag is None:
             return None
         return await self.authorization.check(id_tag, concurrent_ok=True)
@@ -86,18 +77,18 @@ class TransactionService:
         transaction_id: int | None,
         meter_value: list[dict[str, Any]],
     ) -> None:
-        if transaction_id is not None:
-            row = await self.transactions.get(transaction_id)
-            if row is None or row["charger_id"] != charger_id:
-                await self._flag_once(
-                    charger_id, "meter values for an unknown transaction", transaction_id
-                )
-            elif row["status"] != "Active":  # kept, and flagged
-                await self._flag_once(
-                    charger_id, "meter values for a closed transaction", transaction_id
-                )
-        rows = meter_rows(charger_id, connector_id, transaction_id, meter_value, "MeterValues")
-        await self.transactions.add_meter_values(rows)
+        row = await self.transactions.add_meter_values(
+            charger_id, connector_id, transaction_id, meter_value
+        )
+        if transaction_id is None:
+            return
+        if row is None or row["charger_id"] != charger_id:
+            await self._flag_once(
+                charger_id, "meter values for an unknown transaction", transaction_id
+            )
+        elif row["status"] != "Active":  # kept, and flagged
+            problem = "meter values for a closed transaction"
+            await self._flag_once(charger_id, problem, transaction_id)
 
     async def _flag_once(self, charger_id: str, problem: str, transaction_id: int | None) -> None:
         """Meter values come every few seconds: one anomaly per transaction and problem, not

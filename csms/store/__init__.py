@@ -5,7 +5,7 @@ from .commands import ChargingProfileStore, ReservationStore
 from .db import Database, Row, utcnow
 from .log import MessageLog
 from .tags import TagStore
-from .transactions import TransactionStore, meter_rows
+from .transactions import TransactionStore
 
 __all__ = [
     "ChargerStore",
@@ -16,6 +16,5 @@ __all__ = [
     "Row",
     "TagStore",
     "TransactionStore",
-    "meter_rows",
     "utcnow",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .db import Database, Row, utcnow
+from .db import Database, Row, Writer, utcnow
 
 BOOT_FIELDS = {
     "chargePointVendor": "vendor",
@@ -101,35 +101,42 @@ class ChargerStore:
 
     async def set_online(self, charger_id: str, online: bool) -> None:
         now = utcnow()
-        async with self.db.write() as tx:
+
+        def work(tx: Writer) -> None:
             if online:
-                await tx.execute(
+                tx.execute(
                     "UPDATE chargers SET online = 1, connected_at = ?, last_seen_at = ?"
                     " WHERE id = ?",
                     (now, now, charger_id),
                 )
                 return
-            await tx.execute("UPDATE chargers SET online = 0 WHERE id = ?", (charger_id,))
-            await tx.execute(
+            tx.execute("UPDATE chargers SET online = 0 WHERE id = ?", (charger_id,))
+            tx.execute(
                 "UPDATE connectors SET status = 'Unavailable', updated_at = ? WHERE charger_id = ?",
                 (now, charger_id),
             )
 
+        await self.db.write(work)
+
     async def touch(self, seen: list[tuple[str, str]]) -> None:
         """Store last-seen times: (ISO time, charger id) pairs."""
-        async with self.db.write() as tx:
-            await tx.executemany("UPDATE chargers SET last_seen_at = ? WHERE id = ?", seen)
+        await self.db.write(
+            lambda tx: tx.executemany("UPDATE chargers SET last_seen_at = ? WHERE id = ?", seen)
+        )
 
     async def all_offline(self) -> None:
         """At start-up no charger is connected, whatever a crash left behind."""
         now = utcnow()
-        async with self.db.write() as tx:
-            await tx.execute("UPDATE chargers SET online = 0 WHERE online = 1")
-            await tx.execute(
+
+        def work(tx: Writer) -> None:
+            tx.execute("UPDATE chargers SET online = 0 WHERE online = 1")
+            tx.execute(
                 "UPDATE connectors SET status = 'Unavailable', updated_at = ?"
                 " WHERE status != 'Unavailable'",
                 (now,),
             )
+
+        await self.db.write(work)
 
     async def upsert_connector(self, charger_id: str, connector_id: int, **fields: Any) -> None:
         now = utcnow()
@@ -171,15 +178,16 @@ class ChargerStore:
     async def set_configuration(
         self, charger_id: str, items: list[tuple[str, str | None, bool]]
     ) -> None:
-        now = utcnow()
-        async with self.db.write() as tx:
-            await tx.executemany(
+        rows = [(charger_id, key, value, int(ro), utcnow()) for key, value, ro in items]
+        await self.db.write(
+            lambda tx: tx.executemany(
                 "INSERT INTO charger_configuration (charger_id, key, value, readonly, updated_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (charger_id, key) DO UPDATE SET"
                 " value = excluded.value, readonly = excluded.readonly,"
                 " updated_at = excluded.updated_at",
-                [(charger_id, key, value, int(ro), now) for key, value, ro in items],
+                rows,
             )
+        )
 
     async def configuration(self, charger_id: str) -> list[Row]:
         return await self.db.fetch_all(

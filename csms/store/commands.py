@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .db import Database, Row, utcnow
+from .db import Database, Row, Writer, utcnow
 
 
 class ReservationStore:
@@ -54,24 +54,27 @@ class ReservationStore:
         """The charger's reservations, newest first. Those a transaction used and those past
         their expiry date are marked so (Used, Expired) first."""
         now = utcnow()
-        async with self.db.write() as tx:
-            await tx.execute(
+
+        def work(tx: Writer) -> list[Row]:
+            tx.execute(
                 "UPDATE reservations SET status = 'Used', updated_at = ?"
                 " WHERE charger_id = ? AND status = 'Reserved' AND reservation_id IN"
                 " (SELECT reservation_id FROM transactions WHERE charger_id = ?"
                 " AND reservation_id IS NOT NULL)",
                 (now, charger_id, charger_id),
             )
-            await tx.execute(
+            tx.execute(
                 "UPDATE reservations SET status = 'Expired', updated_at = ?"
                 " WHERE charger_id = ? AND status = 'Reserved' AND expiry_date <= ?",
                 (now, charger_id, now),
             )
-        return await self.db.fetch_all(
-            "SELECT * FROM reservations WHERE charger_id = ? ORDER BY created_at DESC,"
-            " reservation_id DESC",
-            (charger_id,),
-        )
+            return tx.fetch_all(
+                "SELECT * FROM reservations WHERE charger_id = ? ORDER BY created_at DESC,"
+                " reservation_id DESC",
+                (charger_id,),
+            )
+
+        return await self.db.write(work)
 
 
 class ChargingProfileStore:
@@ -90,13 +93,14 @@ class ChargingProfileStore:
     ) -> None:
         """Record an accepted profile. As OCPP 1.6 §3.13.2 says, it replaces one with the same
         id, or with the same stack level and purpose on the same connector."""
-        async with self.db.write() as tx:
-            await tx.execute(
+
+        def work(tx: Writer) -> None:
+            tx.execute(
                 "DELETE FROM charging_profiles WHERE charger_id = ? AND (profile_id = ?"
                 " OR (connector_id = ? AND stack_level = ? AND purpose = ?))",
                 (charger_id, profile_id, connector_id, stack_level, purpose),
             )
-            await tx.execute(
+            tx.execute(
                 "INSERT INTO charging_profiles (charger_id, connector_id, profile_id,"
                 " stack_level, purpose, transaction_id, profile, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -111,6 +115,8 @@ class ChargingProfileStore:
                     utcnow(),
                 ),
             )
+
+        await self.db.write(work)
 
     async def clear(
         self,

@@ -11,7 +11,7 @@ import contextlib
 import logging
 from typing import Any
 
-from .db import Database, Row
+from .db import Database, Row, Writer
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +92,16 @@ class MessageLog:
         links, self._links = self._links, []
         for row in rows:
             row.flushed = True
-        async with self.db.write() as tx:
-            await tx.executemany(_INSERT, rows)
-            await tx.executemany(
+
+        def work(tx: Writer) -> None:
+            tx.executemany(_INSERT, rows)
+            tx.executemany(
                 "UPDATE message_log SET transaction_id = ? WHERE charger_id = ?"
                 " AND message_id = ? AND direction = 'in'",
                 links,
             )
+
+        await self.db.write(work)
         return len(rows)
 
     async def query(

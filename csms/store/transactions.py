@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .db import Database, Row, utcnow
+from .db import Database, Row, Writer, utcnow
 
 # A sample already stored (same charger, connector, transaction, instant, value and kind) is
 # not stored again: chargers resend MeterValues whose answer they missed, and a duplicate row
@@ -96,19 +96,20 @@ class TransactionStore:
         meter_start: int,
         timestamp: str,
         reservation_id: int | None,
-    ) -> tuple[int, bool]:
+    ) -> tuple[int, str]:
         """Insert a transaction durably. A repeat of the same start (charger, connector, tag,
-        timestamp) returns the existing id. Returns (transaction id, created)."""
+        timestamp) returns the existing one. Returns (id, its auth status)."""
         now = utcnow()
-        async with self.db.write() as tx:
-            existing = await tx.fetch_one(
-                "SELECT id FROM transactions WHERE charger_id = ? AND connector_id = ?"
-                " AND id_tag = ? AND start_timestamp = ?",
+
+        def work(tx: Writer) -> tuple[int, str]:
+            existing = tx.fetch_one(
+                "SELECT id, auth_status FROM transactions WHERE charger_id = ?"
+                " AND connector_id = ? AND id_tag = ? AND start_timestamp = ?",
                 (charger_id, connector_id, id_tag, timestamp),
             )
             if existing is not None:
-                return int(existing["id"]), False
-            result = await tx.execute(
+                return int(existing["id"]), existing["auth_status"]
+            result = tx.execute(
                 "INSERT INTO transactions (charger_id, connector_id, id_tag, auth_status,"
                 " meter_start, start_timestamp, reservation_id, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -125,34 +126,61 @@ class TransactionStore:
                 ),
             )
             assert result.lastrowid is not None
-            return result.lastrowid, True
+            return result.lastrowid, auth_status
+
+        return await self.db.write(work)
 
     async def stop(
         self,
+        charger_id: str,
         transaction_id: int,
         meter_stop: int,
         timestamp: str,
         reason: str,
         id_tag: str | None,
-        meter_values: list[tuple[Any, ...]],
-    ) -> bool:
-        """Close a transaction with its transactionData, durably. False when it was closed
-        already or is unknown (nothing changes then)."""
-        async with self.db.write() as tx:
-            result = await tx.execute(
+        transaction_data: list[dict[str, Any]],
+    ) -> Row | None:
+        """Close the charger's active transaction with its transactionData, durably. Returns
+        the transaction as it was before; nothing changes unless it was this charger's and
+        active."""
+
+        def work(tx: Writer) -> Row | None:
+            row = tx.fetch_one("SELECT * FROM transactions WHERE id = ?", (transaction_id,))
+            if row is None or row["charger_id"] != charger_id or row["status"] != "Active":
+                return row
+            tx.execute(
                 "UPDATE transactions SET meter_stop = ?, stop_timestamp = ?, stop_reason = ?,"
-                " stop_id_tag = ?, status = 'Completed', updated_at = ?"
-                " WHERE id = ? AND status = 'Active'",
+                " stop_id_tag = ?, status = 'Completed', updated_at = ? WHERE id = ?",
                 (meter_stop, timestamp, reason, id_tag, utcnow(), transaction_id),
             )
-            if result.rowcount != 1:
-                return False
-            await tx.executemany(_METER_INSERT, meter_values)
-            return True
+            samples = meter_rows(
+                charger_id, row["connector_id"], transaction_id, transaction_data, "StopTransaction"
+            )
+            tx.executemany(_METER_INSERT, samples)
+            return row
 
-    async def add_meter_values(self, rows: list[tuple[Any, ...]]) -> None:
-        async with self.db.write() as tx:
-            await tx.executemany(_METER_INSERT, rows)
+        return await self.db.write(work)
+
+    async def add_meter_values(
+        self,
+        charger_id: str,
+        connector_id: int,
+        transaction_id: int | None,
+        meter_value: list[dict[str, Any]],
+    ) -> Row | None:
+        """Store a MeterValues' samples. Returns the transaction they name (None when they
+        name none or one unknown), read in the same unit of work."""
+        rows = meter_rows(charger_id, connector_id, transaction_id, meter_value, "MeterValues")
+
+        def work(tx: Writer) -> Row | None:
+            tx.executemany(_METER_INSERT, rows)
+            if transaction_id is None:
+                return None
+            return tx.fetch_one(
+                "SELECT charger_id, status FROM transactions WHERE id = ?", (transaction_id,)
+            )
+
+        return await self.db.write(work)
 
     async def meter_values(self, transaction_id: int) -> list[Row]:
         return await self.db.fetch_all(
