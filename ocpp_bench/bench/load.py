@@ -141,6 +141,8 @@ async def run_load(
         next_at = time.perf_counter() + offset
         while True:
             if interval:
+                if next_at >= stop_at:
+                    return
                 delay = next_at - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
@@ -164,6 +166,35 @@ async def run_load(
     result.seconds = time.perf_counter() - began
     for client in clients:
         await client.close()
+    return result
+
+
+async def steady_heartbeats(clients: list[Client], interval: float, seconds: float) -> Result:
+    """Each client sends a Heartbeat every `interval` seconds, spread evenly, for `seconds`:
+    the latency of a CSMS holding many chargers at a realistic pace."""
+    result = Result()
+    stop_at = time.perf_counter() + seconds
+
+    async def beat(client: Client, offset: float) -> None:
+        next_at = time.perf_counter() + offset
+        while next_at < stop_at:  # no sleeping past the end: that would dilute the rate
+            delay = next_at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            next_at += interval
+            began = time.perf_counter()
+            try:
+                await client.call("Heartbeat", {})
+            except Exception:  # noqa: BLE001 - counted and reported
+                result.errors += 1
+                return
+            result.completed += 1
+            result.latencies.append(time.perf_counter() - began)
+
+    began = time.perf_counter()
+    spread = interval / max(1, len(clients))
+    await asyncio.gather(*(beat(c, i * spread) for i, c in enumerate(clients)))
+    result.seconds = time.perf_counter() - began
     return result
 
 

@@ -17,20 +17,28 @@ from typing import Any
 
 from csms.process import CsmsProcess, raise_nofile
 
-from .load import boot_storm, run_load
+from . import simulator
+from .load import boot_storm, run_load, steady_heartbeats
 
 KINDS = ("Heartbeat", "StatusNotification", "MeterValues", "Session mix")
 
 
 @dataclass
 class Plan:
-    connections: int
-    seconds: float
-    storms: tuple[int, ...]
+    connections: int  # per throughput stage
+    seconds: float  # per throughput stage
+    storms: tuple[int, ...]  # boot storm sizes; the largest then holds a steady stage
+    steady_interval: float  # seconds between one charger's heartbeats in the steady stage
+    steady_seconds: float
+    simulators: int  # charge points in the simulator capacity stage
+    simulator_heartbeat: int
+    simulator_hold: float
 
     @classmethod
     def for_mode(cls, quick: bool) -> Plan:
-        return cls(20, 2.0, (500, 1000)) if quick else cls(50, 10.0, (1000, 5000, 10000))
+        if quick:
+            return cls(20, 2.0, (500, 1000), 3.0, 6.0, 1000, 3, 6.0)
+        return cls(50, 10.0, (1000, 5000, 10000), 10.0, 30.0, 10000, 10, 30.0)
 
 
 class Reference:
@@ -85,13 +93,25 @@ async def throughput(server: CsmsProcess | Reference, plan: Plan) -> dict[str, A
     return rows
 
 
-async def storms(plan: Plan, folder: Path) -> list[dict[str, Any]]:
-    results = []
+async def storms(plan: Plan, folder: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Boot storms, then the largest storm's chargers stay connected for the steady stage."""
+    results, steady = [], {}
     for count in plan.storms:
         with CsmsProcess(folder / f"storm-{count}.db", heartbeat_interval=300) as server:
             before = server.rss_kib()
             seconds, failures, clients = await boot_storm(server.url, count, f"STORM{count}")
             after = server.rss_kib()
+            if count == max(plan.storms):
+                beats = await steady_heartbeats(clients, plan.steady_interval, plan.steady_seconds)
+                steady = {
+                    "chargers": len(clients),
+                    "interval_s": plan.steady_interval,
+                    "per_s": round(beats.rate),
+                    "p50_ms": round(beats.percentile(50), 2),
+                    "p95_ms": round(beats.percentile(95), 2),
+                    "p99_ms": round(beats.percentile(99), 2),
+                    "errors": beats.errors,
+                }
             for client in clients:
                 await client.close()
         results.append(
@@ -102,7 +122,26 @@ async def storms(plan: Plan, folder: Path) -> list[dict[str, Any]]:
                 "csms_kib_per_charger": round((after - before) / max(1, count - failures), 1),
             }
         )
-    return results
+    return results, steady
+
+
+def simulator_capacity(plan: Plan) -> dict[str, Any]:
+    figures = simulator.run_in_child(
+        [
+            "--count", str(plan.simulators),
+            "--heartbeat", str(plan.simulator_heartbeat),
+            "--hold", str(plan.simulator_hold),
+            "--checkpoints", *(str(n) for n in (1000, 5000) if n < plan.simulators),
+        ]
+    )  # fmt: skip
+    return {
+        "charge_points": figures.count,
+        "connected_after_hold": figures.connected,
+        "kib_per_charge_point": figures.kib_per_charge_point,
+        "heartbeats_in_hold": figures.heartbeats,
+        "heartbeat_ms": figures.heartbeat_ms,
+        "errors": figures.errors,
+    }
 
 
 async def run(plan: Plan) -> dict[str, Any]:
@@ -114,7 +153,7 @@ async def run(plan: Plan) -> dict[str, Any]:
             our_rows = await throughput(server, plan)
         with Reference() as server:
             reference_rows = await throughput(server, plan)
-        storm_rows = await storms(plan, folder)
+        storm_rows, steady = await storms(plan, folder)
     return {
         "measured": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, "
@@ -123,6 +162,8 @@ async def run(plan: Plan) -> dict[str, Any]:
         "ours": our_rows,
         "reference": reference_rows,
         "boot_storms": storm_rows,
+        "steady": steady,
+        "simulator": await asyncio.to_thread(simulator_capacity, plan),
     }
 
 
@@ -159,7 +200,59 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {storm['chargers']} | {storm['seconds_to_all_accepted']} | {storm['failed']} | "
             f"{storm['csms_kib_per_charger']} |"
         )
+    steady, sim = report["steady"], report["simulator"]
+    lines += [
+        "",
+        f"Steady: the {steady['chargers']} chargers of the largest storm stay connected, each "
+        f"sending a Heartbeat every {steady['interval_s']:g} s ({steady['per_s']}/s in all): "
+        f"p50 / p95 / p99 {_pct(steady)} ms, {steady['errors']} errors.",
+        "",
+        f"Simulator: {sim['charge_points']} charge points in one process (idle: boot, status, "
+        f"heartbeats), {sim['kib_per_charge_point']} KiB each; "
+        f"{sim['connected_after_hold']} still connected after the hold, "
+        f"{sim['heartbeats_in_hold']} heartbeats in it, errors: {sim['errors'] or 'none'}.",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+    ]
+    for goal, value, met in targets(report):
+        lines.append(f"| {goal} | {value} | {'yes' if met else 'NO'} |")
     return "\n".join(lines) + "\n"
+
+
+def targets(report: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """The issue's targets, checked against the figures of this run."""
+    ours, theirs = report["ours"], report["reference"]
+    rows = []
+    for kind, goal in (("Heartbeat", 1.0), ("MeterValues", 2.0)):
+        ratio = ours[kind]["max_per_s"] / max(1, theirs[kind]["max_per_s"])
+        rows.append((f"{kind} ours/reference >= {goal:g}", f"{ratio:.2f}", ratio >= goal))
+    largest = max(report["boot_storms"], key=lambda storm: storm["chargers"])
+    rows.append(
+        (
+            f"boot storm of {largest['chargers']} accepted within 60 s, none failed",
+            f"{largest['seconds_to_all_accepted']} s, {largest['failed']} failed",
+            largest["seconds_to_all_accepted"] <= 60 and largest["failed"] == 0,
+        )
+    )
+    steady = report["steady"]
+    rows.append(
+        (
+            f"p99 Heartbeat < 100 ms with {steady['chargers']} connected",
+            f"{steady['p99_ms']} ms",
+            steady["p99_ms"] < 100 and steady["errors"] == 0,
+        )
+    )
+    sim = report["simulator"]
+    held = sim["connected_after_hold"] == sim["charge_points"]
+    rows.append(
+        (
+            f"{sim['charge_points']} simulated chargers in one process, < 50 KiB each",
+            f"{sim['kib_per_charge_point']} KiB",
+            sim["kib_per_charge_point"] < 50 and held,
+        )
+    )
+    return rows
 
 
 def _pct(row: dict[str, Any]) -> str:
