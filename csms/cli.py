@@ -18,6 +18,8 @@ from ocpp_bench.options import add_option
 
 from .app import CsmsApp
 from .config import CsmsConfig
+from .loop import CHOICES as LOOPS
+from .loop import run as run_on_loop
 from .services import Services
 from .store import Database
 
@@ -52,6 +54,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_option(serve, "--tls-cert", help="PEM certificate (chain) of the CSMS, for wss://")
     add_option(serve, "--tls-key", help="PEM key of --tls-cert (default: in the same file)")
     add_option(serve, "--tls-client-ca", help="CA that signed the chargers' certificates")
+    add_option(
+        serve,
+        "--loop",
+        choices=LOOPS,
+        default="auto",
+        help="event loop: uvloop when installed (auto), or asyncio's own",
+    )
     add_option(
         serve,
         "--auto-register",
@@ -158,7 +167,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(main())
+            run_on_loop(main(), args.loop)
     except OSError as exc:  # e.g. a port in use
         print(f"ocpp-bench CSMS could not start: {exc}", file=sys.stderr)
         return 1
