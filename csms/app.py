@@ -98,7 +98,11 @@ class CsmsApp:
 
     async def _start(self) -> None:
         db = await Database.open(self.config.db_path)
-        self._services = services = Services.build(db, self.config)
+        try:
+            self._services = services = Services.build(db, self.config)
+        except BaseException:  # e.g. an unusable CA file: nothing else holds the database yet
+            await db.close()
+            raise
         self._operations = Operations(services, self.call)
         await services.chargers.store.all_offline()
         if self.config.api_port is not None:

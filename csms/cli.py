@@ -54,6 +54,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_option(serve, "--tls-cert", help="PEM certificate (chain) of the CSMS, for wss://")
     add_option(serve, "--tls-key", help="PEM key of --tls-cert (default: in the same file)")
     add_option(serve, "--tls-client-ca", help="CA that signed the chargers' certificates")
+    add_option(serve, "--cp-ca-cert", help="PEM CA certificate that signs the chargers' CSRs")
+    add_option(serve, "--cp-ca-key", help="PEM key of --cp-ca-cert (default: in the same file)")
     add_option(
         serve,
         "--loop",
@@ -145,6 +147,8 @@ def _config(args: argparse.Namespace) -> CsmsConfig:
         tls_cert=Path(args.tls_cert) if args.tls_cert else None,
         tls_key=Path(args.tls_key) if args.tls_key else None,
         tls_client_ca=Path(args.tls_client_ca) if args.tls_client_ca else None,
+        cp_ca_cert=Path(args.cp_ca_cert) if args.cp_ca_cert else None,
+        cp_ca_key=Path(args.cp_ca_key) if args.cp_ca_key else None,
     )
 
 
@@ -168,7 +172,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             run_on_loop(main(), args.loop)
-    except OSError as exc:  # e.g. a port in use
+    except (OSError, ValueError) as exc:  # e.g. a port in use, an unreadable certificate
         print(f"ocpp-bench CSMS could not start: {exc}", file=sys.stderr)
         return 1
     return 0

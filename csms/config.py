@@ -16,6 +16,8 @@ class CsmsConfig:
     tls_cert: Path | None = None  # PEM certificate chain of the CSMS
     tls_key: Path | None = None  # its key (None: in tls_cert)
     tls_client_ca: Path | None = None  # CA of the chargers' certificates (profile 3)
+    cp_ca_cert: Path | None = None  # CA signing the chargers' CSRs (None: SignCertificate refused)
+    cp_ca_key: Path | None = None  # its key (None: in cp_ca_cert)
     api_port: int | None = 3000  # None: no HTTP API
     api_token: str | None = None  # None: the one stored beside the database (made if missing)
     auto_register: bool = False

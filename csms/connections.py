@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 
-from ocpp_bench.rpc import Call, CallError, CallResult, Dialect, Frame, RpcSession
+from ocpp_bench.rpc import (
+    Call,
+    CallError,
+    CallResult,
+    Dialect,
+    Frame,
+    OcppError,
+    RpcError,
+    RpcSession,
+)
 from ocpp_bench.rpc.errors import SecurityError
 
 from . import ocpp16
 from .services import Services
 from .store import utcnow
 from .store.log import LogRow
+
+log = logging.getLogger(__name__)
 
 REDACTED = "***"
 
@@ -54,6 +67,8 @@ class Connection:
         self.observers: list[FrameObserver] = []  # the registry's, once added to it
         # (direction, message id) of each CALL awaiting its answer -> (log row, transaction id)
         self._open_calls: dict[tuple[str, str], tuple[LogRow, int | None]] = {}
+        self._after_reply: list[Callable[[], Awaitable[None]]] = []
+        self._follow_ups: asyncio.TaskGroup | None = None
         self.session = RpcSession(
             websocket,
             dialect,
@@ -75,6 +90,40 @@ class Connection:
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.websocket.close(code, reason)
 
+    async def serve(self) -> None:
+        """Run the RPC session until the charger goes, and the follow-up work of its handlers
+        (which ends with it: their CALLs then fail with ConnectionLost)."""
+        async with asyncio.TaskGroup() as group:
+            self._follow_ups = group
+            try:
+                await self.session.run()
+            finally:
+                self._follow_ups = None
+
+    def after_reply(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` once the answer to the CALL being handled is on the wire: a CALL that
+        follows from it, say. Dropped if the handler fails or the connection is not served."""
+        self._after_reply.append(work)
+
+    def _start_follow_ups(self, answered: bool) -> None:
+        pending, self._after_reply = self._after_reply, []
+        if not answered:
+            return
+        group = self._follow_ups
+        if group is None:
+            log.warning("%s: follow-up work dropped: connection not served", self.charger_id)
+            return
+        for work in pending:
+            group.create_task(self._follow_up(work), name=f"follow-up {self.charger_id}")
+
+    async def _follow_up(self, work: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await work()
+        except (RpcError, OcppError) as exc:  # the charger went away, refused, or timed out
+            log.info("%s: follow-up work failed: %r", self.charger_id, exc)
+        except Exception:  # a bug must cost this work, not the connection
+            log.exception("%s: follow-up work failed", self.charger_id)
+
     def _guard(self, action: str) -> None:
         if not self.boot_accepted and action != "BootNotification":
             raise SecurityError(f"{action} refused: BootNotification not accepted yet")
@@ -82,6 +131,8 @@ class Connection:
     def _observe(self, direction: str, text: str, frame: Frame | None, action: str | None) -> None:
         if direction == "in":
             self.last_seen = time.monotonic()
+        elif self._after_reply and isinstance(frame, CallResult | CallError):
+            self._start_follow_ups(answered=isinstance(frame, CallResult))
         for observer in self.observers:
             observer(self.charger_id, direction, frame, action)
         transaction_id = None
@@ -122,6 +173,7 @@ class ConnectionRegistry:
     def __init__(self) -> None:
         self._by_id: dict[str, Connection] = {}
         self.observers: list[FrameObserver] = []  # told of every frame of every connection
+        self.closed = 0  # connections removed or replaced so far
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -140,11 +192,13 @@ class ConnectionRegistry:
         previous = self._by_id.get(connection.charger_id)
         connection.observers = self.observers
         self._by_id[connection.charger_id] = connection
+        self.closed += previous is not None
         return previous
 
     def remove(self, connection: Connection) -> bool:
         """Forget `connection` if it is still the current one for its charger."""
         if self._by_id.get(connection.charger_id) is connection:
             del self._by_id[connection.charger_id]
+            self.closed += 1
             return True
         return False

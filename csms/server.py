@@ -221,7 +221,7 @@ class OcppServer:
             await previous.close(1000, "Replaced by a new connection")
         await self.services.chargers.connected(identity)
         try:
-            await connection.session.run()
+            await connection.serve()
         finally:
             if self.registry.remove(connection):
                 await self.services.chargers.disconnected(identity)

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from cryptography import x509
+
 from ocpp_bench.rpc import Handler
 
 from ..services import Services, TagInfo
@@ -95,8 +97,16 @@ def handlers(services: Services, connection: Connection) -> dict[str, Handler]:
         return {"status": status}
 
     async def sign_certificate(payload: Payload) -> Payload:
-        await services.chargers.notification(charger_id, "SignCertificate", payload)
+        csr = await services.certificates.request(charger_id, payload["csr"])
+        if csr is None:
+            return {"status": "Rejected"}
+        connection.after_reply(lambda: send_certificate(csr))
         return {"status": "Accepted"}
+
+    async def send_certificate(csr: x509.CertificateSigningRequest) -> None:
+        request = {"certificateChain": services.certificates.sign(csr)}
+        result = await connection.call("CertificateSigned", request)
+        await services.certificates.sent(charger_id, request, result)
 
     def notification(kind: str) -> Callable[[Payload], Awaitable[Payload]]:
         async def record(payload: Payload) -> Payload:

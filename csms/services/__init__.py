@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..certificates import ChargePointCa
 from ..config import CsmsConfig
 from ..store import ChargerStore, Database, MessageLog, TagStore, TransactionStore
 from .authorization import AuthorizationService, TagInfo
+from .certificates import CertificateService
 from .chargers import Admission, BootDecision, ChargerService
 from .transactions import TransactionService
 
@@ -22,21 +24,28 @@ class Services:
     transactions: TransactionService
     tags: TagStore
     log: MessageLog
+    certificates: CertificateService
 
     @classmethod
     def build(cls, db: Database, config: CsmsConfig) -> Services:
+        """ValueError when the configured charge point CA cannot be read."""
         charger_store = ChargerStore(db)
         tags = TagStore(db)
         transaction_store = TransactionStore(db)
         authorization = AuthorizationService(tags, transaction_store)
+        chargers = ChargerService(charger_store, config)
+        ca = None
+        if config.cp_ca_cert is not None:
+            ca = ChargePointCa.load(config.cp_ca_cert, config.cp_ca_key)
         return cls(
             config=config,
             db=db,
-            chargers=ChargerService(charger_store, config),
+            chargers=chargers,
             authorization=authorization,
             transactions=TransactionService(transaction_store, charger_store, authorization),
             tags=tags,
             log=MessageLog(db, config.log_flush_interval),
+            certificates=CertificateService(chargers, ca),
         )
 
 
@@ -44,6 +53,7 @@ __all__ = [
     "Admission",
     "AuthorizationService",
     "BootDecision",
+    "CertificateService",
     "ChargerService",
     "Services",
     "TagInfo",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -37,3 +38,16 @@ async def test_seed_and_env_variable_for_db(tmp_path, monkeypatch) -> None:  # t
     assert await cli("csms", "seed") == 0
     assert db.exists()
     assert await cli("csms", "add-tag", "X", "--parent", "TAG-ACCEPTED") == 0
+
+
+async def test_serve_names_an_unusable_charge_point_ca(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "ca.pem").write_text("not a certificate\n")
+    monkeypatch.setenv("OCPP_BENCH_CP_CA_CERT", str(tmp_path / "ca.pem"))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ocpp_bench.cli", "csms", "serve", "--db", str(tmp_path / "c.db"),
+        "--host", "127.0.0.1", "--ocpp-port", "0", "--api-port", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 1
+    assert f"could not start: {tmp_path / 'ca.pem'}: no PEM certificate".encode() in stderr
