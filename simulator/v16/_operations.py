@@ -7,10 +7,9 @@ sequence) runs in a task of the charge point, started once the answer is on the 
 
 from __future__ import annotations
 
-import base64
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ocpp_bench.rpc import RpcError
 
@@ -21,17 +20,19 @@ from ._transactions import log
 from .connector import Connector, Status
 from .profiles import TX
 
+if TYPE_CHECKING:
+    from ..certificates import Key
+
 S = Status
 Payload = dict[str, Any]
 
 
-def _csr(identity: str) -> str:
-    body = base64.b64encode(f"CSR for {identity}".encode()).decode()
-    return f"-----BEGIN CERTIFICATE REQUEST-----\n{body}\n-----END CERTIFICATE REQUEST-----"
-
-
 class Operations(Driver):
     """Handlers of the CSMS-initiated 1.6 operations."""
+
+    # Class defaults, set on the instance only once a CSR is asked for: no cost to a fleet.
+    csr_key: Key | None = None  # the key of the CSR awaiting its certificate
+    certificate_key: Key | None = None  # the key of the installed ChargePointCertificate
 
     # Made on first use, like the handler table: most charge points of a fleet never hold one.
     @functools.cached_property
@@ -197,9 +198,7 @@ class Operations(Driver):
             work["SignedFirmwareStatusNotification"] = lambda: self._send_follow_up(
                 "SignedFirmwareStatusNotification", {"status": "Idle"}
             )
-            work["SignChargePointCertificate"] = lambda: self._send_follow_up(
-                "SignCertificate", {"csr": _csr(self.identity)}
-            )
+            work["SignChargePointCertificate"] = self._request_certificate
         job = work.get(message)
         if job is None:
             return {"status": "NotImplemented"}
@@ -209,6 +208,14 @@ class Operations(Driver):
 
         self.after_reply(run)
         return {"status": "Accepted"}
+
+    async def _request_certificate(self) -> None:
+        """A new key pair, kept here; its CSR goes to the CSMS (whitepaper A02.FR.02-03)."""
+        from .. import certificates  # loaded only by the charge points asked for a CSR
+
+        self.csr_key = certificates.new_key()
+        csr = certificates.csr_pem(self.csr_key, self.identity, self.config.get("CpoName"))
+        await self._send_follow_up("SignCertificate", {"csr": csr})
 
     async def _report_some(self, number: int | None) -> None:
         for c in self.connectors.values():

@@ -1,5 +1,6 @@
 """The OCPP 1.6 security whitepaper operations: extended triggers, certificates, logs and
-signed firmware. Certificates are kept as given; nothing is verified cryptographically."""
+signed firmware. The charge point's own certificate is checked against the key of its CSR;
+other certificates are kept as given."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from ..incoming import Outcome
 from ._features import Features
+from ._transactions import log
 
 Payload = dict[str, Any]
 
@@ -31,10 +33,28 @@ class SecurityOperations(Features):
 
     async def op_CertificateSigned(self, p: Payload, outcome: Outcome) -> Payload:
         chain = p["certificateChain"]
-        if "BEGIN CERTIFICATE" not in chain or outcome.fail_at is not None:
+        if outcome.fail_at is not None:
             return {"status": "Rejected"}
-        self.certificates[hash_data(chain)["serialNumber"]] = chain
-        self.cert_types[hash_data(chain)["serialNumber"]] = "ChargePointCertificate"
+        limit = self.config.get_int("CertificateSignedMaxChainSize")
+        if len(chain) > limit:
+            problem: str | None = f"chain of {len(chain)} characters, more than {limit}"
+        else:
+            from .. import certificates  # loaded only by the charge points asked for a CSR
+
+            problem = certificates.chain_problem(chain, self.csr_key, self.now())
+        if problem is not None:  # discarded, and reported as a security event (A02.FR.07)
+            log.info("%s: CertificateSigned rejected: %s", self.identity, problem)
+            event = {
+                "type": "InvalidChargePointCertificate",
+                "timestamp": self.timestamp(),
+                "techInfo": problem[:255],
+            }
+            self.after_reply(lambda: self._send_follow_up("SecurityEventNotification", event))
+            return {"status": "Rejected"}
+        serial = hash_data(chain)["serialNumber"]
+        self.certificates[serial] = chain
+        self.cert_types[serial] = "ChargePointCertificate"
+        self.certificate_key, self.csr_key = self.csr_key, None
         return {"status": "Accepted"}
 
     async def op_InstallCertificate(self, p: Payload, outcome: Outcome) -> Payload:

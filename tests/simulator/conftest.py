@@ -183,6 +183,10 @@ class Peer(OcppChargePoint):  # type: ignore[misc]
     async def on_sign(self, **_: Any) -> Any:
         return call_result.SignCertificate(status="Accepted")
 
+    @on(Action.security_event_notification)
+    async def on_security_event(self, **_: Any) -> Any:
+        return call_result.SecurityEventNotification()
+
     @on(Action.data_transfer)
     async def on_data_transfer(self, **_: Any) -> Any:
         return call_result.DataTransfer(status="Accepted")

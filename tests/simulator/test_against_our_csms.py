@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import trustme
+from cryptography import x509
+
+from csms import CsmsApp
 from simulator import EV, Status, create_charge_point
+from tests.conftest import csms_config
 
 from .conftest import fast_spec
 
@@ -47,3 +53,27 @@ async def test_full_session_against_our_csms(csms_app: Any) -> None:
         for entry in cp.transcript.calls("out"):
             answer_entry = cp.transcript.answer_to(entry)
             assert answer_entry is not None and answer_entry.kind == "CALLRESULT", entry.line()
+
+
+async def test_certificate_renewal_with_our_csms(tmp_path: Path) -> None:
+    """Whitepaper A02 end to end: the CSMS triggers a CSR, signs it with its charge-point CA,
+    and the simulator installs the certificate for the key it kept."""
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    ca.private_key_pem.write_to_path(str(tmp_path / "ca.key"))
+    config = csms_config(tmp_path, cp_ca_cert=tmp_path / "ca.pem", cp_ca_key=tmp_path / "ca.key")
+    async with CsmsApp(config) as app:
+        await app.services.chargers.register("SIM-CERT")
+        async with create_charge_point(fast_spec("SIM-CERT"), app.ocpp_url) as cp:
+            answer = await app.operations.send(
+                "SIM-CERT",
+                "ExtendedTriggerMessage",
+                {"requestedMessage": "SignChargePointCertificate"},
+            )
+            assert answer == {"status": "Accepted"}
+            signed = await cp.expect_call("CertificateSigned", timeout=5)
+            assert signed.response == {"status": "Accepted"}
+            assert cp.certificate_key is not None
+            leaf = x509.load_pem_x509_certificates(signed.payload["certificateChain"].encode())[0]
+            leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(ca.cert_pem.bytes()))
+            assert leaf.public_key() == cp.certificate_key.public_key()

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from ocpp.v16 import call
 
+from csms.certificates import ChargePointCa, read_csr
 from ocpp_bench.rpc import CallErrorReceived, OcppError
 from simulator import Outcome, Status
 
@@ -125,6 +130,43 @@ async def test_security_extensions(csms: MiniCsms, start_cp: StartCp) -> None:
     )
     assert signed.status == "Accepted"
     assert (await sequence(csms, "SignedFirmwareStatusNotification", 5))[-1] == "Installed"
+
+
+async def test_a_certificate_for_its_own_csr_is_accepted(csms: MiniCsms, start_cp: StartCp) -> None:
+    """Whitepaper A02: a key pair made on request, a PKCS#10 CSR (CN identity, O CpoName), and
+    only a certificate for that key accepted; anything else is an InvalidChargePointCertificate
+    security event."""
+    cp = await start_cp("CP-CSR", configuration={"CpoName": "ACME Charging"})
+    assert "csr_key" not in vars(cp)  # nothing made before it is asked for
+    trigger = call.ExtendedTriggerMessage(requested_message="SignChargePointCertificate")
+    assert (await csms.call("CP-CSR", trigger)).status == "Accepted"
+    csr = read_csr((await csms.wait_for("SignCertificate"))["csr"])  # its signature verifies
+    assert csr.subject.rfc4514_string() == "O=ACME Charging,CN=CP-CSR"
+    ca = trustme.CA()
+    signer = ChargePointCa.from_pem(ca.cert_pem.bytes(), ca.private_key_pem.bytes())
+
+    request = x509.CertificateSigningRequestBuilder().subject_name(csr.subject)
+    other = request.sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())
+    garbage = "-----BEGIN CERTIFICATE-----\nTk9U\n-----END CERTIFICATE-----"
+    for chain in (signer.sign(other), garbage):  # another key's certificate, and no certificate
+        answer = await csms.call("CP-CSR", call.CertificateSigned(certificate_chain=chain))
+        assert answer.status == "Rejected"
+    events = [p["type"] for p in await payloads_of(csms, "SecurityEventNotification", 2)]
+    assert events == ["InvalidChargePointCertificate"] * 2
+
+    chain = signer.sign(csr)
+    answer = await csms.call("CP-CSR", call.CertificateSigned(certificate_chain=chain))
+    assert answer.status == "Accepted"
+    assert chain in cp.certificates.values()
+    assert cp.certificate_key is not None and cp.csr_key is None
+    again = await csms.call("CP-CSR", call.CertificateSigned(certificate_chain=chain))
+    assert again.status == "Rejected"  # no CSR is pending any more
+
+
+async def payloads_of(csms: MiniCsms, action: str, count: int) -> list[dict[str, Any]]:
+    while len(csms.payloads(action)) < count:
+        await csms.wait_for(action, start=len(csms.received), timeout=3)
+    return csms.payloads(action)
 
 
 async def test_power_loss_reports_interrupted_transaction(
