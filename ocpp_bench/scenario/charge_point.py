@@ -42,6 +42,9 @@ class _Answered:
     def __init__(self, call: IncomingCall) -> None:
         self.action = call.action
         self.payload = call.payload
+        self.response: dict[str, Any] | None = call.response
+        if call.error is not None:
+            self.response = {"callError": call.error.code, "description": call.error.description}
 
     async def answer(self, reply: dict[str, Any] | None, error: dict[str, Any] | None) -> None:
         if reply is not None or error is not None:
@@ -56,6 +59,7 @@ class _Held:
         self.call = call
         self.action = call.action
         self.payload = call.payload
+        self.response: dict[str, Any] | None = None  # the step's own reply
 
     async def answer(self, reply: dict[str, Any] | None, error: dict[str, Any] | None) -> None:
         await self.call.answer(reply, error)

@@ -58,7 +58,8 @@ class EmbeddedCsms:
         self.app: Any = None
 
     def start(self) -> dict[int, str]:
-        """Start; the OCPP URLs by security profile (1: ws, 2: TLS, 3: mutual TLS)."""
+        """Start; the OCPP URLs by security profile (1: ws, 2: TLS, 3: mutual TLS). A throw-away
+        CA issues the CSMS's TLS certificate and signs the chargers' certificates."""
         from csms import CsmsApp, CsmsConfig
 
         folder = Path(self._folder.name)
@@ -67,6 +68,7 @@ class EmbeddedCsms:
             str(folder / "csms.pem")
         )
         self.ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+        self.ca.private_key_pem.write_to_path(str(folder / "ca.key"))
         self.ca_file = str(folder / "ca.pem")
         settings: dict[str, Any] = {
             "db_path": folder / "csms.db",
@@ -80,6 +82,9 @@ class EmbeddedCsms:
             "mtls_port": 0,
             "tls_cert": folder / "csms.pem",
             "tls_client_ca": folder / "ca.pem",
+            # the same CA signs the chargers' CSRs: a renewed certificate works on profile 3
+            "cp_ca_cert": folder / "ca.pem",
+            "cp_ca_key": folder / "ca.key",
             **self.overrides,
         }
         self._thread.start()

@@ -21,6 +21,7 @@ TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
 class IncomingCall(Protocol):
     action: str
     payload: dict[str, Any]
+    response: dict[str, Any] | None  # the charge point's own answer, when it gave it
 
     async def answer(self, reply: dict[str, Any] | None, error: dict[str, Any] | None) -> None: ...
 

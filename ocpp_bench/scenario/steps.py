@@ -198,6 +198,10 @@ async def expect_call(run: Run, step: Step, args: Any) -> None:
         expect(f"{args['action']} payload", args["payload"], incoming.payload)
     save(run, args.get("save"), incoming.payload)
     await incoming.answer(args.get("reply"), args.get("error"))
+    if "response" in args:
+        if scripted:
+            raise StepFailed("`response` checks the charge point's own answer: drop reply/error")
+        expect(f"the charge point's {args['action']} answer", args["response"], incoming.response)
 
 
 async def expect_no_call(run: Run, step: Step, args: Any) -> None:

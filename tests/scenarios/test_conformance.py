@@ -82,13 +82,15 @@ def test_the_suite_passes_against_a_separate_csms_process_by_url(
         str(tmp_path / "csms.pem")
     )
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    ca.private_key_pem.write_to_path(str(tmp_path / "ca.key"))
     client = ca.issue_cert("cp-mtls.chargers.invalid", common_name="CP-MTLS-EXT")
     client.cert_chain_pems[0].write_to_path(str(tmp_path / "cp.pem"))
     client.private_key_pem.write_to_path(str(tmp_path / "cp.key"))
     extra = [
         "--api-token", "t0ken", "--boot-retry-interval", "1", "--tls-port", "0",
         "--mtls-port", "0", "--tls-cert", str(tmp_path / "csms.pem"),
-        "--tls-client-ca", str(tmp_path / "ca.pem"),
+        "--tls-client-ca", str(tmp_path / "ca.pem"), "--cp-ca-cert", str(tmp_path / "ca.pem"),
+        "--cp-ca-key", str(tmp_path / "ca.key"),
     ]  # fmt: skip
     with CsmsProcess(tmp_path / "s.db", auto_register=False, extra=extra) as csms:
         assert set(csms.profile_urls) == {2, 3}, csms.profile_urls
