@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import CsmsConfig
 from .connections import Connection, ConnectionRegistry
+from .heap import HeapKeeper
 from .metrics import Metrics
 from .monitor import Monitor
 from .operations import Operations
@@ -149,6 +150,9 @@ class CsmsApp:
         async with asyncio.TaskGroup() as group:
             group.create_task(self.services.log.run(), name="message-log")
             group.create_task(Monitor(self.services, self.registry).run(), name="monitor")
+            if self.config.gc_freeze_interval:
+                keeper = HeapKeeper(self.registry, self.config.gc_freeze_interval)
+                group.create_task(keeper.run(), name="heap-keeper")
             if self._api is not None:
                 group.create_task(self._serve_api(self._api), name="http-api")
 

@@ -94,6 +94,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_option(
         serve, "--ping-interval", type=float, default=30.0, help="WebSocket ping interval (s)"
     )
+    add_option(
+        serve,
+        "--gc-freeze-interval",
+        type=float,
+        default=10.0,
+        help="freeze the long-lived heap every N s, against long GC pauses (0: off)",
+    )
     serve.set_defaults(run=_serve)
 
     charger = sub.add_parser("add-charger", parents=[common], help="register a charge point")
@@ -142,6 +149,7 @@ def _config(args: argparse.Namespace) -> CsmsConfig:
         boot_retry_interval=args.boot_retry_interval,
         offline_after=args.offline_after,
         ping_interval=args.ping_interval or None,
+        gc_freeze_interval=args.gc_freeze_interval or None,
         tls_port=args.tls_port,
         mtls_port=args.mtls_port,
         tls_cert=Path(args.tls_cert) if args.tls_cert else None,
