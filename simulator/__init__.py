@@ -13,7 +13,16 @@ from __future__ import annotations
 import ssl
 
 from ._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random, SystemClock
-from .connection import Backoff, Limits, Security, endpoint, tls_context
+from .connection import (
+    Backoff,
+    Handshake,
+    Limits,
+    Security,
+    Target,
+    TargetLookup,
+    endpoint,
+    tls_context,
+)
 from .errors import (
     ExpectationFailed,
     InvalidAction,
@@ -48,6 +57,7 @@ __all__ = [
     "Fleet",
     "FleetOptions",
     "FleetStats",
+    "Handshake",
     "IncomingCall",
     "InvalidAction",
     "InvalidTransition",
@@ -61,6 +71,8 @@ __all__ = [
     "SimulatorError",
     "Status",
     "SystemClock",
+    "Target",
+    "TargetLookup",
     "Transaction",
     "Transcript",
     "Waiter",
@@ -78,10 +90,18 @@ def create_charge_point(
     clock: Clock = SYSTEM_CLOCK,
     rng: Random = SYSTEM_RANDOM,
     on_exchange: ExchangeHook | None = None,
+    profile_targets: TargetLookup | None = None,
 ) -> ChargePoint16:
-    """The charge point for `spec.ocpp_version` (only "1.6" so far)."""
+    """The charge point for `spec.ocpp_version` (only "1.6" so far). `profile_targets` tells
+    where it connects with another security profile, when the CSMS raises it."""
     if spec.ocpp_version != "1.6":
         raise SimulatorError(f"OCPP {spec.ocpp_version} is not simulated yet (only 1.6)")
     return ChargePoint16(
-        spec, url, ssl_context=ssl_context, clock=clock, rng=rng, on_exchange=on_exchange
+        spec,
+        url,
+        ssl_context=ssl_context,
+        clock=clock,
+        rng=rng,
+        on_exchange=on_exchange,
+        profile_targets=profile_targets,
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import ssl
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
 from ._runtime import SYSTEM_RANDOM, Random
 
@@ -23,6 +26,19 @@ class Security:
 
     profile: int = 0
     password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a charge point connects for one security profile: the CSMS URL, and the TLS
+    context (trusted CAs, client certificate for profile 3; None for ws://)."""
+
+    url: str
+    ssl_context: ssl.SSLContext | None = None
+
+
+# profile -> where to connect with it, or None when the charge point cannot use that profile
+TargetLookup = Callable[[int], Target | None]
 
 
 def tls_context(
@@ -70,8 +86,10 @@ async def open_connection(
     ssl_context: ssl.SSLContext | None,
     ping_interval: float | None,
     limits: Limits,
+    subprotocols: Sequence[str] = ("ocpp1.6",),
 ) -> ClientConnection:
-    """Connect with subprotocol ocpp1.6, no compression, and the profile's credentials."""
+    """Connect offering `subprotocols` (none: no header), no compression, and the profile's
+    credentials."""
     target = endpoint(url, identity)
     headers: dict[str, str] = {}
     if security.password and security.profile != 3:
@@ -79,7 +97,7 @@ async def open_connection(
     use_tls = target.startswith("wss://")
     return await connect(
         target,
-        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        subprotocols=list(subprotocols) or None,  # type: ignore[arg-type]
         compression=None,
         additional_headers=headers,
         ssl=(ssl_context or tls_context()) if use_tls else None,
@@ -93,6 +111,61 @@ async def open_connection(
         proxy=None,
         user_agent_header=None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    """How the CSMS met one connection attempt (`probe`)."""
+
+    status: int | None  # HTTP status: 101 when upgraded; None without an HTTP answer
+    subprotocol: str | None = None  # the one the CSMS selected
+    closed: int | None = None  # close code, when the CSMS closed the upgraded socket at once
+    error: str | None = None  # why there was no HTTP answer (TLS, network)
+
+    @property
+    def accepted(self) -> bool:
+        """Upgraded with a subprotocol, and left open: the charge point may talk OCPP."""
+        return self.status == 101 and self.subprotocol is not None and self.closed is None
+
+
+async def probe(
+    url: str,
+    identity: str,
+    *,
+    security: Security,
+    ssl_context: ssl.SSLContext | None,
+    subprotocols: Sequence[str],
+    wait_close: float,
+    limits: Limits = Limits(),
+) -> Handshake:
+    """One connection attempt as `identity`, closed again at once. When no subprotocol was
+    agreed, the CSMS must close the socket itself (OCPP-J 1.6 section 3.1.2): that is awaited
+    for up to `wait_close` seconds."""
+    try:
+        ws = await open_connection(
+            url,
+            identity,
+            security=security,
+            ssl_context=ssl_context,
+            ping_interval=None,
+            limits=limits,
+            subprotocols=subprotocols,
+        )
+    except InvalidStatus as exc:
+        return Handshake(exc.response.status_code)
+    except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
+        return Handshake(None, error=f"{type(exc).__name__}: {exc}")
+    closed = None
+    try:
+        if ws.subprotocol is None:
+            try:
+                await asyncio.wait_for(ws.wait_closed(), wait_close)
+                closed = ws.close_code
+            except TimeoutError:
+                pass
+    finally:
+        await ws.close()
+    return Handshake(101, ws.subprotocol, closed)
 
 
 @dataclass(slots=True)

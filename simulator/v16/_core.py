@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
+from collections.abc import Sequence
 from typing import Any, Self
 
 from websockets.asyncio.client import ClientConnection
@@ -21,13 +23,17 @@ from ocpp_bench.rpc import (
 from ocpp_bench.rpc.session import Transport
 
 from .._runtime import wait_event
-from ..connection import Security, open_connection
+from ..connection import Handshake, Security, Target, open_connection, probe
 from ..errors import NotConnected, SimulatorError
 from ..faults import FaultyTransport
 from ._delivery import Delivery
 
 log = logging.getLogger("simulator")
 HISTORY = 50  # connection attempts, errors and delays remembered per charge point
+FALL_BACK_AFTER = 3  # failed attempts with a new security profile before the old one is back
+
+# What a security profile switch replaced: url, TLS context, profile, SecurityProfile value
+_Previous = tuple[str, ssl.SSLContext | None, int | None, str]
 
 
 def _keep(history: list[Any], item: Any) -> None:
@@ -38,6 +44,9 @@ def _keep(history: list[Any], item: Any) -> None:
 
 class Core(Delivery):
     """Connection, boot and heartbeat of one 1.6 charge point."""
+
+    # Set while a raised security profile has not connected yet (class default: no cost).
+    _previous: _Previous | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -116,12 +125,16 @@ class Core(Delivery):
                 self._note("connect", "cp", 0.0, type(exc).__name__)
                 delay = self.spec.backoff.delay(attempt)
                 attempt += 1
+                if self._previous is not None and attempt >= FALL_BACK_AFTER:
+                    self._fall_back()
                 _keep(self.reconnect_delays, delay)
                 log.info("%s: connect failed (%s); retry in %.2f s", self.identity, exc, delay)
                 await self._wait_any(self._wake, timeout=delay)
                 self._wake.clear()
                 continue
             attempt = 0
+            if self._previous is not None:  # the raised profile works: no way back (A05)
+                self._previous = None
             await self._serve(ws)
             if self._restart_now:
                 self._restart_now = False
@@ -133,7 +146,9 @@ class Core(Delivery):
                 self._wake.clear()
 
     def security(self) -> Security:
-        profile = self.spec.security_profile
+        profile = self.switched_profile
+        if profile is None:
+            profile = self.spec.security_profile
         if profile is None:
             secure = self.url.startswith("wss://")
             profile = (2 if secure else 1) if self.password else 0
@@ -262,11 +277,90 @@ class Core(Delivery):
     async def _drop_for_restart(self, abrupt: bool = False) -> None:
         """Close the connection and reconnect at once (a reboot)."""
         self._needs_boot = True
-        self._restart_now = True
         self.registration = None
+        await self._reconnect(abrupt)
+
+    async def _reconnect(self, abrupt: bool = False) -> None:
+        """Close the connection and connect again at once (to `self.url`, as it is now)."""
+        self._restart_now = True
         self.ready.clear()
         if self._ws is not None:
             if abrupt:
                 self._ws.transport.abort()
             else:
                 await self._ws.close()
+
+    # -- security profiles -------------------------------------------------------------------
+
+    def target(self, profile: int) -> Target | None:
+        """Where to connect with `profile`: `profile_targets`, or for profile 1 the current
+        ws:// URL; None when this charge point cannot use it."""
+        if self.profile_targets is not None:
+            return self.profile_targets(profile)
+        if profile == 1 and self.url.startswith("ws://"):
+            return Target(self.url)
+        return None
+
+    async def switch_profile(self, profile: int, target: Target) -> None:
+        """Drop the connection and connect again with `profile` at `target` (whitepaper
+        A05.FR.06-07); back to the old settings if that never connects (A05.FR.08)."""
+        self._previous = (
+            self.url,
+            self.ssl_context,
+            self.switched_profile,
+            self.config.get("SecurityProfile"),
+        )
+        self.switched_profile = profile
+        self.url, self.ssl_context = target.url, target.ssl_context
+        self.config.set("SecurityProfile", profile)
+        log.info("%s: security profile %d, at %s", self.identity, profile, target.url)
+        await self._reconnect()
+
+    def _fall_back(self) -> None:
+        assert self._previous is not None
+        url, context, profile, key = self._previous
+        log.warning("%s: the new security profile never connected: back to %s", self.identity, url)
+        self._previous = None
+        self.url, self.ssl_context, self.switched_profile = url, context, profile
+        self.config.set("SecurityProfile", key)
+
+    async def wait_profile(self, profile: int, timeout: float) -> None:
+        """Wait until connected (and booted, if a boot is due) with security `profile`;
+        NotConnected after `timeout`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.security().profile != profile:  # the switch follows the CSMS's call
+            if loop.time() >= deadline:
+                raise NotConnected(
+                    f"{self.identity}: still on security profile {self.security().profile}, "
+                    f"not {profile}, after {timeout:g} s"
+                )
+            await asyncio.sleep(0.01)
+        await self.wait_ready(max(0.0, deadline - loop.time()))
+
+    async def probe(
+        self,
+        subprotocols: Sequence[str] = ("ocpp1.6",),
+        profile: int | None = None,
+        wait_close: float = 5.0,
+    ) -> Handshake:
+        """A separate connection attempt as this charge point, closed at once, offering
+        `subprotocols`, with security `profile` (default: its own). Its live link is left alone,
+        though a CSMS that admits the attempt may close the older connection."""
+        security = self.security()
+        url, context = self.url, self.ssl_context
+        if profile is not None and profile != security.profile:
+            target = self.target(profile)
+            if target is None:
+                raise SimulatorError(f"{self.identity}: no endpoint for security profile {profile}")
+            url, context = target.url, target.ssl_context
+            security = Security(profile, self.password)
+        return await probe(
+            url,
+            self.identity,
+            security=security,
+            ssl_context=context,
+            subprotocols=subprotocols,
+            wait_close=wait_close,
+            limits=self.spec.limits,
+        )

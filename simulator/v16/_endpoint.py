@@ -26,6 +26,7 @@ from ocpp_bench.rpc import (
 )
 
 from .._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random, iso, parse_iso
+from ..connection import TargetLookup
 from ..errors import NotConnected
 from ..incoming import Inbox, IncomingCall, Matcher, Outcome, Outcomes, Waiter
 from ..meter import Meter
@@ -49,6 +50,12 @@ Handler = Callable[[dict[str, Any], Outcome], Awaitable[dict[str, Any]]]
 class Endpoint:
     """State, sending, offline queue and incoming-call dispatch of one 1.6 charge point."""
 
+    # Where to connect with another security profile, when the CSMS raises it (whitepaper
+    # A05); and the profile it raised it to. Class defaults, set on the instance only when
+    # given: a fleet that never changes profile pays nothing for them.
+    profile_targets: TargetLookup | None = None
+    switched_profile: int | None = None
+
     def __init__(
         self,
         spec: ChargePointSpec,
@@ -58,11 +65,14 @@ class Endpoint:
         clock: Clock = SYSTEM_CLOCK,
         rng: Random = SYSTEM_RANDOM,
         on_exchange: ExchangeHook | None = None,
+        profile_targets: TargetLookup | None = None,
     ) -> None:
         self.spec = spec
         self.identity = spec.identity
         self.url = url
         self.ssl_context = ssl_context
+        if profile_targets is not None:
+            self.profile_targets = profile_targets
         self.clock = clock
         self.rng = rng
         self.on_exchange = on_exchange

@@ -120,10 +120,23 @@ class Operations(Driver):
 
     async def op_ChangeConfiguration(self, p: Payload, outcome: Outcome) -> Payload:
         key, value = p["key"], p["value"]
+        if key == "SecurityProfile":
+            return self._raise_profile(value)
         status = self.config.change(key, value)
         if status in ("Accepted", "RebootRequired") and key == "AuthorizationKey":
             self.password = value  # used from the next connection on
         return {"status": status}
+
+    def _raise_profile(self, value: str) -> Payload:
+        """Whitepaper A05: only to a higher profile, only with what it needs (a password for
+        1 and 2, somewhere to connect with it); then drop the link and connect with it."""
+        current = self.security().profile
+        new = int(value) if value.isdigit() else -1
+        target = self.target(new) if current < new <= 3 else None
+        if target is None or (new in (1, 2) and not self.password):
+            return {"status": "Rejected"}
+        self.after_reply(lambda: self.switch_profile(new, target))
+        return {"status": "Accepted"}
 
     async def op_GetConfiguration(self, p: Payload, outcome: Outcome) -> Payload:
         keys = p.get("key") or []

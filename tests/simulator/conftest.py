@@ -23,7 +23,13 @@ from ocpp.v16.enums import Action
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
-from simulator import Backoff, ChargePoint, ChargePointSpec, create_charge_point
+from simulator import (
+    Backoff,
+    ChargePoint,
+    ChargePointSpec,
+    TargetLookup,
+    create_charge_point,
+)
 
 
 def now() -> str:
@@ -275,9 +281,15 @@ async def start_cp(csms: MiniCsms) -> AsyncIterator[StartCp]:
     async with AsyncExitStack() as stack:
 
         async def start(
-            identity: str = "CP-1", *, url: str | None = None, boot: bool = True, **kwargs: Any
+            identity: str = "CP-1",
+            *,
+            url: str | None = None,
+            boot: bool = True,
+            profile_targets: TargetLookup | None = None,
+            **kwargs: Any,
         ) -> ChargePoint:
-            cp = create_charge_point(fast_spec(identity, **kwargs), url or csms.url)
+            spec = fast_spec(identity, **kwargs)
+            cp = create_charge_point(spec, url or csms.url, profile_targets=profile_targets)
             stack.push_async_callback(cp.close)
             if boot:
                 await cp.start(timeout=5)

@@ -77,3 +77,19 @@ async def test_certificate_renewal_with_our_csms(tmp_path: Path) -> None:
             leaf = x509.load_pem_x509_certificates(signed.payload["certificateChain"].encode())[0]
             leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(ca.cert_pem.bytes()))
             assert leaf.public_key() == cp.certificate_key.public_key()
+
+
+async def test_probes_against_our_csms(csms_app: Any) -> None:
+    """OCPP-J 1.6 3.1.2 as our CSMS does it: no subprotocol in common, the handshake completes
+    without one and the socket is closed at once (1002); ocpp1.6 among others is selected."""
+    await csms_app.services.chargers.register("SIM-PROBE", password="pw-0123456789abcdef")
+    spec = fast_spec("SIM-PROBE", password="pw-0123456789abcdef")
+    cp = create_charge_point(spec, csms_app.ocpp_url)
+    for offered in (["ocpp0.1"], []):
+        refused = await cp.probe(offered)
+        assert (refused.status, refused.subprotocol, refused.closed) == (101, None, 1002)
+        assert not refused.accepted
+    agreed = await cp.probe(["ocpp0.1", "ocpp1.6"])
+    assert (agreed.status, agreed.subprotocol, agreed.accepted) == (101, "ocpp1.6", True)
+    cp.password = "not-the-password"
+    assert (await cp.probe()).status == 401

@@ -11,7 +11,7 @@ import pytest
 import trustme
 from ocpp.v16 import call
 
-from simulator import Backoff, Outcome, Status, create_charge_point, tls_context
+from simulator import Backoff, Outcome, Status, Target, create_charge_point, tls_context
 
 from .conftest import MiniCsms, StartCp, fast_spec, start_csms
 
@@ -265,3 +265,65 @@ async def test_remote_start_failing_at_authorize(csms: MiniCsms, start_cp: Start
     await csms.wait_for("StartTransaction")
     assert [p["idTag"] for p in csms.payloads("Authorize")] == ["T2"]  # the first did nothing
     assert [p["idTag"] for p in csms.payloads("StartTransaction")] == ["T2"]
+
+
+async def test_raising_the_security_profile_reconnects_with_it(ca: trustme.CA) -> None:
+    """Whitepaper A05: an accepted SecurityProfile 2 drops the ws:// link and connects over
+    TLS at once (no reboot); equal, lower or unreachable profiles are Rejected."""
+    mini = MiniCsms()
+    plain = await start_csms(mini)
+    ws_url = mini.url
+    tls = await start_csms(mini, server_context(ca, mutual=False))
+    trust = tls_context(ca_data=ca.cert_pem.bytes().decode())
+    targets = {1: Target(ws_url), 2: Target(mini.url, trust)}
+    spec = fast_spec("CP-UP", password="0123456789abcdef")
+    cp = create_charge_point(spec, ws_url, profile_targets=targets.get)
+    try:
+        await cp.start(5)
+        for value in ("1", "0", "3", "x"):  # not higher, or nowhere to connect with it
+            answer = await mini.call("CP-UP", call.ChangeConfiguration("SecurityProfile", value))
+            assert answer.status == "Rejected", value
+        answer = await mini.call("CP-UP", call.ChangeConfiguration("SecurityProfile", "2"))
+        assert answer.status == "Accepted"
+        await cp.wait_profile(2, timeout=5)
+        assert cp.url == targets[2].url
+        transport = mini.peers["CP-UP"]._connection.transport
+        assert transport.get_extra_info("ssl_object") is not None  # the CSMS sees TLS
+        assert mini.auth_headers[-1] is not None and mini.auth_headers[-1].startswith("Basic ")
+        assert len(mini.payloads("BootNotification")) == 1  # a reconnect, not a reboot
+        assert cp.config.get("SecurityProfile") == "2"
+        answer = await mini.call("CP-UP", call.ChangeConfiguration("SecurityProfile", "1"))
+        assert answer.status == "Rejected"  # never down again over OCPP
+    finally:
+        await cp.close()
+        for server in (plain, tls):
+            server.close()
+            await server.wait_closed()
+
+
+async def test_a_raised_profile_that_never_connects_falls_back(
+    csms: MiniCsms, start_cp: StartCp
+) -> None:
+    """A05.FR.08: when the new profile's endpoint never answers, the old settings return."""
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        nowhere = Target(f"wss://127.0.0.1:{closed.getsockname()[1]}/ocpp", tls_context())
+    targets = {1: Target(csms.url), 2: nowhere}
+    cp = await start_cp("CP-BACK", password="0123456789abcdef", profile_targets=targets.get)
+    answer = await csms.call("CP-BACK", call.ChangeConfiguration("SecurityProfile", "2"))
+    assert answer.status == "Accepted"
+    await csms.wait_connected("CP-BACK", count=2)
+    await cp.wait_ready(5)
+    assert cp.url == csms.url and cp.security().profile == 1
+    assert len(cp.connect_errors) == 3  # FALL_BACK_AFTER attempts at the new endpoint
+    assert cp.config.get("SecurityProfile") == "0"
+
+
+async def test_probe_reports_how_the_csms_met_the_attempt(
+    csms: MiniCsms, start_cp: StartCp
+) -> None:
+    cp = await start_cp("CP-PROBE")
+    agreed = await cp.probe(["ocpp0.1", "ocpp1.6"])
+    assert (agreed.status, agreed.subprotocol, agreed.accepted) == (101, "ocpp1.6", True)
+    refused = await cp.probe(["ocpp0.1"])  # websockets' own answer: HTTP 400
+    assert (refused.status, refused.accepted) == (400, False)

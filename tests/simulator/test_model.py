@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from simulator import EV, InvalidTransition, Meter
+from simulator import EV, ChargePoint16, ChargePointSpec, InvalidTransition, Meter
 from simulator.connection import Backoff
 from simulator.v16.auth import AuthStore
 from simulator.v16.config import Configuration
@@ -193,3 +193,12 @@ def test_local_list_and_cache() -> None:
 def test_backoff_is_capped() -> None:
     backoff = Backoff(initial=1, factor=3, maximum=10, jitter=0, rng=NoRipple())
     assert [backoff.delay(n) for n in range(4)] == [1, 3, 9, 10]
+
+
+def test_security_state_costs_a_new_charge_point_nothing() -> None:
+    """Keys, certificates and security profile switches live in class defaults until used:
+    a fleet of thousands holds none of them (see reports/simulator-capacity.md)."""
+    cp = ChargePoint16(ChargePointSpec("CP-SMALL"), "ws://127.0.0.1:1/ocpp")
+    lazy = {"csr_key", "certificate_key", "profile_targets", "switched_profile", "_previous"}
+    assert not lazy & set(vars(cp))
+    assert cp.csr_key is None and cp.profile_targets is None and cp.security().profile == 0
