@@ -329,14 +329,15 @@ class Core(Delivery):
         NotConnected after `timeout`."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self.security().profile != profile:  # the switch follows the CSMS's call
+        # Polled: the switch follows the CSMS's call, and may fall back before it connects.
+        while not (self.ready.is_set() and self.security().profile == profile):
             if loop.time() >= deadline:
                 raise NotConnected(
-                    f"{self.identity}: still on security profile {self.security().profile}, "
-                    f"not {profile}, after {timeout:g} s"
+                    f"{self.identity}: not connected with security profile {profile} within "
+                    f"{timeout:g} s (profile {self.security().profile}, "
+                    f"errors {self.connect_errors[-3:]})"
                 )
             await asyncio.sleep(0.01)
-        await self.wait_ready(max(0.0, deadline - loop.time()))
 
     async def probe(
         self,

@@ -11,7 +11,15 @@ import pytest
 import trustme
 from ocpp.v16 import call
 
-from simulator import Backoff, Outcome, Status, Target, create_charge_point, tls_context
+from simulator import (
+    Backoff,
+    NotConnected,
+    Outcome,
+    Status,
+    Target,
+    create_charge_point,
+    tls_context,
+)
 
 from .conftest import MiniCsms, StartCp, fast_spec, start_csms
 
@@ -317,6 +325,8 @@ async def test_a_raised_profile_that_never_connects_falls_back(
     assert cp.url == csms.url and cp.security().profile == 1
     assert len(cp.connect_errors) == 3  # FALL_BACK_AFTER attempts at the new endpoint
     assert cp.config.get("SecurityProfile") == "0"
+    with pytest.raises(NotConnected, match="not connected with security profile 2"):
+        await cp.wait_profile(2, timeout=0.2)
 
 
 async def test_probe_reports_how_the_csms_met_the_attempt(
