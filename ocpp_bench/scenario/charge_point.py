@@ -17,7 +17,9 @@ from simulator import (
     ChargePointSpec,
     ExpectationFailed,
     IncomingCall,
+    NotConnected,
     Outcome,
+    Target,
     create_charge_point,
     tls_context,
 )
@@ -218,6 +220,30 @@ class SimulatedChargePoint:
             response = {"callError": answer.frame.code, "description": answer.frame.description}
         return call.payload, response
 
+    async def connect(
+        self, subprotocols: list[str], profile: int | None, timeout: float
+    ) -> dict[str, Any]:
+        """One separate connection attempt as this charge point: how the CSMS met it."""
+        handshake = await self.cp.probe(subprotocols, profile, wait_close=timeout)
+        return {
+            "accepted": handshake.accepted,
+            "status": handshake.status,
+            "subprotocol": handshake.subprotocol,
+            "closed": handshake.closed,
+            "error": handshake.error,
+        }
+
+    async def wait_connected(self, profile: int | None, timeout: float) -> str | None:
+        """None once connected (and booted, if due) with `profile`; else what is wrong."""
+        try:
+            if profile is None:
+                await self.cp.wait_ready(timeout)
+            else:
+                await self.cp.wait_profile(profile, timeout)
+        except NotConnected as exc:
+            return f"{exc} (at {self.cp.url})"
+        return None
+
     async def wait_status(self, connector: int, status: str, timeout: float) -> bool:
         try:
             await self.cp.wait_status(connector, status, timeout)
@@ -321,8 +347,15 @@ def charge_point_factory(endpoints: Endpoints, password: str | None = None) -> C
         profile = int(config.get("security_profile", 1))
         if profile == 3:
             identity = endpoints.certificate_identity() or identity
+
+        def target(wanted: int) -> Target | None:  # where it goes when the CSMS raises it
+            if max(wanted, 1) not in endpoints.urls:
+                return None
+            return Target(endpoints.url(wanted), endpoints.ssl_context(identity, wanted))
+
         spec = ChargePointSpec(
             identity,
+            security_profile=profile,
             vendor=config.get("vendor", "ocpp-bench"),
             model=config.get("model", "scenario"),
             connectors=int(config.get("connectors", 1)),
@@ -335,7 +368,8 @@ def charge_point_factory(endpoints: Endpoints, password: str | None = None) -> C
         if "power_w" in config:
             spec.max_power_w = float(config["power_w"])
         url, context = endpoints.url(profile), endpoints.ssl_context(identity, profile)
-        return SimulatedChargePoint(create_charge_point(spec, url, ssl_context=context))
+        cp = create_charge_point(spec, url, ssl_context=context, profile_targets=target)
+        return SimulatedChargePoint(cp)
 
     return build
 

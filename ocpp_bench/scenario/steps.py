@@ -239,6 +239,30 @@ async def expect_status(run: Run, step: Step, args: Any) -> None:
         )
 
 
+# -- the connection --------------------------------------------------------------------------
+
+
+async def connect(run: Run, step: Step, args: Any) -> None:
+    args = args or {}
+    result = await run.cp(step).connect(
+        list(args.get("subprotocols", ["ocpp1.6"])),
+        args.get("profile"),
+        args.get("timeout", run.timeout),
+    )
+    if "expect" in args:
+        expect("connection attempt", args["expect"], result)
+    save(run, args.get("save"), result)
+
+
+async def expect_connected(run: Run, step: Step, args: Any) -> None:
+    args = args or {}
+    timeout = args.get("timeout", run.timeout)
+    problem = await run.cp(step).wait_connected(args.get("profile"), timeout)
+    if problem is not None:
+        wanted = f" with security profile {args['profile']}" if "profile" in args else ""
+        raise StepFailed(f"the charge point is not connected{wanted} within {timeout:g} s", problem)
+
+
 # -- the CSMS, variables, time ---------------------------------------------------------------
 
 
@@ -295,6 +319,8 @@ RUNNERS: dict[str, Runner] = {
     "expect_no_call": expect_no_call,
     "expect_sent": expect_sent,
     "expect_status": expect_status,
+    "connect": connect,
+    "expect_connected": expect_connected,
     "csms": csms,
     "wait": wait,
     "set": set_variables,

@@ -85,6 +85,16 @@ def test_good_file_loads_with_lines(tmp_path: Path) -> None:
             4,
             "exactly one kind",
         ),
+        (
+            "scenarios:\n  - id: A\n    steps:\n      - connect: {subprotocols: ocpp1.6}\n",
+            4,
+            "must be array",
+        ),
+        (
+            "scenarios:\n  - id: A\n    steps:\n      - expect_connected: {profile: 4}\n",
+            4,
+            "must be one of",
+        ),
     ],
 )
 def test_broken_file_names_line_and_problem(
