@@ -142,7 +142,11 @@ class Operations(Driver):
         keys = p.get("key") or []
         if len(keys) > self.config.get_int("GetConfigurationMaxKeys"):
             keys = keys[: self.config.get_int("GetConfigurationMaxKeys")]
-        return self.config.report(keys)
+        report = self.config.report(keys)
+        for entry in report["configurationKey"]:
+            if entry["key"] == "SecurityProfile":  # the profile it connects with, in effect
+                entry["value"] = str(self.security().profile)
+        return report
 
     async def op_ChangeAvailability(self, p: Payload, outcome: Outcome) -> Payload:
         operative = p["type"] == "Operative"

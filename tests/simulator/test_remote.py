@@ -112,6 +112,18 @@ async def test_get_and_change_configuration(csms: MiniCsms, start_cp: StartCp) -
     assert got.configuration_key[0]["value"] == "5"
 
 
+async def test_security_profile_is_reported_as_the_one_in_effect(
+    csms: MiniCsms, start_cp: StartCp
+) -> None:
+    await start_cp("CP-OPEN")
+    await start_cp("CP-BASIC", password="pw-0123456789abcdef")
+    for identity, profile in (("CP-OPEN", "0"), ("CP-BASIC", "1")):
+        got = await csms.call(identity, call.GetConfiguration(key=["SecurityProfile"]))
+        assert got.configuration_key == [
+            {"key": "SecurityProfile", "readonly": False, "value": profile}
+        ], identity
+
+
 async def test_change_availability_scheduled_during_transaction(
     csms: MiniCsms, start_cp: StartCp
 ) -> None:
