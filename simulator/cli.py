@@ -12,7 +12,7 @@ import time
 from ocpp_bench.options import add_option
 
 from ._console import run_console
-from .connection import tls_context
+from .connection import TargetLookup, profile_targets, tls_context
 from .errors import SimulatorError
 from .faults import Faults
 from .fleet import PROFILES, Fleet, FleetOptions, progress_line, summary
@@ -30,6 +30,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_option(common, "--tls-ca", help="CA file to verify the CSMS certificate (wss)")
     add_option(common, "--cert", help="client certificate file (security profile 3)")
     add_option(common, "--key", help="client key file (if not in --cert)")
+    for profile, what in ((2, "TLS"), (3, "mutual TLS, with --cert")):
+        add_option(
+            common,
+            f"--url-profile{profile}",
+            help=f"CSMS URL for security profile {profile} ({what}), where an accepted"
+            " SecurityProfile change takes the charge point",
+        )
     add_option(common, "--heartbeat", type=int, help="HeartbeatInterval before the boot answer")
     add_option(
         common,
@@ -76,6 +83,14 @@ def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
     return None
 
 
+def _targets(args: argparse.Namespace) -> TargetLookup | None:
+    urls = {2: args.url_profile2, 3: args.url_profile3}
+    given = {profile: url for profile, url in urls.items() if url}
+    if not given:
+        return None
+    return profile_targets(args.url, given, args.tls_ca, args.cert, args.key)
+
+
 def _session(text: str | None) -> tuple[str, float] | None:
     if not text:
         return None
@@ -96,7 +111,7 @@ def run_command(args: argparse.Namespace) -> int:
         spec.configuration["HeartbeatInterval"] = str(args.heartbeat)
 
     async def main() -> int:
-        cp = ChargePoint16(spec, args.url, ssl_context=_tls(args))
+        cp = ChargePoint16(spec, args.url, ssl_context=_tls(args), profile_targets=_targets(args))
         return await run_console(
             cp, session=_session(args.session), interactive=not args.no_input, out=sys.stdout
         )
@@ -124,7 +139,7 @@ def fleet_command(args: argparse.Namespace) -> int:
     )
 
     async def main() -> int:
-        fleet = Fleet(options, ssl_context=_tls(args))
+        fleet = Fleet(options, ssl_context=_tls(args), profile_targets=_targets(args))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, fleet.stop)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ocpp_bench.rpc import RpcError
 
-from .connection import Backoff, Limits
+from .connection import Backoff, Limits, TargetLookup
 from .errors import SimulatorError
 from .faults import Faults
 from .spec import ChargePointSpec
@@ -83,12 +83,14 @@ class Fleet:
         *,
         ssl_context: ssl.SSLContext | None = None,
         spec_hook: Callable[[ChargePointSpec], None] | None = None,
+        profile_targets: TargetLookup | None = None,
     ) -> None:
         if options.profile not in PROFILES:
             raise SimulatorError(f"profile must be one of {PROFILES}, not {options.profile!r}")
         self.options = options
         self.ssl_context = ssl_context
         self.spec_hook = spec_hook
+        self.profile_targets = profile_targets  # where a raised SecurityProfile goes
         self.stats = FleetStats()
         self.charge_points: list[ChargePoint16] = []
         self.stopping = asyncio.Event()
@@ -150,6 +152,7 @@ class Fleet:
                 self.options.url,
                 ssl_context=self.ssl_context,
                 on_exchange=self.stats.record,
+                profile_targets=self.profile_targets,
             )
             if self.options.heartbeat_s is not None:
                 cp.config.set("HeartbeatInterval", self.options.heartbeat_s)

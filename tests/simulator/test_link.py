@@ -20,6 +20,8 @@ from simulator import (
     create_charge_point,
     tls_context,
 )
+from simulator.connection import profile_targets
+from simulator.fleet import Fleet, FleetOptions
 
 from .conftest import MiniCsms, StartCp, fast_spec, start_csms
 
@@ -337,3 +339,50 @@ async def test_probe_reports_how_the_csms_met_the_attempt(
     assert (agreed.status, agreed.subprotocol, agreed.accepted) == (101, "ocpp1.6", True)
     refused = await cp.probe(["ocpp0.1"])  # websockets' own answer: HTTP 400
     assert (refused.status, refused.accepted) == (400, False)
+
+
+async def test_a_fleet_given_profile_urls_raises_its_profile(
+    ca: trustme.CA, tmp_path: Path
+) -> None:
+    """`sim fleet --url-profile2 URL`: the fleet's charge points know where profile 2 is."""
+    mini = MiniCsms()
+    plain = await start_csms(mini)
+    ws_url = mini.url
+    tls = await start_csms(mini, server_context(ca, mutual=False))
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    lookup = profile_targets(ws_url, {2: mini.url}, ca_file)
+    options = FleetOptions(url=ws_url, count=2, rate=100, password="0123456789abcdef")
+    fleet = Fleet(options, profile_targets=lookup)
+    runner = asyncio.create_task(fleet.run())
+    try:
+        await eventually(lambda: fleet.accepted == 2)
+        answer = await mini.call("SIM-00001", call.ChangeConfiguration("SecurityProfile", "2"))
+        assert answer.status == "Accepted"
+        first, second = fleet.charge_points
+        await first.wait_profile(2, timeout=5)
+        assert first.url == mini.url and second.url == ws_url  # only the one asked
+        transport = mini.peers["SIM-00001"]._connection.transport
+        assert transport.get_extra_info("ssl_object") is not None
+    finally:
+        fleet.stop()
+        await runner
+        for server in (plain, tls):
+            server.close()
+            await server.wait_closed()
+
+
+def test_profile_targets_offer_only_what_was_given(tmp_path: Path, ca: trustme.CA) -> None:
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    lookup = profile_targets("ws://h/ocpp", {2: "wss://h:1/ocpp", 3: "wss://h:2/ocpp"}, ca_file)
+    assert lookup(1) == Target("ws://h/ocpp")
+    found = lookup(2)
+    assert found is not None and found.url == "wss://h:1/ocpp" and found.ssl_context is not None
+    assert lookup(3) is None  # mutual TLS needs a client certificate
+    client = ca.issue_cert("CP-1")
+    cert_file = tmp_path / "cp.pem"
+    client.private_key_and_cert_chain_pem.write_to_path(str(cert_file))
+    with_cert = profile_targets("wss://h:1/ocpp", {3: "wss://h:2/ocpp"}, ca_file, cert_file)
+    assert with_cert(1) is None and with_cert(2) is None  # nowhere given, never down to ws
+    assert with_cert(3) is not None
