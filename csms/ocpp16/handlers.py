@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-
 from ocpp_bench.rpc import Handler
 
 from ..services import Services, TagInfo
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from ..connections import Connection
 
 Payload = dict[str, Any]
