@@ -125,6 +125,21 @@ class _WriterThread(threading.Thread):
                     return
         finally:
             connection.close()
+            self._refuse_waiting()
+
+    def _refuse_waiting(self) -> None:
+        """Units queued after the last commit (after close(), or if this thread failed) are
+        answered with an error rather than left waiting forever."""
+        while True:
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None:
+                _, future, loop = job
+                refusal: Outcome = (future, None, sqlite3.ProgrammingError("database closed"))
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_settle, [refusal])
 
     def _take(self) -> tuple[list[_Job], bool]:
         first = self.jobs.get()
@@ -230,6 +245,8 @@ class Database:
         """Run `work` in the writer thread inside a transaction; return its result once
         committed durably. If it raises, its statements are undone and the error is raised
         here. Cancelling the caller does not stop a unit already queued: it commits."""
+        if not self._writer.is_alive():
+            raise sqlite3.ProgrammingError("database closed")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._writer.jobs.put((work, future, loop))

@@ -108,3 +108,19 @@ async def test_close_commits_what_is_waiting(tmp_path: Path) -> None:
 async def test_reads_cannot_write(db: Database) -> None:
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         await db.fetch_all("INSERT INTO id_tags (id_tag, status) VALUES ('X', 'Accepted')")
+
+
+async def test_a_write_after_close_is_refused(tmp_path: Path) -> None:
+    database = await Database.open(tmp_path / "csms.db")
+    await database.close()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        await database.write(_insert("LATE"))
+
+
+async def test_a_unit_queued_behind_the_close_is_refused_not_left_waiting(tmp_path: Path) -> None:
+    database = await Database.open(tmp_path / "csms.db")
+    database._writer.jobs.put(None)  # what close() queues: the writer stops there
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        await asyncio.wait_for(database.write(_insert("BEHIND")), 5)
+    await database.close()
+    assert _stored(database.path) == []
