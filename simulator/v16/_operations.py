@@ -208,11 +208,11 @@ class Operations(Driver):
         }
         if extended:
             work.pop("DiagnosticsStatusNotification")
-            work.pop("FirmwareStatusNotification")
             work["LogStatusNotification"] = lambda: self._send_follow_up(
                 "LogStatusNotification", {"status": "Idle"}
             )
-            work["SignedFirmwareStatusNotification"] = lambda: self._send_follow_up(
+            # whitepaper: an extended trigger of FirmwareStatusNotification gets the signed one
+            work["FirmwareStatusNotification"] = lambda: self._send_follow_up(
                 "SignedFirmwareStatusNotification", {"status": "Idle"}
             )
             work["SignChargePointCertificate"] = self._request_certificate

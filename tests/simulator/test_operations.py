@@ -116,6 +116,9 @@ async def test_security_extensions(csms: MiniCsms, start_cp: StartCp) -> None:
     )
     assert trigger.status == "Accepted"
     assert "CERTIFICATE REQUEST" in (await csms.wait_for("SignCertificate"))["csr"]
+    firmware = call.ExtendedTriggerMessage(requested_message="FirmwareStatusNotification")
+    assert (await csms.call("CP-SEC", firmware)).status == "Accepted"
+    assert (await csms.wait_for("SignedFirmwareStatusNotification"))["status"] == "Idle"
     signed = await csms.call(
         "CP-SEC",
         call.SignedUpdateFirmware(
@@ -129,7 +132,8 @@ async def test_security_extensions(csms: MiniCsms, start_cp: StartCp) -> None:
         ),
     )
     assert signed.status == "Accepted"
-    assert (await sequence(csms, "SignedFirmwareStatusNotification", 5))[-1] == "Installed"
+    statuses = await sequence(csms, "SignedFirmwareStatusNotification", 6)  # Idle, then 5
+    assert statuses[0] == "Idle" and statuses[-1] == "Installed"
 
 
 async def test_a_certificate_for_its_own_csr_is_accepted(csms: MiniCsms, start_cp: StartCp) -> None:
