@@ -19,7 +19,7 @@ from typing import Any
 from csms.process import CsmsProcess, raise_nofile
 
 from . import simulator
-from .load import boot_storm, run_load, steady_heartbeats
+from .load import Result, boot_storm, run_load, steady_heartbeats
 
 KINDS = ("Heartbeat", "StatusNotification", "MeterValues", "Session mix")
 
@@ -73,6 +73,17 @@ def ours(folder: Path) -> CsmsProcess:
     return CsmsProcess(folder / "bench.db", heartbeat_interval=300, extra=["--ping-interval", "0"])
 
 
+def latency(result: Result) -> dict[str, Any]:
+    """Rate, p50/p95/p99 latency (ms) and errors of a paced stage."""
+    return {
+        "per_s": round(result.rate),
+        "p50_ms": round(result.percentile(50), 2),
+        "p95_ms": round(result.percentile(95), 2),
+        "p99_ms": round(result.percentile(99), 2),
+        "errors": result.errors,
+    }
+
+
 async def throughput(server: CsmsProcess | Reference, plan: Plan) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for kind in KINDS:
@@ -83,13 +94,7 @@ async def throughput(server: CsmsProcess | Reference, plan: Plan) -> dict[str, A
             paced = await run_load(
                 server.url, kind, plan.connections, plan.seconds, rate=units, prefix=f"P{share}"
             )
-            row[f"at_{share}"] = {
-                "per_s": round(paced.rate),
-                "p50_ms": round(paced.percentile(50), 2),
-                "p95_ms": round(paced.percentile(95), 2),
-                "p99_ms": round(paced.percentile(99), 2),
-                "errors": paced.errors,
-            }
+            row[f"at_{share}"] = latency(paced)
         rows[kind] = row
     return rows
 
@@ -109,11 +114,7 @@ async def storms(plan: Plan, folder: Path) -> tuple[list[dict[str, Any]], dict[s
                 steady = {
                     "chargers": len(clients),
                     "interval_s": plan.steady_interval,
-                    "per_s": round(beats.rate),
-                    "p50_ms": round(beats.percentile(50), 2),
-                    "p95_ms": round(beats.percentile(95), 2),
-                    "p99_ms": round(beats.percentile(99), 2),
-                    "errors": beats.errors,
+                    **latency(beats),
                 }
             for client in clients:
                 await client.close()
