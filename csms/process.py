@@ -26,6 +26,13 @@ def raise_nofile() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def rss_kib(pid: int | str = "self") -> int:
+    """The resident memory (KiB) of process `pid` (default: this one), from /proc."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    found = re.search(r"VmRSS:\s+(\d+)", status)
+    return int(found.group(1)) if found else 0
+
+
 class CsmsProcess:
     """`ocpp-bench csms serve` on 127.0.0.1 with ports 0 and auto-registration; its URLs are
     read from the lines it prints once it listens."""
@@ -83,9 +90,7 @@ class CsmsProcess:
 
     def rss_kib(self) -> int:
         """The resident memory of the CSMS process, from /proc."""
-        status = Path(f"/proc/{self.pid}/status").read_text()
-        found = re.search(r"VmRSS:\s+(\d+)", status)
-        return int(found.group(1)) if found else 0
+        return rss_kib(self.pid)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, as a crash or a power cut would end it."""

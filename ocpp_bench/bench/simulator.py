@@ -24,16 +24,9 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
 
-from csms.process import raise_nofile
+from csms.process import raise_nofile, rss_kib
 from ocpp_bench.rpc import V16, RpcSession
 from simulator.fleet import Fleet, FleetOptions, FleetStats
-
-
-def rss_kib() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
 
 
 async def serve_bare(heartbeat: int) -> None:
