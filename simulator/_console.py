@@ -27,7 +27,7 @@ def printer(out: TextIO) -> Callable[[Entry], None]:
     """Print each frame readably: time, direction, kind, action, payload."""
 
     def show(entry: Entry) -> None:
-        arrow = "CP  -> CSMS" if entry.direction == "out" else "CSMS -> CP "
+        arrow = {"out": "CP  -> CSMS", "in": "CSMS -> CP "}.get(entry.direction, "-----------")
         frame = entry.frame
         body = entry.payload
         if body is None and frame is not None and hasattr(frame, "code"):

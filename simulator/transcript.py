@@ -16,7 +16,8 @@ from .errors import ExpectationFailed
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One frame: `direction` is "out" (charge point to CSMS) or "in"."""
+    """One frame: `direction` is "out" (charge point to CSMS) or "in"; or a change of the
+    link (`direction` "link", no frame): the connection opened or closed, and by whom."""
 
     at: datetime
     direction: str
@@ -26,6 +27,8 @@ class Entry:
 
     @property
     def kind(self) -> str:
+        if self.direction == "link":
+            return "LINK"
         if isinstance(self.frame, Call):
             return "CALL"
         if isinstance(self.frame, CallResult):
@@ -41,7 +44,7 @@ class Entry:
         return None
 
     def line(self) -> str:
-        arrow = "CP->CSMS" if self.direction == "out" else "CSMS->CP"
+        arrow = {"out": "CP->CSMS", "in": "CSMS->CP"}.get(self.direction, "--------")
         clock = self.at.strftime("%H:%M:%S.%f")[:-3]
         return f"{clock} {arrow} {self.kind:<10} {self.action or '?'} {self.text}"
 

@@ -47,6 +47,8 @@ class Core(Delivery):
 
     # Set while a raised security profile has not connected yet (class default: no cost).
     _previous: _Previous | None = None
+    # Why this charge point is closing its own link, while it does (class default: no cost).
+    _closing: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -86,6 +88,7 @@ class Core(Delivery):
         self._stop.set()
         self._wake.set()
         if self._ws is not None:
+            self._closing = "closed"
             await self._ws.close()
         if self._runner is not None:
             runner, self._runner = self._runner, None
@@ -176,6 +179,7 @@ class Core(Delivery):
             call_timeout=self.spec.call_timeout_s,
         )
         self._ws, self._session = ws, session
+        self._observe("link", f"connected to {self.url}", None, None)
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -189,11 +193,26 @@ class Core(Delivery):
                     self._conn_group = None
                     if self._sender is not None:
                         self._sender.cancel()
+                    self._observe("link", self._closed_by(ws), None, None)
                     await ws.close()
         finally:
+            self._closing = None
             self._ws = self._session = None
             self._sender = None
             self.ready.clear()
+
+    def _closed_by(self, ws: ClientConnection) -> str:
+        """Who ended the link, for the transcript: this charge point, the CSMS, or neither."""
+        protocol = ws.protocol
+        if self._closing is not None:
+            return f"closed by the charge point ({self._closing})"
+        received = protocol.close_rcvd
+        if received is not None and protocol.close_rcvd_then_sent is not False:
+            reason = f" {received.reason}" if received.reason else ""
+            return f"closed by the CSMS (code {received.code}{reason})"
+        if received is None and protocol.close_sent is None:
+            return "lost: the connection dropped without a closing handshake"
+        return "closed by the charge point"
 
     async def _online(self, session: RpcSession) -> None:
         booted = self._needs_boot
@@ -264,6 +283,7 @@ class Core(Delivery):
         self.network_up.clear()
         session = self._session
         if self._ws is not None:
+            self._closing = "network lost"
             self._ws.transport.abort()
         if session is not None and not await wait_event(session.closed, 5):
             raise SimulatorError(f"{self.identity}: the link did not go down")
@@ -285,6 +305,7 @@ class Core(Delivery):
         self._restart_now = True
         self.ready.clear()
         if self._ws is not None:
+            self._closing = "reconnecting"
             if abrupt:
                 self._ws.transport.abort()
             else:
