@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..store import TagStore, TransactionStore
+from ..store import TagStore
 
 ACCEPTED = "Accepted"
 
@@ -25,13 +25,13 @@ def is_past(timestamp: str) -> bool:
 
 
 class AuthorizationService:
-    def __init__(self, tags: TagStore, transactions: TransactionStore) -> None:
+    def __init__(self, tags: TagStore) -> None:
         self.tags = tags
-        self.transactions = transactions
 
-    async def check(self, id_tag: str, *, concurrent_ok: bool = False) -> TagInfo:
-        """Unknown → Invalid; stored status if not Accepted; past expiry → Expired;
-        a tag already in an active transaction → ConcurrentTx (unless `concurrent_ok`)."""
+    async def check(self, id_tag: str) -> TagInfo:
+        """The tag's own status: unknown → Invalid; the stored status if not Accepted; past
+        expiry → Expired. Never ConcurrentTx: OCPP 1.6 keeps that status for
+        StartTransaction.conf, where the transaction store decides it atomically."""
         row = await self.tags.get(id_tag)
         if row is None:
             return TagInfo("Invalid")
@@ -40,6 +40,4 @@ class AuthorizationService:
             return info
         if info.expiry_date and is_past(info.expiry_date):
             return TagInfo("Expired", info.expiry_date, info.parent_id_tag)
-        if not concurrent_ok and await self.transactions.active_for_tag(id_tag) is not None:
-            return TagInfo("ConcurrentTx", info.expiry_date, info.parent_id_tag)
         return info

@@ -35,6 +35,9 @@ class TransactionService:
         timestamp: str,
         reservation_id: int | None = None,
     ) -> tuple[int, TagInfo]:
+        """Record a transaction; its verdict is the tag's status, or ConcurrentTx when the tag
+        is Accepted but already in an active transaction (decided in the same unit of work as
+        the insert, so of simultaneous starts with one tag exactly one is Accepted)."""
         info = await self.authorization.check(id_tag)
         transaction_id, status = await self.transactions.start(
             charger_id, connector_id, id_tag, info.status, meter_start, timestamp, reservation_id
@@ -68,7 +71,7 @@ class TransactionService:
             await self.anomaly(charger_id, "meterStop below meterStart", transaction_id)
         if id_tag is None:
             return None
-        return await self.authorization.check(id_tag, concurrent_ok=True)
+        return await self.authorization.check(id_tag)
 
     async def meter_values(
         self,

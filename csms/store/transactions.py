@@ -18,6 +18,13 @@ _METER_INSERT = (
     " AND unit IS ?7 AND phase IS ?8 AND location IS ?9 AND context IS ?10)"
 )
 
+# A tag is in a transaction while one it was Accepted for is active (one answered ConcurrentTx
+# or Invalid, still open at its charger, does not hold the tag). Uses transactions_tag.
+_TAG_BUSY = (
+    "SELECT 1 FROM transactions WHERE id_tag = ? AND status = 'Active'"
+    " AND auth_status = 'Accepted' LIMIT 1"
+)
+
 
 def meter_rows(
     charger_id: str,
@@ -82,11 +89,6 @@ class TransactionStore:
             [*params, limit, offset],
         )
 
-    async def active_for_tag(self, id_tag: str) -> Row | None:
-        return await self.db.fetch_one(
-            "SELECT * FROM transactions WHERE id_tag = ? AND status = 'Active'", (id_tag,)
-        )
-
     async def start(
         self,
         charger_id: str,
@@ -98,7 +100,10 @@ class TransactionStore:
         reservation_id: int | None,
     ) -> tuple[int, str]:
         """Insert a transaction durably. A repeat of the same start (charger, connector, tag,
-        timestamp) returns the existing one. Returns (id, its auth status)."""
+        timestamp) returns the existing one. An Accepted tag already in an active Accepted
+        transaction gets ConcurrentTx instead: the check and the insert are one unit of work,
+        which the writer thread runs alone, so no two starts can both see the tag free.
+        Returns (id, its auth status)."""
         now = utcnow()
 
         def work(tx: Writer) -> tuple[int, str]:
@@ -109,6 +114,9 @@ class TransactionStore:
             )
             if existing is not None:
                 return int(existing["id"]), existing["auth_status"]
+            status = auth_status
+            if status == "Accepted" and tx.fetch_one(_TAG_BUSY, (id_tag,)) is not None:
+                status = "ConcurrentTx"
             result = tx.execute(
                 "INSERT INTO transactions (charger_id, connector_id, id_tag, auth_status,"
                 " meter_start, start_timestamp, reservation_id, created_at, updated_at)"
@@ -117,7 +125,7 @@ class TransactionStore:
                     charger_id,
                     connector_id,
                     id_tag,
-                    auth_status,
+                    status,
                     meter_start,
                     timestamp,
                     reservation_id,
@@ -126,7 +134,7 @@ class TransactionStore:
                 ),
             )
             assert result.lastrowid is not None
-            return result.lastrowid, auth_status
+            return result.lastrowid, status
 
         return await self.db.write(work)
 

@@ -132,7 +132,11 @@ class TestAuthorize:
         assert (await verdict("OLD"))["status"] == "Expired"
         assert (await verdict("MARKED-EXPIRED"))["status"] == "Expired"
         assert (await verdict("UNKNOWN"))["status"] == "Invalid"
-        assert (await verdict("BUSY"))["status"] == "ConcurrentTx"
+        # ConcurrentTx is "only relevant for a StartTransaction.req" (OCPP 1.6 §7.2):
+        # Authorize answers the tag's own status, the second start gets ConcurrentTx.
+        assert (await verdict("BUSY"))["status"] == "Accepted"
+        again = await client.result("StartTransaction", {**start, "connectorId": 2})
+        assert again["idTagInfo"]["status"] == "ConcurrentTx"
 
 
 async def test_full_session_is_stored(csms_app: CsmsApp, client: RawClient) -> None:
