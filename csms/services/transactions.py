@@ -1,5 +1,6 @@
 """Charging sessions: start, meter values, stop. Every start and stop is durable before the
-answer leaves; a stop the CSMS cannot match is recorded as an anomaly and still answered."""
+answer leaves; a stop the CSMS cannot match is recorded as an anomaly and still answered, and
+a start on a connector whose transaction was never stopped closes that one (an anomaly too)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from ..store import ChargerStore, TransactionStore
+from ..store import CLOSED_BY_CSMS, ChargerStore, TransactionStore
 from .authorization import AuthorizationService, TagInfo
 
 log = logging.getLogger(__name__)
@@ -39,11 +40,20 @@ class TransactionService:
         is Accepted but already in an active transaction (decided in the same unit of work as
         the insert, so of simultaneous starts with one tag exactly one is Accepted)."""
         info = await self.authorization.check(id_tag)
-        transaction_id, status = await self.transactions.start(
+        started = await self.transactions.start(
             charger_id, connector_id, id_tag, info.status, meter_start, timestamp, reservation_id
         )
+        for closed in started.closed:
+            problem = (
+                f"StartTransaction on connector {connector_id} while transaction {closed} was"
+                f" active there: {closed} closed (stop reason {CLOSED_BY_CSMS})"
+            )
+            await self.anomaly(
+                charger_id, problem, closed, {"startedTransactionId": started.transaction_id}
+            )
         # a repeated StartTransaction gets the same id and the same verdict as the first time
-        return transaction_id, TagInfo(status, info.expiry_date, info.parent_id_tag)
+        status = started.auth_status
+        return started.transaction_id, TagInfo(status, info.expiry_date, info.parent_id_tag)
 
     async def stop(
         self,

@@ -5,15 +5,17 @@ from .commands import ChargingProfileStore, ReservationStore
 from .db import Database, Row, utcnow
 from .log import MessageLog
 from .tags import TagStore
-from .transactions import TransactionStore
+from .transactions import CLOSED_BY_CSMS, Started, TransactionStore
 
 __all__ = [
+    "CLOSED_BY_CSMS",
     "ChargerStore",
     "ChargingProfileStore",
     "Database",
     "MessageLog",
     "ReservationStore",
     "Row",
+    "Started",
     "TagStore",
     "TransactionStore",
     "utcnow",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from .db import Database, Row, Writer, utcnow
 
@@ -24,6 +24,18 @@ _TAG_BUSY = (
     "SELECT 1 FROM transactions WHERE id_tag = ? AND status = 'Active'"
     " AND auth_status = 'Accepted' LIMIT 1"
 )
+
+# The stop reason of a transaction the CSMS closed itself: OCPP 1.6's "Other" (any other
+# reason), so the column holds only values of the Reason enumeration.
+CLOSED_BY_CSMS = "Other"
+
+
+class Started(NamedTuple):
+    """What `TransactionStore.start` did."""
+
+    transaction_id: int
+    auth_status: str
+    closed: list[int]  # transactions left active on the connector, closed by this start
 
 
 def meter_rows(
@@ -98,22 +110,39 @@ class TransactionStore:
         meter_start: int,
         timestamp: str,
         reservation_id: int | None,
-    ) -> tuple[int, str]:
+    ) -> Started:
         """Insert a transaction durably. A repeat of the same start (charger, connector, tag,
         timestamp) returns the existing one. An Accepted tag already in an active Accepted
         transaction gets ConcurrentTx instead: the check and the insert are one unit of work,
         which the writer thread runs alone, so no two starts can both see the tag free.
-        Returns (id, its auth status)."""
+
+        A transaction still active on the same connector is one its charger will never stop
+        (a connector holds one transaction at a time): it is closed in the same unit, stop
+        reason `Other` at the new start's timestamp, meterStop unknown (NULL), and named in
+        `Started.closed`."""
         now = utcnow()
 
-        def work(tx: Writer) -> tuple[int, str]:
+        def work(tx: Writer) -> Started:
             existing = tx.fetch_one(
                 "SELECT id, auth_status FROM transactions WHERE charger_id = ?"
                 " AND connector_id = ? AND id_tag = ? AND start_timestamp = ?",
                 (charger_id, connector_id, id_tag, timestamp),
             )
             if existing is not None:
-                return int(existing["id"]), existing["auth_status"]
+                return Started(int(existing["id"]), existing["auth_status"], [])
+            dangling = [
+                int(row["id"])
+                for row in tx.fetch_all(
+                    "SELECT id FROM transactions WHERE charger_id = ? AND connector_id = ?"
+                    " AND status = 'Active' ORDER BY id",
+                    (charger_id, connector_id),
+                )
+            ]
+            tx.executemany(
+                "UPDATE transactions SET stop_timestamp = ?, stop_reason = ?,"
+                " status = 'Completed', updated_at = ? WHERE id = ?",
+                [(timestamp, CLOSED_BY_CSMS, now, closed) for closed in dangling],
+            )
             status = auth_status
             if status == "Accepted" and tx.fetch_one(_TAG_BUSY, (id_tag,)) is not None:
                 status = "ConcurrentTx"
@@ -134,7 +163,7 @@ class TransactionStore:
                 ),
             )
             assert result.lastrowid is not None
-            return result.lastrowid, status
+            return Started(result.lastrowid, status, dangling)
 
         return await self.db.write(work)
 

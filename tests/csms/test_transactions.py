@@ -59,3 +59,38 @@ async def test_a_tag_is_free_again_once_its_accepted_transaction_stops(
         await first.result("StopTransaction", {**stop, "idTag": "TAG"})
         later = await third.result("StartTransaction", start("TAG"))
         assert later["idTagInfo"]["status"] == "Accepted"
+
+
+async def test_a_second_start_on_a_connector_closes_the_transaction_left_active_there(
+    csms_app: CsmsApp,
+) -> None:
+    """A charger that lost a transaction (rebooted, say) and starts anew on the connector:
+    the first is closed with reason Other and an anomaly, never left Active forever."""
+    await csms_app.services.tags.upsert("TAG")
+    await csms_app.services.tags.upsert("OTHER")
+    store = csms_app.services.transactions.transactions
+    async with AsyncExitStack() as stack:
+        (client,) = await booted_clients(csms_app, stack, 1)
+        lost = await client.result("StartTransaction", start("TAG", meter_start=100))
+        beside = await client.result("StartTransaction", start("OTHER", connector=2))
+        later = "2026-11-24T10:30:00Z"
+        again = await client.result(
+            "StartTransaction", {**start("TAG", meter_start=900), "timestamp": later}
+        )
+    assert again["idTagInfo"]["status"] == "Accepted"  # the lost one no longer holds the tag
+    closed = await store.get(lost["transactionId"])
+    assert closed is not None
+    assert (closed["status"], closed["stop_reason"], closed["stop_timestamp"]) == (
+        "Completed",
+        "Other",
+        later,
+    )
+    assert closed["meter_stop"] is None  # the charger never said
+    for untouched in (beside, again):
+        row = await store.get(untouched["transactionId"])
+        assert row is not None and row["status"] == "Active"
+    events = await csms_app.services.chargers.store.events("CP-0", "Anomaly")
+    assert [e["detail"] for e in events] == [
+        f"StartTransaction on connector 1 while transaction {lost['transactionId']} was active"
+        f" there: {lost['transactionId']} closed (stop reason Other)"
+    ]
