@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,12 +25,13 @@ log, and every CSMS-initiated OCPP 1.6 operation. Every route but `/health` need
 """
 
 
-SWAGGER_ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
+SWAGGER_ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon.png")
 
 
 def _swagger_dir() -> Path:
-    """Swagger UI's files, as the swagger-ui-bundle package ships them."""
-    return Path(importlib.import_module("swagger_ui_bundle").swagger_ui_path)
+    """Swagger UI 5's files (it reads OpenAPI 3.1, which FastAPI writes), as the
+    fastapi-offline package ships them for FastAPI's own `get_swagger_ui_html`."""
+    return Path(str(resources.files("fastapi_offline").joinpath("static")))
 
 
 def _page(name: str) -> str:
@@ -82,7 +82,7 @@ def create_api(csms: CsmsApp, token: str) -> FastAPI:
             title=api.title,
             swagger_js_url=f"/docs/assets/swagger-ui-bundle.js{token}",
             swagger_css_url=f"/docs/assets/swagger-ui.css{token}",
-            swagger_favicon_url=f"/docs/assets/favicon-32x32.png{token}",
+            swagger_favicon_url=f"/docs/assets/favicon.png{token}",
         )
 
     @protected.get("/docs/assets/{name}", include_in_schema=False)

@@ -1,12 +1,15 @@
-"""A running CSMS with its HTTP API on 127.0.0.1 port 0, an authenticated client, a charger."""
+"""A running CSMS with its HTTP API on 127.0.0.1 port 0, an authenticated client, a charger,
+and a real browser (Debian's chromium, driven by playwright)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import Browser, async_playwright, expect
 
 from csms import CsmsApp
 from tests.conftest import csms_config
@@ -35,3 +38,30 @@ async def charger(api_app: CsmsApp) -> AsyncIterator[TestCharger]:
     await api_app.services.chargers.register("CP-1", name="Charger 1")
     async with TestCharger.connect(api_app.ocpp_url, "CP-1") as charger:
         yield charger
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):  # never skip: CI installs it (.ci/run)
+        pytest.fail(f"{CHROMIUM} missing: apt-get install -y chromium", pytrace=False)
+    expect.set_options(timeout=10_000)  # a loaded 2-core CI machine
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()

@@ -4,42 +4,12 @@ stop makes it go, reset answers."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-
-import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from csms import CsmsApp
 from simulator import ChargePointSpec, create_charge_point
 
 from .conftest import TOKEN
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):  # never skip: CI installs it (.ci/run)
-        pytest.fail(f"{CHROMIUM} missing: apt-get install -y chromium", pytrace=False)
-    expect.set_options(timeout=10_000)  # a loaded 2-core CI machine
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def test_dashboard_remote_start(api_app: CsmsApp, browser: Browser) -> None:
