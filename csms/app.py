@@ -111,7 +111,7 @@ class CsmsApp:
 
             token = self.config.api_token or load_or_create_token(self.config.db_path)
             self._api = ApiServer(create_api(self, token), self.config.host, self.config.api_port)
-        self._server = OcppServer(services, self.registry)
+        self._server = OcppServer(services, self.registry, on_refused=self.metrics.refused)
         await self._server.start(self.config.host, self.config.ocpp_port)
         await self._start_tls_listeners(services)
         self._tasks = asyncio.create_task(self._background(), name="csms-background")
@@ -139,6 +139,7 @@ class CsmsApp:
                 self._server.throttle if self._server else None,
                 profile=profile,
                 ssl_context=context,
+                on_refused=self.metrics.refused,
             )
             await server.start(config.host, port)
             self._tls_servers[profile] = server

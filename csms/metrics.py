@@ -54,8 +54,19 @@ class Metrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
+        self.refused_handshakes = Counter(
+            "ocpp_handshakes_refused",
+            "WebSocket handshakes refused, by reason: subprotocol (none we speak offered,"
+            " closed with 1002), bad_request, credentials, forbidden, unknown_charger, throttled",
+            ["reason"],
+            registry=self.registry,
+        )
         self._open: dict[tuple[str, str, str], float] = {}
         connections.observers.append(self.observe)
+
+    def refused(self, reason: str) -> None:
+        """Count a refused handshake (`OcppServer.on_refused`)."""
+        self.refused_handshakes.labels(reason).inc()
 
     def observe(
         self, charger_id: str, direction: str, frame: Frame | None, action: str | None

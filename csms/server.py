@@ -3,7 +3,8 @@
 Admission: identity = last path segment, percent-decoded; unknown → 404 (unless
 auto-registration), wrong or missing Basic Auth → 401, disabled → 403. A client that offers no
 subprotocol we speak gets the handshake completed without Sec-WebSocket-Protocol and is closed at
-once (OCPP-J 1.6 §3.1.2), instead of the `websockets` default HTTP 400.
+once (OCPP-J 1.6 §3.1.2), instead of the `websockets` default HTTP 400; it is not admitted (a
+warning is logged, nobody is registered). Every refusal is counted through `on_refused`.
 """
 
 from __future__ import annotations
@@ -16,23 +17,36 @@ import ssl
 import time
 import unicodedata
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from urllib.parse import unquote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
+from websockets.exceptions import InvalidHeader
+from websockets.headers import parse_subprotocol
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from ocpp_bench.rpc import DIALECTS
 
 from .connections import Connection, ConnectionRegistry
-from .services import Services
+from .services import Admission, Services
 
 log = logging.getLogger(__name__)
 
 CLOSE_PROTOCOL_ERROR = 1002
+
+# Why a handshake was refused, as counted (see `OcppServer.on_refused`): an HTTP status's
+# name, or "subprotocol" for a client we closed with 1002 as it offered none we speak.
+REFUSAL_NAMES = {
+    400: "bad_request",
+    401: "credentials",
+    403: "forbidden",
+    404: "unknown_charger",
+    429: "throttled",
+}
+SUBPROTOCOL_REFUSAL = "subprotocol"
 
 
 class IdentityError(ValueError):
@@ -71,6 +85,14 @@ def basic_auth(headers: Headers, identity: str) -> str | None:
     if not sep or username != identity:
         raise ValueError("Username must be the charge point identity")
     return password
+
+
+def offered_subprotocols(headers: Headers) -> list[str]:
+    """The subprotocols a client offers, in its order (InvalidHeader when malformed)."""
+    offered: list[str] = []
+    for value in headers.get_all("Sec-WebSocket-Protocol"):
+        offered.extend(parse_subprotocol(value))
+    return offered
 
 
 def refuse(connection: ServerConnection, status: int, reason: str) -> Response:
@@ -126,6 +148,7 @@ class OcppServer:
         *,
         profile: int = 1,
         ssl_context: ssl.SSLContext | None = None,
+        on_refused: Callable[[str], None] | None = None,
     ) -> None:
         self.services = services
         self.config = services.config
@@ -133,10 +156,11 @@ class OcppServer:
         self.throttle = throttle or LoginThrottle()
         self.profile = profile
         self.ssl_context = ssl_context
+        self.on_refused = on_refused  # told why each refused handshake was (e.g. metrics)
         self._server: Server | None = None
-        # admitted at the handshake, until served: (identity, boot accepted). Weak keys: a
-        # handshake that fails after admission leaves nothing behind.
-        self._admitted: weakref.WeakKeyDictionary[ServerConnection, tuple[str, bool]] = (
+        # admitted at the handshake, until served: (identity, admission). Weak keys: a
+        # handshake that fails after admission leaves nothing behind (nobody registered).
+        self._admitted: weakref.WeakKeyDictionary[ServerConnection, tuple[str, Admission]] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -176,21 +200,44 @@ class OcppServer:
                 return name
         return None  # handshake completes without the header; _serve closes at once
 
+    def _refused(self, why: str) -> None:
+        if self.on_refused is not None:
+            self.on_refused(why)
+
+    def _refuse(self, connection: ServerConnection, status: int, reason: str) -> Response:
+        self._refused(REFUSAL_NAMES.get(status, str(status)))
+        return refuse(connection, status, reason)
+
     async def _admit(self, connection: ServerConnection, request: Request) -> Response | None:
         try:
             identity = identity_from_path(request.path, self.config.identity_max_length)
         except (IdentityError, UnicodeDecodeError) as exc:
-            return refuse(connection, 400, str(exc))
+            return self._refuse(connection, 400, str(exc))
+        try:
+            offered = offered_subprotocols(request.headers)
+        except InvalidHeader as exc:
+            return self._refuse(connection, 400, str(exc))
+        if not any(name in DIALECTS for name in offered):
+            # Completed without Sec-WebSocket-Protocol, then closed with 1002 (_serve); not
+            # admitted, so nothing is registered and no password is checked.
+            log.warning(
+                "refused %s: offers subprotocols %s, none of %s",
+                identity,
+                offered or "(none)",
+                list(DIALECTS),
+            )
+            self._refused(SUBPROTOCOL_REFUSAL)
+            return None
         wait = self.throttle.blocked_for(identity)
         if wait > 0:
-            response = refuse(connection, 429, "Too many failed logins; retry later")
+            response = self._refuse(connection, 429, "Too many failed logins; retry later")
             response.headers["Retry-After"] = str(math.ceil(wait))
             return response
         try:
             password = basic_auth(request.headers, identity)
         except ValueError as exc:
             self.throttle.failed(identity)
-            return refuse(connection, 401, str(exc))
+            return self._refuse(connection, 401, str(exc))
         admission = await self.services.chargers.admit(
             identity,
             password,
@@ -201,19 +248,22 @@ class OcppServer:
             self.throttle.failed(identity)
         if admission.refusal:
             log.info("refused %s: %s", identity, admission.reason)
-            return refuse(connection, admission.refusal, admission.reason)
+            return self._refuse(connection, admission.refusal, admission.reason)
         self.throttle.succeeded(identity)
-        self._admitted[connection] = (identity, admission.boot_accepted)
+        self._admitted[connection] = (identity, admission)
         return None
 
     async def _serve(self, websocket: ServerConnection) -> None:
-        identity, boot_accepted = self._admitted.pop(websocket)
-        if websocket.subprotocol is None:
+        admitted = self._admitted.pop(websocket, None)
+        if admitted is None or websocket.subprotocol is None:
             await websocket.close(CLOSE_PROTOCOL_ERROR, "No supported subprotocol offered")
             return
+        identity, admission = admitted
+        if admission.register:
+            await self.services.chargers.auto_register(identity)
         dialect = DIALECTS[websocket.subprotocol]
         connection = Connection(
-            identity, websocket, self.services, dialect, boot_accepted=boot_accepted
+            identity, websocket, self.services, dialect, boot_accepted=admission.boot_accepted
         )
         previous = self.registry.add(connection)
         if previous is not None:

@@ -16,6 +16,14 @@ from .passwords import hash_password, verify_password
 log = logging.getLogger(__name__)
 
 REGISTRATION_STATES = ("Accepted", "Pending", "Rejected")
+# What an auto-registered charger is in the registry: enabled, profile 1, no password.
+_AUTO_REGISTERED: Row = {
+    "enabled": 1,
+    "security_profile": None,
+    "password_hash": None,
+    "boot_accepted": 0,
+    "registration": "Accepted",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +33,7 @@ class Admission:
     refusal: int = 0  # 0: admitted; else the HTTP status to answer with
     reason: str = ""
     boot_accepted: bool = False
+    register: bool = False  # unknown and auto-registration on: register() once connected
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,12 @@ class ChargerService:
             security_profile=security_profile,
         )
 
+    async def auto_register(self, charger_id: str) -> None:
+        """Register a charger admitted with `Admission.register`, once its connection is open
+        (a no-op if it was registered meanwhile)."""
+        if await self.store.insert(charger_id, name=charger_id):
+            log.info("auto-registered charger %s", charger_id)
+
     async def set_password(self, charger_id: str, password: str | None) -> bool:
         self._verified.pop(charger_id, None)
         stored = hash_password(password) if password else None
@@ -86,10 +101,24 @@ class ChargerService:
         if row is None:
             if not self.config.auto_register:
                 return Admission(404, "Unknown charge point")
-            await self.store.insert(charger_id, name=charger_id)
-            log.info("auto-registered charger %s", charger_id)
-            row = await self.store.get(charger_id)
-            assert row is not None
+            # judged as the charger it would be once registered; registered by the server only
+            # when the connection is open, so a refused handshake registers nobody
+            admission = self._judge(
+                _AUTO_REGISTERED, charger_id, password, listener_profile, certificate_name
+            )
+            if admission.refusal:
+                return admission
+            return Admission(0, "", boot_accepted=False, register=True)
+        return self._judge(row, charger_id, password, listener_profile, certificate_name)
+
+    def _judge(
+        self,
+        row: Row,
+        charger_id: str,
+        password: str | None,
+        listener_profile: int,
+        certificate_name: str | None,
+    ) -> Admission:
         if not row["enabled"]:
             return Admission(403, "Charge point is disabled")
         profile = row["security_profile"] or 1

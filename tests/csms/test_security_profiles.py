@@ -121,3 +121,15 @@ async def test_upgrading_the_security_profile_takes_effect_when_accepted(
 
 async def _accept(payload: dict[str, object]) -> dict[str, object]:
     return {"status": "Accepted"}
+
+
+async def test_auto_registration_registers_nobody_on_a_refused_handshake(
+    app: CsmsApp, ca: trustme.CA
+) -> None:
+    """An unknown charger would be registered for profile 1: on the TLS listener it is
+    refused, and left unregistered."""
+    app.config.auto_register = True
+    assert await refused(f"{app.url_for_profile(2)}/NEW-1", ssl_context=client_context(ca)) == 403
+    assert await app.services.chargers.store.get("NEW-1") is None
+    metrics = app.metrics.exposition().decode()
+    assert 'ocpp_handshakes_refused_total{reason="forbidden"} 1.0' in metrics
