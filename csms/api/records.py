@@ -27,11 +27,14 @@ async def list_transactions(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    try:
-        since = utc_iso(since) if since else None
-        until = utc_iso(until) if until else None
-    except ValueError as exc:
-        raise ApiError(422, "InvalidField", f"since/until must be ISO 8601 times: {exc}") from exc
+    times: dict[str, str | None] = {"since": since, "until": until}
+    for name, value in times.items():
+        try:
+            times[name] = utc_iso(value) if value else None
+        except ValueError as exc:
+            detail = f"{name} must be an ISO 8601 time: {exc}"
+            raise ApiError(422, "InvalidField", detail, field=name) from exc
+    since, until = times["since"], times["until"]
     store = csms.services.transactions.transactions
     rows = await store.find(
         charger_id=chargerId, status=status, since=since, until=until, limit=limit, offset=offset

@@ -184,7 +184,7 @@ async def patch_charger(csms: Csms, charger_id: str, body: ChargerPatch) -> dict
     fields = body.model_dump(exclude_unset=True)
     for name in ("enabled", "registration"):
         if name in fields and fields[name] is None:
-            raise ApiError(422, "InvalidField", f"{name} cannot be null")
+            raise ApiError(422, "InvalidField", f"{name} cannot be null", field=name)
     return await _update(csms, charger_id, fields)
 
 
@@ -205,12 +205,12 @@ def _tag_fields(body: TagFields | TagPatch, *, unset: bool) -> dict[str, Any]:
     names = {"status": "status", "expiryDate": "expiry_date", "parentIdTag": "parent_id_tag"}
     given = body.model_dump(exclude_unset=unset)
     if given.get("status", "") is None:
-        raise ApiError(422, "InvalidField", "status cannot be null")
+        raise ApiError(422, "InvalidField", "status cannot be null", field="status")
     if given.get("expiryDate"):
         try:
             given["expiryDate"] = utc_iso(given["expiryDate"])
         except ValueError as exc:
-            raise ApiError(422, "InvalidField", f"expiryDate: {exc}") from exc
+            raise ApiError(422, "InvalidField", f"expiryDate: {exc}", field="expiryDate") from exc
     return {names[key]: value for key, value in given.items()}
 
 
@@ -245,7 +245,7 @@ async def get_tag(csms: Csms, tag: str) -> dict[str, Any]:
 @router.put("/id-tags/{tag}", summary="Create or replace an id tag")
 async def put_tag(csms: Csms, tag: str, body: TagFields, response: Response) -> dict[str, Any]:
     if not 1 <= len(tag) <= 20:
-        raise ApiError(422, "InvalidField", "idTag must be 1 to 20 characters")
+        raise ApiError(422, "InvalidField", "idTag must be 1 to 20 characters", field="idTag")
     tags = csms.services.tags
     if await tags.get(tag) is None:
         response.status_code = 201
