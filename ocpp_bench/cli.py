@@ -32,7 +32,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in words:  # what follows goes to pytest, for `ocpp-bench run`
+        cut = words.index("--")
+        words, extra = words[:cut], words[cut + 1 :]
+    args = parser.parse_args(words)
+    if extra and args.command != "run":
+        parser.error("arguments after -- are for pytest, under `ocpp-bench run` only")
+    args.extra = extra
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     code: int = args.run(args)

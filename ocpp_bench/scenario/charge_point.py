@@ -15,6 +15,7 @@ from ocpp_bench.rpc import V16, Call, CallError, CallResult, OcppError
 from simulator import (
     ChargePoint,
     ChargePointSpec,
+    Entry,
     ExpectationFailed,
     IncomingCall,
     NotConnected,
@@ -67,11 +68,41 @@ class _Held:
         await self.call.answer(reply, error)
 
 
+class Watch:
+    """A `csms:` step's operation, looked for at the charge point from before it is sent."""
+
+    def __init__(self, cp: ChargePoint, action: str, payload: dict[str, Any]) -> None:
+        self.action = action
+        self.payload = payload
+        self.others: list[dict[str, Any]] = []  # calls of `action` that did not match
+        self._waiter = cp.expect(action, match=self._matches)
+
+    def _matches(self, payload: dict[str, Any]) -> bool:
+        if mismatches(self.payload, payload):
+            self.others.append(payload)
+            return False
+        return True
+
+    async def arrived(self, timeout: float) -> dict[str, Any] | None:
+        """The charge point's answer to the CALL (a CALLERROR as `{"callError": code, ...}`),
+        None if no matching CALL arrived within `timeout` s."""
+        try:
+            call = await self._waiter.wait(timeout)
+        except ExpectationFailed:
+            return None
+        return _Answered(call).response or {}
+
+    def cancel(self) -> None:
+        self._waiter.future.cancel()
+
+
 class SimulatedChargePoint:
     def __init__(self, cp: ChargePoint) -> None:
         self.cp = cp
         self.identity = cp.identity
         self._seen: set[int] = set()
+        self._excused: set[int] = set()  # CALLs whose step expects a CALLERROR
+        self._claimed: Entry | None = None  # the last CALL `expect_sent` returned
         self._started = False
 
     async def close(self) -> None:
@@ -155,6 +186,84 @@ class SimulatedChargePoint:
             return await self.cp.call_raw(action, payload, timeout)
         return await self.cp.call(action, payload, timeout)
 
+    def excuse_sent(self, action: str) -> None:
+        """The last CALL of `action` sent may be answered with a CALLERROR: its step says so."""
+        calls = self.cp.transcript.calls("out", action)
+        if calls:
+            self._excused.add(id(calls[-1]))
+
+    def excuse_claimed(self) -> None:
+        """The CALL the last `expect_sent` found may be answered with a CALLERROR."""
+        if self._claimed is not None:
+            self._excused.add(id(self._claimed))
+
+    def watch_call(self, action: str, payload: dict[str, Any]) -> Watch:
+        """Start looking for the CSMS's CALL of `action` matching `payload` (a `csms:` step's
+        operation, verified where it must arrive: here)."""
+        return Watch(self.cp, action, payload)
+
+    async def protocol_problems(self, timeout: float) -> list[str]:
+        """Every CALL this charge point sent that the CSMS did not answer with a CALLRESULT:
+        answered with a CALLERROR (unless a step expected one), or not answered within
+        `timeout` s of sending while the link stayed up, or left unanswered when the CSMS closed
+        the link. A CALL whose link the charge point dropped itself is not the CSMS's fault."""
+        pending = self._pending()
+        if pending:
+            wait = timeout - (self.cp.now() - pending[-1].at).total_seconds()
+            if wait > 0:
+                with contextlib.suppress(ExpectationFailed):
+                    await self.cp.transcript.wait_for(
+                        lambda e: not self._pending(), wait, start=len(self.cp.transcript)
+                    )
+        return [problem for problem in map(self._problem, self._pending(all_calls=True)) if problem]
+
+    def _pending(self, all_calls: bool = False) -> list[Entry]:
+        """CALLs sent without an answer yet (`all_calls`: every CALL sent)."""
+        entries = list(self.cp.transcript)
+        answered = {
+            e.frame.message_id
+            for e in entries
+            if e.direction == "in" and isinstance(e.frame, CallResult | CallError)
+        }
+        calls = [e for e in entries if e.direction == "out" and isinstance(e.frame, Call)]
+        if all_calls:
+            return calls
+        pending = []
+        for call in calls:
+            assert isinstance(call.frame, Call)
+            if call.frame.message_id not in answered and self._link_end(call) is None:
+                pending.append(call)
+        return pending
+
+    def _link_end(self, call: Entry) -> Entry | None:
+        """The LINK entry that ended the connection `call` was sent on, if it ended."""
+        after = False
+        for entry in self.cp.transcript:
+            if entry is call:
+                after = True
+            elif after and entry.direction == "link" and entry.text.startswith(("closed", "lost")):
+                return entry
+        return None
+
+    def _problem(self, call: Entry) -> str | None:
+        assert isinstance(call.frame, Call)
+        answer = self.cp.transcript.answer_to(call)
+        if answer is not None and isinstance(answer.frame, CallError):
+            if id(call) in self._excused:
+                return None
+            return (
+                f"{call.line()}\n    answered with CALLERROR {answer.frame.code}: "
+                f"{answer.frame.description}"
+            )
+        if answer is not None:
+            return None  # a CALLRESULT; schema_problems() judges its payload
+        end = self._link_end(call)
+        if end is None:
+            return f"{call.line()}\n    no answer"
+        if "by the charge point" in end.text:
+            return None
+        return f"{call.line()}\n    no answer before the link ended: {end.text}"
+
     async def expect_call(self, action: str | None, timeout: float) -> Any:
         try:
             return _Answered(await self.cp.expect_call(action, timeout))
@@ -200,6 +309,7 @@ class SimulatedChargePoint:
         except ExpectationFailed:
             return None
         self._seen.add(id(entry))
+        self._claimed = entry
         call = entry.frame
         assert isinstance(call, Call)
         answer = transcript.answer_to(entry)

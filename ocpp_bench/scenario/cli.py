@@ -33,6 +33,19 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         choices=["ocpp-bench", "http", "manual"],
         help="how CSMS-initiated steps are triggered",
     )
+    add_option(
+        run,
+        "--operator-timeout",
+        type=float,
+        help="manual driver: seconds an operator may take per action (default: 120 in a "
+        "terminal; else cases that need the CSMS to act are not run)",
+    )
+    add_option(
+        run,
+        "--csms-features",
+        help="features the CSMS declares, e.g. Core,Reservation or @FILE (default: all); "
+        "cases of other features are not applicable",
+    )
     add_option(run, "--csms-api", help="base URL of the CSMS HTTP API")
     add_option(run, "--csms-api-token", help="bearer token for the API")
     add_option(run, "--cp-password", help="Basic Auth password of charge points without one")
@@ -43,6 +56,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument("-k", dest="keyword", help="only scenarios matching this pytest -k expression")
     run.add_argument("-m", dest="markers", help="only scenarios with these tags (pytest -m)")
     run.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
+    run.add_argument(
+        "-v",
+        dest="pytest_verbose",
+        action="count",
+        default=0,
+        help="list each scenario with its verdict (-vv: more); pytest options go after --",
+    )
     run.set_defaults(run=_run)
 
 
@@ -71,6 +91,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         "tls_ca",
         "cert",
         "key",
+        "csms_features",
     ):
         value = getattr(args, option)
         if value:
@@ -79,9 +100,13 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         argv += ["-k", args.keyword]
     if args.markers:
         argv += ["-m", args.markers]
+    if args.operator_timeout is not None:
+        argv += ["--operator-timeout", str(args.operator_timeout)]
     if args.exitfirst:
         argv.append("-x")
-    return argv
+    if args.pytest_verbose:
+        argv.append("-" + "v" * args.pytest_verbose)
+    return [*argv, *getattr(args, "extra", [])]
 
 
 def _run(args: argparse.Namespace) -> int:

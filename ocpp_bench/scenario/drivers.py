@@ -1,8 +1,10 @@
 """CSMS drivers: how a scenario makes the CSMS under test act.
 
 - `ocpp-bench` (default): our CSMS; embedded in this process, or over its HTTP API by URL.
-- `manual`: prints what the operator should do in the CSMS; the step then waits for the
-  resulting call at the charge point.
+- `manual`: tells the operator what to do in the CSMS; the step then waits for the resulting
+  call at the charge point. Without an operator (no terminal, no --operator-timeout) it cannot
+  make the CSMS act, and neither can `none` (a CSMS by URL with no API): cases that need the
+  CSMS to act are then "not run".
 - `http`: the generic trigger convention for third-party CSMSs (see README): POST
   `{base}/chargers/{id}/ocpp/{Action}` with the payload; the JSON answer is the charger's response.
 """
@@ -10,11 +12,13 @@
 from __future__ import annotations
 
 import asyncio
+import queue
 import re
 import ssl
+import sys
 import tempfile
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,6 +37,14 @@ class DriverError(Exception):
 
 class CsmsDriver(Protocol):
     name: str
+
+    def unable(self) -> str | None:
+        """Why this driver cannot make the CSMS act (then cases that need it are not run)."""
+        ...
+
+    def arrival_timeout(self, timeout: float) -> float:
+        """How long a `csms:` step waits at the charge point, once `call()` returned."""
+        ...
 
     async def register_charger(
         self, identity: str, password: str | None, security_profile: int | None = None
@@ -119,6 +131,12 @@ class EmbeddedDriver:
     def __init__(self, csms: EmbeddedCsms) -> None:
         self.csms = csms
 
+    def unable(self) -> str | None:
+        return None
+
+    def arrival_timeout(self, timeout: float) -> float:
+        return min(timeout, 2.0)  # answered: the CALL has arrived already
+
     async def register_charger(
         self, identity: str, password: str | None, security_profile: int | None = None
     ) -> None:
@@ -153,10 +171,62 @@ class EmbeddedDriver:
         return result
 
 
+class Operator:
+    """The person at the CSMS: instructions go to the terminal (past pytest's capture), and
+    "done" comes back as Enter."""
+
+    def __init__(self, say: Callable[[str], None], interactive: bool) -> None:
+        self.say = say
+        self.interactive = interactive
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._reader: threading.Thread | None = None
+
+    async def confirm(self, text: str, timeout: float) -> bool:
+        """Show `text`; True once the operator pressed Enter (at once when not interactive)."""
+        if not self.interactive:
+            self.say(text)
+            return True
+        self.say(f"{text}; press Enter when done")
+        if self._reader is None:
+            self._reader = threading.Thread(target=self._read, name="operator", daemon=True)
+            self._reader.start()
+        try:
+            await asyncio.to_thread(self._lines.get, True, timeout)
+        except queue.Empty:
+            return False
+        return True
+
+    def _read(self) -> None:
+        for line in sys.__stdin__ or ():
+            self._lines.put(line)
+
+
 class ManualDriver:
-    """For a CSMS with no API: tell the operator what to do; the charge point sees the rest."""
+    """For a CSMS with no API: an operator does what a step asks in the CSMS, and the charge
+    point checks what arrives. `timeout`: how long an operator may take (None: no operator
+    unless the run is interactive)."""
 
     name = "manual"
+
+    def __init__(self, operator: Operator | None = None, timeout: float | None = None) -> None:
+        self.operator = operator or Operator(print, interactive=False)
+        self.timeout = timeout if timeout is not None else 120.0
+        self.attended = self.operator.interactive or timeout is not None
+
+    def unable(self) -> str | None:
+        if self.attended:
+            return None
+        return (
+            "the manual driver has no operator in a non-interactive run "
+            "(run in a terminal, or give --operator-timeout)"
+        )
+
+    def arrival_timeout(self, timeout: float) -> float:
+        return self.timeout
+
+    async def _ask(self, text: str) -> None:
+        if not await self.operator.confirm(f"[operator] {text}", self.timeout):
+            raise DriverError(f"the operator did not confirm within {self.timeout:g} s: {text}")
 
     async def register_charger(
         self, identity: str, password: str | None, security_profile: int | None = None
@@ -164,18 +234,51 @@ class ManualDriver:
         secret = f" with password {password!r}" if password else ""
         if security_profile is not None:
             secret += f", security profile {security_profile}"
-        print(f"\n[operator] make sure charge point {identity} is registered{secret}")
+        await self._ask(f"make sure charge point {identity} is registered{secret}")
 
     async def register_tag(
         self, id_tag: str, status: str, expiry: str | None, parent: str | None
     ) -> None:
-        print(f"\n[operator] make sure id tag {id_tag} exists with status {status}")
+        extra = f", expiry {expiry}" if expiry else ""
+        extra += f", parent {parent}" if parent else ""
+        await self._ask(f"make sure id tag {id_tag} exists with status {status}{extra}")
 
     async def call(
         self, charger_id: str, action: str, payload: dict[str, Any], timeout: float
     ) -> dict[str, Any] | None:
-        print(f"\n[operator] in the CSMS, send {action} to {charger_id} with {payload}")
-        return None  # the charge point's expect_call step checks what arrives
+        self.operator.say(
+            f"[operator] in the CSMS, send {action} to {charger_id} with {payload} "
+            f"(waiting up to {self.timeout:g} s for it to arrive)"
+        )
+        return None  # the step waits for the CALL at the charge point
+
+
+class NoDriver:
+    """A CSMS by URL with no API to make it act: chargers and tags are not registered, and a
+    case that needs the CSMS to act is not run."""
+
+    name = "none"
+
+    def unable(self) -> str | None:
+        return "no driver can make this CSMS act (give --csms-api, or --csms-driver manual)"
+
+    def arrival_timeout(self, timeout: float) -> float:
+        return 0.0
+
+    async def register_charger(
+        self, identity: str, password: str | None, security_profile: int | None = None
+    ) -> None:
+        return None  # the CSMS must accept it as it is
+
+    async def register_tag(
+        self, id_tag: str, status: str, expiry: str | None, parent: str | None
+    ) -> None:
+        raise DriverError(f"cannot register id tag {id_tag}: {self.unable()}")
+
+    async def call(
+        self, charger_id: str, action: str, payload: dict[str, Any], timeout: float
+    ) -> dict[str, Any] | None:
+        raise DriverError(f"cannot make the CSMS send {action}: {self.unable()}")
 
 
 class HttpDriver:
@@ -185,6 +288,12 @@ class HttpDriver:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.name = name
+
+    def unable(self) -> str | None:
+        return None
+
+    def arrival_timeout(self, timeout: float) -> float:
+        return timeout  # an API may answer before the CALL is on its way
 
     async def _post(self, path: str, body: dict[str, Any], timeout: float) -> Any:
         import httpx
@@ -235,4 +344,6 @@ __all__ = [
     "EmbeddedDriver",
     "HttpDriver",
     "ManualDriver",
+    "NoDriver",
+    "Operator",
 ]

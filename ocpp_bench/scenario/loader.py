@@ -103,6 +103,7 @@ class Scenario:
     line: int
     ocpp: str = "1.6"
     tags: list[str] = field(default_factory=list)
+    features: list[str] = field(default_factory=list)  # what the CSMS must declare, if any
     charge_points: dict[str, dict[str, Any]] = field(default_factory=dict)
     state: str | None = None
     setup: dict[str, Any] = field(default_factory=dict)
@@ -214,6 +215,7 @@ def load_file(path: Path) -> list[Scenario]:
                 line=entry.line,
                 ocpp=str(entry.get("ocpp", defaults.get("ocpp", "1.6"))),
                 tags=list(entry.get("tags", [])),
+                features=list(entry.get("features", [])),
                 charge_points={
                     name: {**base_cp, **(cfg or {})} for name, cfg in charge_points.items()
                 },

@@ -9,6 +9,7 @@ the other files still run. The embedded CSMS starts once per session unless `--c
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -16,10 +17,19 @@ from typing import Any
 
 import pytest
 
-from .drivers import CsmsDriver, EmbeddedCsms, EmbeddedDriver, HttpDriver, ManualDriver
+from .drivers import (
+    CsmsDriver,
+    EmbeddedCsms,
+    EmbeddedDriver,
+    HttpDriver,
+    ManualDriver,
+    NoDriver,
+    Operator,
+)
 from .loader import DEFAULTS_FILE, Scenario, ScenarioError, Step, load_file
-from .report import Results
-from .runner import Run, SchemaViolation, StepError
+from .needs import needs
+from .report import Results, catalogue
+from .runner import NotRun, ProtocolViolation, Run, StepError
 
 _TARGET = pytest.StashKey["Target"]()
 _RESULTS = pytest.StashKey[Results]()
@@ -37,6 +47,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=["ocpp-bench", "http", "manual"],
         default="ocpp-bench",
         help="how CSMS-initiated steps are triggered",
+    )
+    group.addoption(
+        "--operator-timeout",
+        type=float,
+        help="manual driver: how long the operator may take per action (default 120 s in a "
+        "terminal; without a terminal or this option, cases that need the CSMS to act are not run)",
+    )
+    group.addoption(
+        "--csms-features",
+        help="features the CSMS under test declares, comma-separated (e.g. Core,Reservation) or "
+        "@FILE with one per line; cases of other features are not applicable (default: all)",
     )
     group.addoption("--csms-api", help="base URL of the CSMS HTTP API (drivers ocpp-bench, http)")
     group.addoption("--csms-api-token", help="bearer token for --csms-api")
@@ -101,6 +122,9 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         target = _target(self.config)
+        verdict = target.verdict(self.scenario)
+        if verdict is not None:
+            _skip(verdict)
         run = Run(
             self.scenario,
             target.driver,
@@ -110,11 +134,13 @@ class ScenarioItem(pytest.Item):
         )
         try:
             asyncio.run(run.execute())
+        except NotRun as exc:
+            _skip(f"not run: {exc}")
         finally:
             _allure_frames(run)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, SchemaViolation):
+        if isinstance(excinfo.value, ProtocolViolation):
             return f"{self.scenario.id}: {excinfo.value}"
         if isinstance(excinfo.value, StepError):
             return f"{self.scenario.id}: {self.scenario.title}\n{excinfo.value}"
@@ -132,10 +158,40 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def _skip(reason: str) -> None:
+    try:
+        import allure
+
+        allure.dynamic.tag(reason.split(":", 1)[0])  # type: ignore[no-untyped-call]
+    except ImportError:
+        pass
+    pytest.skip(reason)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    url = config.getoption("csms_url")
+    if url is None:
+        return ["ocpp-bench: the embedded CSMS, driver ocpp-bench (every feature)"]
+    driver = _driver_name(config)
+    lines = [f"ocpp-bench: CSMS under test {url}, driver {driver}"]
+    if driver == "none":
+        lines.append(
+            "  no --csms-api: chargers and tags are not registered and the CSMS cannot be made "
+            "to act; cases that need it are not run (give --csms-api, or --csms-driver manual)"
+        )
+    features = config.getoption("csms_features")
+    lines.append(f"  declared features: {features or 'all (give --csms-features to narrow)'}")
+    return lines
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     results = config.stash[_RESULTS]
     if not results.entries:
         return
+    for reason, ids in results.not_run().items():
+        terminalreporter.write_sep("-", f"not run ({len(ids)})")
+        terminalreporter.write_line(reason)
+        terminalreporter.write_line("  " + " ".join(ids))
     terminalreporter.write_sep("=", "OCPP 1.6 catalogue coverage")
     terminalreporter.write_line(results.coverage_table())
     path = config.getoption("scenario_report")
@@ -171,26 +227,84 @@ class Target:
                 cert=config.getoption("cert"),
                 key=config.getoption("key"),
             )
+        self.endpoints = endpoints
         self.driver = _driver(config, self.embedded)
+        self.features = _features(config) if self.embedded is None else None
+        self.feature_of = {case["id"]: case["feature"] for case in catalogue()}
         self.factory = charge_point_factory(endpoints, config.getoption("cp_password"))
+
+    def verdict(self, scenario: Scenario) -> str | None:
+        """ "not applicable: ..." or "not run: ..." when the case cannot count here."""
+        need = needs(scenario, self.feature_of)
+        if self.features is not None:
+            missing = [f for f in need.features if f not in self.features]
+            if missing:
+                return (
+                    f"not applicable: the CSMS does not declare {', '.join(missing)} "
+                    "(--csms-features)"
+                )
+        unable = self.driver.unable()
+        if unable is not None and need.csms_acts:
+            return f"not run: {unable}; the case needs the CSMS to {need.acts()}"
+        for profile in sorted(need.profiles - set(self.endpoints.urls)):
+            return (
+                f"not run: no URL for security profile {profile} (give --csms-url-profile"
+                f"{profile} and --tls-ca); the case connects with it"
+            )
+        return None
 
     def close(self) -> None:
         if self.embedded is not None:
             self.embedded.stop()
 
 
+def _driver_name(config: pytest.Config) -> str:
+    name: str = config.getoption("csms_driver")
+    if config.getoption("csms_url") and not config.getoption("csms_api") and name == "ocpp-bench":
+        return "none"
+    return name
+
+
 def _driver(config: pytest.Config, embedded: EmbeddedCsms | None) -> CsmsDriver:
-    name = config.getoption("csms_driver")
+    name = _driver_name(config)
     if name == "manual":
-        return ManualDriver()
+        interactive = sys.__stdin__ is not None and sys.__stdin__.isatty()
+        operator = Operator(_say(config), interactive)
+        return ManualDriver(operator, config.getoption("operator_timeout"))
+    if name == "none":
+        return NoDriver()
     api = config.getoption("csms_api")
     if api:
         return HttpDriver(api, config.getoption("csms_api_token"), name)
     if embedded is not None and name == "ocpp-bench":
         return EmbeddedDriver(embedded)
-    raise pytest.UsageError(
-        f"driver {name} against {config.getoption('csms_url')} needs --csms-api"
-    )
+    raise pytest.UsageError(f"driver {name} needs --csms-api (the base URL of the CSMS's API)")
+
+
+def _features(config: pytest.Config) -> set[str] | None:
+    given: str | None = config.getoption("csms_features")
+    if not given:
+        return None
+    if given.startswith("@"):
+        try:
+            given = Path(given[1:]).read_text(encoding="utf-8").replace("\n", ",")
+        except OSError as exc:
+            raise pytest.UsageError(f"--csms-features {given}: {exc.strerror}") from exc
+    return {item.strip() for item in given.split(",") if item.strip()}
+
+
+def _say(config: pytest.Config) -> Any:
+    """Print to the terminal past pytest's output capture (for the operator)."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+
+    def say(text: str) -> None:
+        if capture is None:
+            print(text, flush=True)
+            return
+        with capture.global_and_fixture_disabled():
+            print(text, flush=True)
+
+    return say
 
 
 def _target(config: pytest.Config) -> Target:

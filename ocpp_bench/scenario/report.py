@@ -16,9 +16,25 @@ class Entry:
     scenario_id: str
     title: str
     location: str
-    outcome: str  # passed | failed | skipped
+    outcome: str  # passed | failed | not run | not applicable | skipped
     duration: float
     detail: str
+
+
+VERDICTS = ("passed", "failed", "not run", "not applicable")
+STATES = (*VERDICTS, "not covered")  # of a catalogue case
+
+
+def verdict(report: Any) -> tuple[str, str]:
+    """A report's verdict and its detail: a skip says "not run: ..." or "not applicable: ..."."""
+    if not report.skipped:
+        return report.outcome, report.longreprtext if report.failed else ""
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    reason = reason.removeprefix("Skipped: ")
+    for kind in ("not run", "not applicable"):
+        if reason.startswith(kind + ":"):
+            return kind, reason[len(kind) + 1 :].strip()
+    return "skipped", reason
 
 
 def _relative(path: Path) -> Path:
@@ -40,36 +56,49 @@ class Results:
 
     def add(self, item: Any, report: Any) -> None:
         scenario = getattr(item, "scenario", None)
+        outcome, detail = verdict(report)
         self.entries.append(
             Entry(
                 scenario_id=scenario.id if scenario else item.name,
                 title=scenario.title if scenario else "broken scenario file",
                 location=f"{_relative(item.path)}:{scenario.line if scenario else ''}",
-                outcome=report.outcome,
+                outcome=outcome,
                 duration=report.duration,
-                detail=report.longreprtext if report.failed else "",
+                detail=detail,
             )
         )
 
-    def coverage(self) -> list[tuple[dict[str, str], str]]:
-        """Each catalogue case with passed / failed / not covered."""
-        by_id: dict[str, list[str]] = {}
+    def not_run(self) -> dict[str, list[str]]:
+        """Cases that could not run, by reason (what would let them run: the detail up to
+        its first ";", which goes on to say what the case needs)."""
+        by_reason: dict[str, list[str]] = {}
         for entry in self.entries:
-            by_id.setdefault(entry.scenario_id, []).append(entry.outcome)
+            if entry.outcome == "not run":
+                reason = entry.detail.split(";", 1)[0]
+                by_reason.setdefault(reason, []).append(entry.scenario_id)
+        return by_reason
+
+    def coverage(self) -> list[tuple[dict[str, str], str]]:
+        """Each catalogue case with its state: only a real pass covers a case; one failure
+        fails it; otherwise not run / not applicable / not covered."""
+        by_id: dict[str, set[str]] = {}
+        for entry in self.entries:
+            by_id.setdefault(entry.scenario_id, set()).add(entry.outcome)
         rows = []
         for case in catalogue():
-            outcomes = by_id.get(case["id"])
-            if not outcomes:
-                state = "not covered"
-            elif all(o == "passed" for o in outcomes):
-                state = "passed"
-            else:
-                state = "failed"
+            outcomes = by_id.get(case["id"], set())
+            state = "not covered"
+            for candidate in ("failed", "not run", "not applicable", "passed"):
+                if candidate in outcomes:
+                    state = candidate
+                    break
+            if state == "passed" and outcomes != {"passed"}:
+                state = "not run"  # passed in part only
             rows.append((case, state))
         return rows
 
     def counts(self) -> dict[str, int]:
-        counts = {"passed": 0, "failed": 0, "not covered": 0}
+        counts = dict.fromkeys(STATES, 0)
         for _, state in self.coverage():
             counts[state] += 1
         return counts
@@ -78,27 +107,17 @@ class Results:
         rows = self.coverage()
         sections: dict[str, dict[str, int]] = {}
         for case, state in rows:
-            section = sections.setdefault(
-                case["section"], {"passed": 0, "failed": 0, "not covered": 0}
-            )
-            section[state] += 1
+            sections.setdefault(case["section"], dict.fromkeys(STATES, 0))[state] += 1
+        sections[f"all {len(rows)}"] = self.counts()
         width = max(len(name) for name in sections)
-        lines = [f"{'section':<{width}}  passed  failed  not covered"]
+        lines = [f"{'section':<{width}}  " + "  ".join(STATES)]
         for name, c in sections.items():
-            lines.append(
-                f"{name:<{width}}  {c['passed']:>6}  {c['failed']:>6}  {c['not covered']:>11}"
-            )
-        total = self.counts()
-        lines.append(
-            f"{'all ' + str(len(rows)):<{width}}  {total['passed']:>6}  {total['failed']:>6}  "
-            f"{total['not covered']:>11}"
-        )
-        failed = [case["id"] for case, state in rows if state == "failed"]
-        missing = [case["id"] for case, state in rows if state == "not covered"]
-        if failed:
-            lines.append("failed: " + " ".join(failed))
-        if missing:
-            lines.append("not covered: " + " ".join(missing))
+            cells = "  ".join(f"{c[state]:>{len(state)}}" for state in STATES)
+            lines.append(f"{name:<{width}}  {cells}")
+        for state in ("failed", "not run", "not applicable", "not covered"):
+            ids = [case["id"] for case, s in rows if s == state]
+            if ids:
+                lines.append(f"{state}: " + " ".join(ids))
         return "\n".join(lines)
 
     def write_html(self, path: Path) -> None:
@@ -107,10 +126,9 @@ class Results:
 
     def html(self) -> str:
         e = html.escape
-        passed = sum(1 for x in self.entries if x.outcome == "passed")
-        failed = sum(1 for x in self.entries if x.outcome == "failed")
+        tally = {kind: sum(1 for x in self.entries if x.outcome == kind) for kind in VERDICTS}
         rows = "".join(
-            f"<tr class='{x.outcome}'><td>{e(x.scenario_id)}</td><td>{e(x.title)}</td>"
+            f"<tr class='{_css(x.outcome)}'><td>{e(x.scenario_id)}</td><td>{e(x.title)}</td>"
             f"<td>{x.outcome}</td><td>{x.duration:.2f} s</td><td>{e(x.location)}</td></tr>"
             for x in self.entries
         )
@@ -119,12 +137,27 @@ class Results:
             for x in self.entries
             if x.outcome == "failed"
         )
+        unrun = "".join(
+            f"<tr class='{_css(x.outcome)}'><td>{e(x.scenario_id)}</td><td>{x.outcome}</td>"
+            f"<td>{e(x.detail)}</td></tr>"
+            for x in self.entries
+            if x.outcome in ("not run", "not applicable", "skipped")
+        )
         coverage = "".join(
-            f"<tr class='{state.replace(' ', '-')}'><td>{e(case['id'])}</td>"
+            f"<tr class='{_css(state)}'><td>{e(case['id'])}</td>"
             f"<td>{e(case['name'])}</td><td>{e(case['section'])}</td><td>{state}</td></tr>"
             for case, state in self.coverage()
         )
-        counts = self.counts()
+        sections: dict[str, dict[str, int]] = {}
+        for case, state in self.coverage():
+            sections.setdefault(case["section"], dict.fromkeys(STATES, 0))[state] += 1
+        sections["all"] = self.counts()
+        by_section = "".join(
+            f"<tr><td>{e(name)}</td>" + "".join(f"<td>{c[s]}</td>" for s in STATES) + "</tr>"
+            for name, c in sections.items()
+        )
+        heads = "".join(f"<th>{s}</th>" for s in STATES)
+        summary = ", ".join(f"{tally[kind]} {kind}" for kind in VERDICTS)
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ocpp-bench scenario report</title>
@@ -134,17 +167,24 @@ table {{ border-collapse: collapse; margin-bottom: 2em; }}
 td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; }}
 tr.passed td:nth-child(3), tr.passed td:nth-child(4) {{ color: #17692b; }}
 tr.failed td {{ background: #fde8e8; }}
+tr.not-run td, tr.not-applicable td {{ background: #fff6dd; }}
 tr.not-covered td {{ color: #888; }}
-pre {{ background: #f6f6f6; padding: 1em; overflow-x: auto; }}
+pre {{ background: #f6f6f6; padding: 1em; white-space: pre-wrap; overflow-wrap: anywhere; }}
 </style></head><body>
 <h1>ocpp-bench scenario report</h1>
-<p>{stamp}: {passed} passed, {failed} failed of {len(self.entries)} scenarios.
-Catalogue: {counts["passed"]} passed, {counts["failed"]} failed, {counts["not covered"]} not covered
-of {sum(counts.values())}.</p>
+<p>{stamp}: {summary} of {len(self.entries)} scenarios. Only a pass covers a catalogue case.</p>
+<h2>OCPP 1.6 catalogue by section</h2>
+<table><tr><th>section</th>{heads}</tr>{by_section}</table>
 <h2>Scenarios</h2>
 <table><tr><th>id</th><th>title</th><th>result</th><th>duration</th><th>file</th></tr>{rows}</table>
 <h2>Failures</h2>{failures or "<p>none</p>"}
+<h2>Not run and not applicable</h2>
+<table><tr><th>id</th><th>verdict</th><th>why, and what would let it run</th></tr>{unrun}</table>
 <h2>OCPP 1.6 catalogue coverage</h2>
 <table><tr><th>id</th><th>name</th><th>section</th><th>result</th></tr>{coverage}</table>
 </body></html>
 """
+
+
+def _css(state: str) -> str:
+    return state.replace(" ", "-")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
@@ -54,7 +54,6 @@ class ScenarioChargePoint(Protocol):
     async def expect_call(self, action: str | None, timeout: float) -> IncomingCall | None: ...
     async def hold_call(self, action: str | None, timeout: float) -> IncomingCall | None: ...
     async def next_call(self, action: str | None, within: float) -> IncomingCall | None: ...
-    def forget_calls(self, action: str) -> None: ...
     async def expect_sent(
         self, action: str, timeout: float, request: Any = None
     ) -> tuple[dict[str, Any], dict[str, Any] | None] | None: ...
@@ -69,6 +68,17 @@ class ScenarioChargePoint(Protocol):
     def mark(self) -> None: ...
     def transcript(self, last: int) -> list[str]: ...
     def schema_problems(self) -> list[str]: ...
+    async def protocol_problems(self, timeout: float) -> list[str]: ...
+    def excuse_sent(self, action: str) -> None: ...
+    def excuse_claimed(self) -> None: ...
+    def watch_call(self, action: str, payload: dict[str, Any]) -> Watch: ...
+
+
+class Watch(Protocol):
+    others: list[dict[str, Any]]
+
+    async def arrived(self, timeout: float) -> dict[str, Any] | None: ...
+    def cancel(self) -> None: ...
 
 
 ChargePointFactory = Callable[[str, dict[str, Any]], ScenarioChargePoint]
@@ -89,8 +99,9 @@ class StepError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        what = f"step {self.index + 1} ({self.step.kind})" if self.index >= 0 else "starting state"
         lines = [
-            f"{self.location}: step {self.index + 1} ({self.step.kind}) failed",
+            f"{self.location}: {what} failed",
             "",
             _indent(self.step.source),
             "",
@@ -101,8 +112,14 @@ class StepError(Exception):
         return "\n".join(lines)
 
 
-class SchemaViolation(AssertionError):
-    """The CSMS under test sent a frame that its OCPP version's schema forbids."""
+class ProtocolViolation(AssertionError):
+    """The CSMS under test broke the protocol: a frame its OCPP version's schema forbids, a
+    CALLERROR or no answer to a charge point's CALL."""
+
+
+class NotRun(Exception):
+    """The case cannot run here: it needs the CSMS to act and nothing can make it (the
+    reason says what would)."""
 
 
 def _indent(text: str) -> str:
@@ -141,13 +158,17 @@ class Run:
     async def execute(self) -> None:
         try:
             await self._setup()
-            await self._reach_state()
+            await self._guarded(self._start_step(), self._reach_state)
             for index, step in enumerate(self.scenario.steps):
                 await self._run_step(index, step)
-            self._check_schema()
+            await self._check_protocol()
         finally:
             for cp in self.charge_points.values():
                 await cp.close()
+
+    def _start_step(self) -> Step:
+        source = f"state: {self.scenario.state}" if self.scenario.state else "connect and boot"
+        return Step("state", self.scenario.state, self.scenario.line, source)
 
     async def _run_step(self, index: int, step: Step) -> None:
         hook = (
@@ -156,45 +177,69 @@ class Run:
             else nullcontext()
         )
         with hook:
-            try:
+
+            async def run() -> None:
                 args = self.variables.resolve(step.args)
                 await RUNNERS[step.kind](self, step, args)
-            except (StepFailed, UnknownVariable, TimeoutError, SimulatorError, RpcError) as exc:
-                message = str(exc) or type(exc).__name__
-                problems = [p for cp in self.charge_points.values() for p in cp.schema_problems()]
-                if problems:
-                    message += "\n\nthe CSMS also sent frames that break the OCPP 1.6 schema:\n"
-                    message += "\n".join(problems)
-                raise StepError(
-                    step, index, message, self._transcripts(), str(self.scenario.path)
-                ) from exc
 
-    def _check_schema(self) -> None:
-        problems = [p for cp in self.charge_points.values() for p in cp.schema_problems()]
+            await self._guarded(step, run, index)
+
+    async def _guarded(
+        self, step: Step, work: Callable[[], Awaitable[None]], index: int = -1
+    ) -> None:
+        """Run `work`; a failure becomes a StepError that also names every protocol problem
+        of the CSMS so far (a CALLERROR often explains a wrong verdict)."""
+        try:
+            await work()
+        except (StepFailed, UnknownVariable, TimeoutError, SimulatorError, RpcError) as exc:
+            message = str(exc) or type(exc).__name__
+            problems = await self._problems(0)
+            if problems:
+                message += "\n\nthe CSMS also broke the protocol:\n" + "\n".join(problems)
+            raise StepError(
+                step, index, message, self._transcripts(), str(self.scenario.path)
+            ) from exc
+
+    async def _problems(self, timeout: float) -> list[str]:
+        problems = []
+        for cp in self.charge_points.values():
+            problems += await cp.protocol_problems(timeout)
+            problems += [f"{p}\n    (breaks the OCPP 1.6 schema)" for p in cp.schema_problems()]
+        return problems
+
+    async def _check_protocol(self) -> None:
+        """Every CALL a charge point sent got a schema-valid CALLRESULT (or the CALLERROR its
+        step expected), and every frame of the CSMS keeps to the schema."""
+        problems = await self._problems(self.timeout)
         if problems:
-            raise SchemaViolation(
-                "the CSMS sent frames that break the OCPP 1.6 schema:\n" + "\n".join(problems)
+            raise ProtocolViolation(
+                "the CSMS broke the protocol (each frame below fails the case):\n"
+                + "\n".join(problems)
             )
 
     def _transcripts(self) -> dict[str, list[str]]:
         return {name: cp.transcript(12) for name, cp in self.charge_points.items()}
 
     async def _setup(self) -> None:
+        """Register the tags and charge points in the CSMS, when the driver can."""
+        register = self.driver.unable() is None
         tags = {"tag": "Accepted", **self.scenario.setup.get("id_tags", {})}
         for name, spec in tags.items():  # in order: a parent may name an earlier tag
             spec = {"status": spec} if isinstance(spec, str) else self.variables.resolve(spec)
             value = f"{name[:12]}-{self.suffix}"
             self.variables[name] = value
-            await self.driver.register_tag(
-                value, spec.get("status", "Accepted"), spec.get("expiry"), spec.get("parent")
-            )
+            if register:
+                await self.driver.register_tag(
+                    value, spec.get("status", "Accepted"), spec.get("expiry"), spec.get("parent")
+                )
         for name, config in self.scenario.charge_points.items():
             identity = config.get("identity") or f"{self.scenario.id[:30]}-{name}-{self.suffix}"
             cp = self.factory(identity, config)  # may take the identity of its certificate
             identity = cp.identity
-            await self.driver.register_charger(
-                identity, config.get("password"), config.get("security_profile")
-            )
+            if register:
+                await self.driver.register_charger(
+                    identity, config.get("password"), config.get("security_profile")
+                )
             self.charge_points[name] = cp
             self.variables[f"{name}.identity"] = identity
 
@@ -209,6 +254,12 @@ class Run:
     async def _reach(self, state: str, name: str, cp: ScenarioChargePoint) -> None:
         result = await cp.boot(self.timeout)
         if result.get("status") != "Accepted":
+            unable = self.driver.unable()
+            if unable is not None:
+                raise NotRun(
+                    f"the CSMS did not accept charge point {cp.identity} ({result.get('status')}),"
+                    f" which could not be registered: {unable}"
+                )
             raise StepFailed(f"starting state {state}: boot of {name} not accepted: {result}")
         if state == "booted":
             return

@@ -170,11 +170,12 @@ async def send(run: Run, step: Step, args: Any) -> None:
             args["action"], args.get("payload", {}), raw=args.get("raw", False), timeout=timeout
         )
     except CallErrorReceived as exc:
-        error = {"code": exc.code, "description": exc.description, "details": exc.details}
         if "expect_error" not in args:
             raise StepFailed(
                 f"{args['action']} got CALLERROR {exc.code}: {exc.description}"
             ) from exc
+        cp.excuse_sent(args["action"])  # the step is about this CALLERROR
+        error = {"code": exc.code, "description": exc.description, "details": exc.details}
         expect(f"{args['action']} CALLERROR", args["expect_error"], error)
         return
     except CallTimeout as exc:
@@ -223,6 +224,8 @@ async def expect_sent(run: Run, step: Step, args: Any) -> None:
             detail or f"  no {args['action']} was sent at all",
         )
     request, response = exchange
+    if isinstance(args.get("response"), dict) and "callError" in args["response"]:
+        cp.excuse_claimed()  # this step is about the CALLERROR
     if "response" in args:
         expect(f"{args['action']} response", args["response"], response)
     save(run, args.get("save"), {"request": request, "response": response})
@@ -267,22 +270,42 @@ async def expect_connected(run: Run, step: Step, args: Any) -> None:
 
 
 async def csms(run: Run, step: Step, args: Any) -> None:
+    """Make the CSMS send an operation, and verify it where it must arrive: the CALL, with a
+    payload matching the step's, reaches the charge point, whose answer `expect` checks; an
+    answer from the driver (an API) must be that same answer."""
     from .drivers import DriverError
 
     cp = run.cp(step)
+    action, payload = args["action"], args.get("payload", {})
     timeout = args.get("timeout", run.timeout)
+    watch = cp.watch_call(action, payload)
     try:
-        result = await run.driver.call(
-            cp.identity, args["action"], args.get("payload", {}), timeout
+        try:
+            result = await run.driver.call(cp.identity, action, payload, timeout)
+        except (DriverError, RpcError) as exc:
+            answer = await watch.arrived(0.1)  # it may have arrived and been refused
+            if answer is None or "callError" not in answer:
+                raise StepFailed(f"CSMS {action} failed: {exc}") from exc
+            result = answer
+        answer = await watch.arrived(run.driver.arrival_timeout(timeout))
+    finally:
+        watch.cancel()
+    if answer is None:
+        seen = "".join(f"\n  arrived with another payload: {p!r}" for p in watch.others[-3:])
+        raise StepFailed(
+            f"the charge point received no {action} matching the step's payload "
+            f"({run.driver.name} driver)",
+            f"  wanted: {payload!r}{seen}",
         )
-    except (DriverError, RpcError) as exc:
-        raise StepFailed(f"CSMS {args['action']} failed: {exc}") from exc
-    if result is None:
-        return  # manual driver: the charge point's steps check what arrives
-    cp.forget_calls(args["action"])  # answered: later expect_call steps look for new ones
     if "expect" in args:
-        expect(f"{args['action']} answer", args["expect"], result)
-    save(run, args.get("save"), result)
+        expect(f"the charge point's {action} answer", args["expect"], answer)
+    if result is not None and result != answer:
+        raise StepFailed(
+            f"the CSMS reported another {action} answer than the charge point gave",
+            f"  the charge point answered: {answer!r}\n  the CSMS ({run.driver.name}) "
+            f"reported: {result!r}",
+        )
+    save(run, args.get("save"), answer)
 
 
 async def wait(run: Run, step: Step, args: Any) -> None:
