@@ -72,6 +72,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     add_option(
         serve,
+        "--accept-any-tag",
+        action="store_true",
+        default=False,
+        help="free vend (labs, load tests): Accept any idTag the registry does not know",
+    )
+    add_option(
+        serve,
         "--heartbeat-interval",
         type=int,
         default=300,
@@ -145,6 +152,7 @@ def _config(args: argparse.Namespace) -> CsmsConfig:
         api_port=args.api_port,
         api_token=args.api_token or None,
         auto_register=args.auto_register,
+        accept_any_tag=args.accept_any_tag,
         heartbeat_interval=args.heartbeat_interval,
         boot_retry_interval=args.boot_retry_interval,
         offline_after=args.offline_after,
@@ -175,6 +183,8 @@ def _serve(args: argparse.Namespace) -> int:
                 if port is not None:
                     url = app.url_for_profile(profile)
                     print(f"security profile {profile} at {url}/<charger-id>", flush=True)
+            if app.config.accept_any_tag:
+                print("free vend (--accept-any-tag): unknown idTags are Accepted", flush=True)
             await stop.wait()
 
     try:

@@ -21,6 +21,7 @@ class CsmsConfig:
     api_port: int | None = 3000  # None: no HTTP API
     api_token: str | None = None  # None: the one stored beside the database (made if missing)
     auto_register: bool = False
+    accept_any_tag: bool = False  # free vend: a tag unknown to the registry is Accepted
     heartbeat_interval: int = 300
     boot_retry_interval: int = 30
     offline_after: float | None = None  # seconds of silence; None: 2 x heartbeat + 60

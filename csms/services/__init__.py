@@ -32,7 +32,7 @@ class Services:
         charger_store = ChargerStore(db)
         tags = TagStore(db)
         transaction_store = TransactionStore(db)
-        authorization = AuthorizationService(tags)
+        authorization = AuthorizationService(tags, config)
         chargers = ChargerService(charger_store, config)
         ca = None
         if config.cp_ca_cert is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..config import CsmsConfig
 from ..store import TagStore
 
 ACCEPTED = "Accepted"
@@ -25,16 +26,22 @@ def is_past(timestamp: str) -> bool:
 
 
 class AuthorizationService:
-    def __init__(self, tags: TagStore) -> None:
+    def __init__(self, tags: TagStore, config: CsmsConfig) -> None:
         self.tags = tags
+        self.config = config
 
     async def check(self, id_tag: str) -> TagInfo:
-        """The tag's own status: unknown → Invalid; the stored status if not Accepted; past
-        expiry → Expired. Never ConcurrentTx: OCPP 1.6 keeps that status for
-        StartTransaction.conf, where the transaction store decides it atomically."""
+        """The tag's own status: unknown → Invalid (Accepted with `accept_any_tag`); the
+        stored status if not Accepted; past expiry → Expired. Never ConcurrentTx: OCPP 1.6
+        keeps that status for StartTransaction.conf, where the transaction store decides it
+        atomically (free vend included: one tag, one transaction at a time).
+
+        Free vend accepts the tags the registry does not know; a tag it does know keeps its
+        verdict (Blocked, Expired, Invalid, a past expiry date), as an operator who stored
+        one meant it, so negative cases still work on a free-vend lab CSMS."""
         row = await self.tags.get(id_tag)
         if row is None:
-            return TagInfo("Invalid")
+            return TagInfo(ACCEPTED if self.config.accept_any_tag else "Invalid")
         info = TagInfo(row["status"], row["expiry_date"], row["parent_id_tag"])
         if info.status != ACCEPTED:
             return info

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -51,3 +52,26 @@ async def test_serve_names_an_unusable_charge_point_ca(tmp_path, monkeypatch) ->
     _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 1
     assert f"could not start: {tmp_path / 'ca.pem'}: no PEM certificate".encode() in stderr
+
+
+async def test_serve_free_vend_from_the_environment_is_in_the_banner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OCPP_BENCH_ACCEPT_ANY_TAG", "1")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ocpp_bench.cli", "csms", "serve", "--db", str(tmp_path / "c.db"),
+        "--host", "127.0.0.1", "--ocpp-port", "0", "--api-port", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    banner = []
+    try:
+        async with asyncio.timeout(30):
+            while not banner or "free vend" not in banner[-1]:
+                line = await process.stdout.readline()
+                assert line, f"serve ended before the free-vend line: {banner}"
+                banner.append(line.decode())
+    finally:
+        process.terminate()
+        await process.communicate()
+    assert banner[-1].strip() == "free vend (--accept-any-tag): unknown idTags are Accepted"

@@ -116,6 +116,27 @@ def test_sessions_profile_reports_every_action_without_failures(tmp_path: Path) 
     assert (tmp_path / "report.html").stat().st_size > 0
 
 
+def test_sessions_against_auto_register_and_free_vend_need_no_seeding(tmp_path: Path) -> None:
+    """The README's smoke run: `csms serve --auto-register --accept-any-tag`, no tag seeded."""
+    users = 3
+    with (
+        CsmsProcess(tmp_path / "csms.db", extra=["--accept-any-tag"]) as csms,
+        locust(
+            tmp_path,
+            csms.url,
+            *("-u", str(users), "-r", str(users), "-t", "6s", "--id-prefix", "FV-"),
+            *("--profile", "sessions", "--session-duration", "1", "--session-pause", "0.5"),
+        ) as process,
+    ):
+        out = finish(process)
+    assert process.returncode == 0, out
+    stats = rows(tmp_path)
+    for action in ("Authorize", "StartTransaction", "StopTransaction"):
+        assert int(stats["OCPP", action]["Request Count"]) > 0, (action, out)
+    assert int(stats["", "Aggregated"]["Failure Count"]) == 0, failures(tmp_path)
+    assert failures(tmp_path) == []  # no "tag Invalid" sessions
+
+
 def _csms_call(csms: CsmsProcess, db: Path, charger: str, action: str) -> bool:
     """Make the CSMS send `action` once `charger` is connected (retrying for a few seconds)."""
     token = load_or_create_token(db)
