@@ -92,8 +92,8 @@ class Operations(Driver):
             and (await self._authorize(id_tag)).get("status") != "Accepted"
         ):
             return
-        if c.transaction is not None or fail_at == "StartTransaction":
-            return
+        if fail_at == "StartTransaction" or self._free_connector(c.connector_id, id_tag) is not c:
+            return  # taken, faulted or made Unavailable while the tag was being authorized
         c.authorized_tag = id_tag
         c.pending_profile = profile
         if c.plugged:
@@ -149,6 +149,9 @@ class Operations(Driver):
         return report
 
     async def op_ChangeAvailability(self, p: Payload, outcome: Outcome) -> Payload:
+        """OCPP 1.6 section 5.2: Scheduled while a transaction is in progress (the change
+        follows its end); otherwise Accepted and done at once. A connector in Preparing has
+        no transaction: its pending session is dropped (see `_set_operative`)."""
         operative = p["type"] == "Operative"
         number = p["connectorId"]
         if number not in self.connectors:
@@ -160,7 +163,7 @@ class Operations(Driver):
                 c.scheduled_operative = operative
                 scheduled = True
             else:
-                c.operative, c.scheduled_operative = operative, None
+                self._set_operative(c, operative)
         self.after_reply(lambda: self._settle_all(targets))
         return {"status": "Scheduled" if scheduled else "Accepted"}
 

@@ -89,7 +89,14 @@ class Transactions(Core):
 
     async def _settle(self, c: Connector, report: bool = True) -> None:
         """Put the connector in the status its situation calls for, and tell the CSMS."""
-        changed = c.set_status(c.resting_status())
+        target = c.resting_status()
+        if c.status == S.PREPARING and target == S.UNAVAILABLE:
+            # Section 4.9 has no Preparing -> Unavailable: the session being prepared ends
+            # first (B1, Available), then the connector is taken out of service (A8).
+            c.set_status(S.AVAILABLE)
+            if report:
+                await self._report(c)
+        changed = c.set_status(target)
         self._apply_limit(c)
         if self.profiles.installed:
             self._schedule_limit_change()
@@ -125,6 +132,23 @@ class Transactions(Core):
     async def _limits_after(self, seconds: float) -> None:
         await self.clock.sleep(seconds)
         self._apply_limits()
+
+    def _set_operative(self, c: Connector, operative: bool) -> None:
+        """Make the connector operative or not (ChangeAvailability, at once or after the
+        transaction). Out of service, it stops waiting for what would have used it: the tag
+        authorized for a session not yet started, the end of a Finishing phase (with the
+        cable still in, it is Preparing when operative again: 4.9 H2), and its reservation
+        (5.13: terminated when the connector is set Unavailable)."""
+        c.operative, c.scheduled_operative = operative, None
+        if operative:
+            return
+        c.authorized_tag = None
+        c.pending_profile = None
+        c.finishing = False
+        self._cancel(f"timeout:{c.connector_id}")
+        if c.reservation is not None:
+            c.reservation = None
+            self._cancel(f"reservation:{c.connector_id}")
 
     # -- timers ------------------------------------------------------------------------------
 
@@ -259,7 +283,7 @@ class Transactions(Core):
         c.suspended_by_ev = c.suspended_by_evse = False
         self.profiles.end_transaction(c.connector_id)
         if c.scheduled_operative is not None:
-            c.operative, c.scheduled_operative = c.scheduled_operative, None
+            self._set_operative(c, c.scheduled_operative)
 
         def build() -> dict[str, Any] | None:
             if tx.transaction_id is None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from ocpp.exceptions import NotSupportedError
 from ocpp.v16 import call
 
-from simulator import ExpectationFailed, Outcome, Status
+from simulator import ExpectationFailed, InvalidAction, Outcome, Status
 
 from .conftest import MiniCsms, StartCp
 
@@ -139,6 +141,86 @@ async def test_change_availability_scheduled_during_transaction(
     answer = await csms.call("CP-AV", call.ChangeAvailability(connector_id=0, type="Operative"))
     assert answer.status == "Accepted"
     await cp.wait_status(1, "Available")
+
+
+async def statuses(csms: MiniCsms, identity: str, start: int) -> list[str]:
+    """The connector 1 statuses `identity` reported from index `start` of what the CSMS got."""
+    return [
+        r.payload["status"]
+        for r in csms.received[start:]
+        if r.cp_id == identity and r.action == "StatusNotification" and r.payload["connectorId"]
+    ]
+
+
+async def test_inoperative_while_preparing_is_accepted_via_available(
+    csms: MiniCsms, start_cp: StartCp
+) -> None:
+    """OCPP 1.6 5.2: Scheduled only while a transaction is in progress; Preparing has none, so
+    Accepted. 4.9 has no Preparing -> Unavailable: B1 (Available), then A8 (Unavailable)."""
+    for how in ("cable", "tag"):
+        identity = f"CP-PREP-{how}"
+        cp = await start_cp(identity)
+        if how == "cable":
+            await cp.plug_in(1)
+        else:
+            await cp.present_tag(1, "T-WAIT")  # authorized, waiting for the cable
+        assert cp.status(1) == Status.PREPARING
+        start = len(csms.received)
+        answer = await csms.call(
+            identity, call.ChangeAvailability(connector_id=1, type="Inoperative")
+        )
+        assert answer.status == "Accepted"
+        await csms.wait_for(
+            "StatusNotification", lambda p: p["status"] == "Unavailable", start=start
+        )
+        assert await statuses(csms, identity, start) == ["Available", "Unavailable"]
+        assert cp.failures == []
+        with pytest.raises(InvalidAction):  # out of service: no session starts
+            await cp.present_tag(1, "T-OTHER")
+        if how == "tag":  # the pending authorization went with the session
+            await cp.plug_in(1)
+            assert cp.transaction(1) is None
+        start = len(csms.received)
+        answer = await csms.call(
+            identity, call.ChangeAvailability(connector_id=1, type="Operative")
+        )
+        assert answer.status == "Accepted"
+        await cp.wait_status(1, "Preparing")  # H2: the cable is still in
+        await cp.present_tag(1, "T-NEXT")
+        assert cp.status(1) == Status.CHARGING
+        assert cp.failures == []
+
+
+async def test_inoperative_ends_a_reservation_and_the_finishing_phase(
+    csms: MiniCsms, start_cp: StartCp
+) -> None:
+    """5.13: a reservation is terminated when its connector is set Unavailable (G8); Finishing
+    goes Unavailable (F8) and, made operative with the cable still in, Preparing (H2)."""
+    cp = await start_cp("CP-RES-AV")
+    expiry = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    reserved = await csms.call(
+        "CP-RES-AV",
+        call.ReserveNow(connector_id=1, expiry_date=expiry, id_tag="T-RES", reservation_id=7),
+    )
+    assert reserved.status == "Accepted"
+    await cp.wait_status(1, "Reserved")
+    for kind in ("Inoperative", "Operative"):
+        answer = await csms.call("CP-RES-AV", call.ChangeAvailability(connector_id=1, type=kind))
+        assert answer.status == "Accepted"
+        await cp.wait_status(1, "Unavailable" if kind == "Inoperative" else "Available")
+    assert cp.connector(1).reservation is None
+    cancel = await csms.call("CP-RES-AV", call.CancelReservation(reservation_id=7))
+    assert cancel.status == "Rejected"
+
+    await cp.plug_in(1)
+    await cp.present_tag(1, "T-FIN")
+    await cp.stop_charging(1)
+    assert cp.status(1) == Status.FINISHING
+    for kind, status in (("Inoperative", "Unavailable"), ("Operative", "Preparing")):
+        answer = await csms.call("CP-RES-AV", call.ChangeAvailability(connector_id=1, type=kind))
+        assert answer.status == "Accepted"
+        await cp.wait_status(1, status)
+    assert cp.failures == []
 
 
 async def test_unlock_connector_ends_transaction(csms: MiniCsms, start_cp: StartCp) -> None:
