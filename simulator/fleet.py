@@ -129,8 +129,13 @@ class Fleet:
             await self._wait_stop(duration)
             self.stopping.set()
             for cp in self.charge_points:
-                group.create_task(cp.close())
+                group.create_task(self._close(cp))
         return self.stats
+
+    @staticmethod
+    async def _close(cp: ChargePoint16) -> None:
+        with contextlib.suppress(SimulatorError):  # its internal errors: in the summary
+            await cp.close()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -163,12 +168,16 @@ class Fleet:
                 await asyncio.sleep(delay)
 
     async def _life(self, cp: ChargePoint16, n: int) -> None:
-        if self.options.profile == "idle":
-            await cp.run()
-            return
-        async with asyncio.TaskGroup() as group:
-            group.create_task(cp.run())
-            await self._charging(cp, n)
+        """One charge point's run; an internal error ends its profile, not the fleet."""
+        try:
+            if self.options.profile == "idle":
+                await cp.run()
+                return
+            async with asyncio.TaskGroup() as group:
+                group.create_task(cp.run())
+                await self._charging(cp, n)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: kept in cp.failures, summarised
+            cp.report_failure(f"the fleet's {self.options.profile} profile", exc)
 
     async def _charging(self, cp: ChargePoint16, n: int) -> None:
         """Plug, tag, charge for charge_s, stop, unplug, pause; again until stopped."""
@@ -212,6 +221,17 @@ def summary(fleet: Fleet, elapsed: float) -> list[str]:
     if injected:
         lines.append("faults injected:")
         lines += [f"  {kind:<40} {count:>7}" for kind, count in sorted(injected.items())]
+    failures: Counter[str] = Counter()
+    failing = [cp for cp in fleet.charge_points if cp.failures]
+    for cp in failing:
+        failures.update(type(error).__name__ for error in cp.failures)
+    if failing:
+        first = failing[0]
+        lines.append(
+            f"internal errors (simulator bugs, see the log): {sum(failures.values())} in "
+            f"{len(failing)} charge points; first: {first.identity}: {first.failures[0]!r}"[:300]
+        )
+        lines += [f"  {kind:<40} {count:>7}" for kind, count in failures.most_common()]
     lines.append("latency (ms, CP-initiated):")
     for action in sorted(stats.latencies):
         p = stats.percentiles(action)

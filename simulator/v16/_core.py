@@ -138,7 +138,11 @@ class Core(Delivery):
             attempt = 0
             if self._previous is not None:  # the raised profile works: no way back (A05)
                 self._previous = None
-            await self._serve(ws)
+            try:
+                await self._serve(ws)
+            except Exception as exc:  # noqa: BLE001 - a bug of ours: kept in failures; the link
+                self.report_failure("serving the link", exc)  # is lost, not the charge point
+                await ws.close()
             if self._restart_now:
                 self._restart_now = False
                 continue

@@ -24,6 +24,7 @@ from ocpp_bench.rpc import (
     RpcError,
     RpcSession,
 )
+from ocpp_bench.rpc.errors import InternalError
 
 from .._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random, iso, parse_iso
 from ..connection import TargetLookup
@@ -121,10 +122,9 @@ class Endpoint:
         self._children: set[asyncio.Task[Any]] = set()
         self._after_reply: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._runner: asyncio.Task[None] | None = None
+        # internal errors (bugs) in answering the CSMS or in background work; the last few
         self.failures: list[BaseException] = []
-        self.time_offset = timedelta(
-            0
-        )  # CSMS time minus the injected clock  # unexpected errors of background tasks
+        self.time_offset = timedelta(0)  # CSMS time minus the injected clock
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task[Any]:
         """Background work owned by this charge point (cancelled by close(), errors surface)."""
@@ -139,10 +139,13 @@ class Endpoint:
             return
         error = task.exception()
         if error is not None:
-            log.error(
-                "%s: background task %s failed", self.identity, task.get_name(), exc_info=error
-            )
-            self.failures.append(error)
+            self.report_failure(f"background task {task.get_name()}", error)
+
+    def report_failure(self, what: str, error: BaseException) -> None:
+        """An internal error (a bug of the simulator, whatever the CSMS sent): logged and kept
+        in `failures`; the charge point carries on."""
+        log.error("%s: %s failed: %r", self.identity, what, error, exc_info=error)
+        _keep_last(self.failures, error)
 
     async def _wait_first(
         self, closed: asyncio.Event, wake: asyncio.Event, timeout: float | None
@@ -246,7 +249,13 @@ class Endpoint:
         self._after_reply.clear()
         call = IncomingCall(action, payload, self.now())
         try:
-            result = await self._answer(call)
+            try:
+                result = await self._answer(call)
+            except OcppError:
+                raise
+            except Exception as exc:  # a bug of ours: one InternalError, never the connection
+                self.report_failure(f"answering {action}", exc)
+                raise InternalError(f"{action} could not be processed") from exc
         except OcppError as exc:
             self._after_reply.clear()
             call.error = exc
@@ -298,7 +307,10 @@ class Endpoint:
         if direction == "out" and isinstance(frame, CallResult | CallError) and self._after_reply:
             pending, self._after_reply = self._after_reply, []
             for work in pending:
-                self.spawn(work(), name=f"after {action}")
+                try:
+                    self.spawn(work(), name=f"after {action}")
+                except Exception as exc:  # noqa: BLE001 - a bug of ours, kept in failures
+                    self.report_failure(f"starting the work after {action}", exc)
 
     # -- waiting for the CSMS ----------------------------------------------------------------
 
@@ -345,6 +357,15 @@ class Endpoint:
 
     def timestamp(self) -> str:
         return iso(self.now())
+
+
+FAILURES_KEPT = 20  # internal errors remembered per charge point
+
+
+def _keep_last(history: list[BaseException], error: BaseException) -> None:
+    history.append(error)
+    if len(history) > FAILURES_KEPT:
+        del history[0]
 
 
 class _HandlerTable(Mapping[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]):
