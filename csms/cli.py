@@ -20,10 +20,20 @@ from .app import CsmsApp
 from .config import CsmsConfig
 from .loop import CHOICES as LOOPS
 from .loop import run as run_on_loop
-from .services import Services
+from .services import Services, validation
+from .services.validation import TAG_STATUSES
 from .store import Database
 
-TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
+# the CLI's names of the fields a registry check may refuse (csms.services.validation)
+FIELD_NAMES = {
+    "charger_id": "ID",
+    "password": "--password",
+    "id_tag": "TAG",
+    "status": "--status",
+    "expiry_date": "--expiry",
+    "parent_id_tag": "--parent",
+}
+HINTS = {"password": "; a lab may allow it with --allow-weak-password"}
 DEMO_CHARGERS = [("CP-001", None), ("CP-002", None), ("CP-SECURE", "change-me-please-16")]
 DEMO_TAGS = [
     ("TAG-ACCEPTED", "Accepted", None),
@@ -113,6 +123,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     charger = sub.add_parser("add-charger", parents=[common], help="register a charge point")
     charger.add_argument("charger_id", metavar="ID")
     add_option(charger, "--password", help="Basic Auth password (none: no credentials needed)")
+    add_option(
+        charger,
+        "--allow-weak-password",
+        action="store_true",
+        default=False,
+        help=f"accept a --password shorter than {validation.MIN_PASSWORD_BYTES} bytes, the"
+        " OCPP 1.6 security whitepaper's minimum (labs only)",
+    )
     add_option(charger, "--name", help="display name")
     add_option(
         charger,
@@ -196,6 +214,17 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse(args: argparse.Namespace, exc: validation.InvalidField) -> int:
+    """One line, as argparse says a usage error: exit code 2; 1 for a parent tag not there."""
+    name = FIELD_NAMES.get(exc.field, exc.field)
+    print(
+        f"ocpp-bench csms {args.csms_command}: error: {name}: {exc.reason}"
+        f"{HINTS.get(exc.field, '')}",
+        file=sys.stderr,
+    )
+    return 1 if isinstance(exc, validation.UnknownParent) else 2
+
+
 def _with_services(args: argparse.Namespace, work: Callable[[Services], Awaitable[int]]) -> int:
     async def main() -> int:
         db = await Database.open(args.db)
@@ -204,14 +233,23 @@ def _with_services(args: argparse.Namespace, work: Callable[[Services], Awaitabl
         finally:
             await db.close()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except validation.InvalidField as exc:
+        return _refuse(args, exc)
 
 
 def _add_charger(args: argparse.Namespace) -> int:
+    try:  # before the database is opened (or made)
+        validation.charger_id(args.charger_id, CsmsConfig().identity_max_length)
+        password = validation.password(args.password, allow_weak=args.allow_weak_password)
+    except validation.InvalidField as exc:
+        return _refuse(args, exc)
+
     async def work(services: Services) -> int:
         created = await services.chargers.register(
             args.charger_id,
-            password=args.password,
+            password=password,
             name=args.name,
             security_profile=args.security_profile,
         )
@@ -225,10 +263,15 @@ def _add_charger(args: argparse.Namespace) -> int:
 
 
 def _add_tag(args: argparse.Namespace) -> int:
+    given = {"status": args.status, "expiry_date": args.expiry, "parent_id_tag": args.parent}
+    try:  # before the database is opened (or made); the parent is checked in it
+        validation.tag_fields(args.id_tag, given)
+    except validation.InvalidField as exc:
+        return _refuse(args, exc)
+
     async def work(services: Services) -> int:
-        await services.tags.upsert(
-            args.id_tag, status=args.status, expiry_date=args.expiry, parent_id_tag=args.parent
-        )
+        fields = await validation.id_tag_fields(services.tags, args.id_tag, given)
+        await services.tags.upsert(args.id_tag, **fields)
         print(f"tag {args.id_tag}: {args.status}")
         return 0
 

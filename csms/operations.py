@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -25,6 +24,7 @@ from ocpp_bench.rpc import V16, CallTimeout
 
 from .connections import REDACTED
 from .services import Services
+from .services.validation import utc_iso
 from .store import ChargingProfileStore, ReservationStore
 
 log = logging.getLogger(__name__)
@@ -99,14 +99,6 @@ class UnknownAction(LookupError):
             else f"{action} is not an OCPP 1.6 action"
         )
         super().__init__(reason)
-
-
-def utc_iso(value: str) -> str:
-    """Any ISO 8601 time as the UTC text the store compares (naive times count as UTC)."""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Operations:

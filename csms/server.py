@@ -15,7 +15,6 @@ import logging
 import math
 import ssl
 import time
-import unicodedata
 import weakref
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
@@ -32,6 +31,7 @@ from ocpp_bench.rpc import DIALECTS
 
 from .connections import Connection, ConnectionRegistry
 from .services import Admission, Services
+from .services.validation import identity_problem
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +58,9 @@ def identity_from_path(path: str, max_length: int) -> str:
     if not segments:
         raise IdentityError("Missing charge point identity in the URL path")
     identity = unquote(segments[-1], errors="strict")
-    if len(identity) > max_length:
-        raise IdentityError(f"Charge point identity longer than {max_length} characters")
-    if any(ch in identity for ch in ":/\\") or any(
-        unicodedata.category(ch).startswith("C") for ch in identity
-    ):
-        raise IdentityError("Charge point identity contains a forbidden character")
+    problem = identity_problem(identity, max_length)  # the rule registration checks too
+    if problem is not None:
+        raise IdentityError(f"Charge point identity {problem}")
     return identity
 
 

@@ -11,6 +11,7 @@ method a route does not take, an unexpected exception).
 | ChargerNotConnected                      | 409    | ChargerNotConnected   |
 | OcppError (payload breaks the schema)    | 422    | InvalidPayload        |
 | RequestValidationError (route's model)   | 422    | InvalidRequest        |
+| InvalidField (services.validation)       | 422    | InvalidField          |
 | an unknown route / method                | 404/405| NotFound, MethodNotAllowed |
 | CallErrorReceived, InvalidResponse,      | 502    | CallError, ...        |
 | ConnectionLost                           |        |                       |
@@ -39,6 +40,16 @@ from ocpp_bench.rpc import (
 
 from ..app import ChargerNotConnected
 from ..operations import UnknownAction, UnknownCharger
+from ..services.validation import InvalidField
+
+# the API's names of the registry's fields (InvalidField names them as the store does)
+FIELD_NAMES = {
+    "charger_id": "chargerId",
+    "id_tag": "idTag",
+    "expiry_date": "expiryDate",
+    "parent_id_tag": "parentIdTag",
+}
+HINTS = {"password": "; a lab may allow it with ?allowWeakPassword=true"}
 
 
 class ApiError(Exception):
@@ -66,6 +77,10 @@ def to_api_error(exc: Exception) -> ApiError:
         return ApiError(status, "UnsupportedAction", str(exc), action=exc.action)
     if isinstance(exc, ChargerNotConnected):
         return ApiError(409, "ChargerNotConnected", str(exc), chargerId=exc.charger_id)
+    if isinstance(exc, InvalidField):
+        field = FIELD_NAMES.get(exc.field, exc.field)
+        detail = f"{field}: {exc.reason}{HINTS.get(exc.field, '')}"
+        return ApiError(422, "InvalidField", detail, field=field)
     if isinstance(exc, RequestValidationError):
         return _invalid_request(exc)
     if isinstance(exc, OcppError):
@@ -160,6 +175,7 @@ async def _internal(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     for kind in (
         ApiError,
+        InvalidField,
         RequestValidationError,
         HTTPException,
         UnknownCharger,

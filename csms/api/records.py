@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from ..operations import utc_iso
+from ..services.validation import utc_iso
 from . import views
 from .deps import Csms
 from .errors import ApiError

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..app import CsmsApp
-from ..operations import utc_iso
+from ..services import validation
 from ..services.chargers import REGISTRATION_STATES
 from . import views
 from .deps import Csms
@@ -20,8 +20,16 @@ Registration = Literal["Accepted", "Pending", "Rejected"]
 TagStatus = Literal["Accepted", "Blocked", "Expired", "Invalid"]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0)]
+AllowWeakPassword = Annotated[
+    bool,
+    Query(
+        description=f"store a password shorter than {validation.MIN_PASSWORD_BYTES} bytes, the"
+        " OCPP 1.6 security whitepaper's minimum for Basic Auth (labs only)"
+    ),
+]
 
 assert set(REGISTRATION_STATES) == {"Accepted", "Pending", "Rejected"}
+assert set(validation.TAG_STATUSES) == {"Accepted", "Blocked", "Expired", "Invalid"}
 
 
 class _Strict(BaseModel):
@@ -41,7 +49,10 @@ class ChargerFields(_Strict):
 
 
 class NewCharger(ChargerFields):
-    chargerId: str = Field(min_length=1, max_length=48)
+    chargerId: str = Field(
+        description="the identity it connects with: 1 to 48 characters, no : / \\ or control"
+        " characters (the handshake's rule, checked by csms.services.validation)"
+    )
 
 
 class ChargerPatch(_Strict):
@@ -61,17 +72,17 @@ class BulkChargers(_Strict):
 class TagFields(_Strict):
     status: TagStatus = "Accepted"
     expiryDate: str | None = None
-    parentIdTag: str | None = Field(default=None, max_length=20)
+    parentIdTag: str | None = Field(default=None, description="an id tag of the registry")
 
 
 class NewTag(TagFields):
-    idTag: str = Field(min_length=1, max_length=20)
+    idTag: str = Field(description="1 to 20 characters (OCPP's IdToken)")
 
 
 class TagPatch(_Strict):
     status: TagStatus | None = None
     expiryDate: str | None = None
-    parentIdTag: str | None = Field(default=None, max_length=20)
+    parentIdTag: str | None = None
 
 
 # -- chargers ------------------------------------------------------------------------------
@@ -99,10 +110,16 @@ async def charger_detail(csms: CsmsApp, charger_id: str) -> dict[str, Any]:
     }
 
 
+def _check_charger(csms: CsmsApp, body: NewCharger, allow_weak_password: bool) -> None:
+    validation.charger_id(body.chargerId, csms.config.identity_max_length)
+    validation.password(body.password, allow_weak=allow_weak_password)
+
+
 async def _register(csms: CsmsApp, body: NewCharger) -> bool:
+    """`body` checked with `_check_charger` first."""
     return await csms.services.chargers.register(
         body.chargerId,
-        password=body.password,
+        password=body.password or None,
         name=body.name,
         model=body.model,
         vendor=body.vendor,
@@ -112,11 +129,14 @@ async def _register(csms: CsmsApp, body: NewCharger) -> bool:
     )
 
 
-async def _update(csms: CsmsApp, charger_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+async def _update(
+    csms: CsmsApp, charger_id: str, fields: dict[str, Any], allow_weak_password: bool
+) -> dict[str, Any]:
     chargers = csms.services.chargers
     if await chargers.store.get(charger_id) is None:
         raise ApiError(404, "UnknownCharger", f"Unknown charger {charger_id}", chargerId=charger_id)
     if "password" in fields:
+        fields["password"] = validation.password(fields["password"], allow_weak=allow_weak_password)
         await chargers.set_password(charger_id, fields.pop("password"))
     if "enabled" in fields:
         fields["enabled"] = int(fields["enabled"])
@@ -152,7 +172,10 @@ async def list_chargers(
 
 
 @router.post("/chargers", status_code=201, summary="Register a charger")
-async def create_charger(csms: Csms, body: NewCharger) -> dict[str, Any]:
+async def create_charger(
+    csms: Csms, body: NewCharger, allowWeakPassword: AllowWeakPassword = False
+) -> dict[str, Any]:
+    _check_charger(csms, body, allowWeakPassword)
     if not await _register(csms, body):
         raise ApiError(
             409, "ChargerExists", f"Charger {body.chargerId} exists", chargerId=body.chargerId
@@ -161,7 +184,11 @@ async def create_charger(csms: Csms, body: NewCharger) -> dict[str, Any]:
 
 
 @router.post("/chargers/bulk", summary="Register many chargers; existing ones are left alone")
-async def create_chargers(csms: Csms, body: BulkChargers) -> dict[str, list[str]]:
+async def create_chargers(
+    csms: Csms, body: BulkChargers, allowWeakPassword: AllowWeakPassword = False
+) -> dict[str, list[str]]:
+    for charger in body.chargers:  # all checked before any is registered
+        _check_charger(csms, charger, allowWeakPassword)
     created: list[str] = []
     existing: list[str] = []
     for charger in body.chargers:
@@ -175,17 +202,27 @@ async def get_charger(csms: Csms, charger_id: str) -> dict[str, Any]:
 
 
 @router.put("/chargers/{charger_id}", summary="Replace a charger's registry fields")
-async def replace_charger(csms: Csms, charger_id: str, body: ChargerFields) -> dict[str, Any]:
-    return await _update(csms, charger_id, body.model_dump())
+async def replace_charger(
+    csms: Csms,
+    charger_id: str,
+    body: ChargerFields,
+    allowWeakPassword: AllowWeakPassword = False,
+) -> dict[str, Any]:
+    return await _update(csms, charger_id, body.model_dump(), allowWeakPassword)
 
 
 @router.patch("/chargers/{charger_id}", summary="Change some of a charger's registry fields")
-async def patch_charger(csms: Csms, charger_id: str, body: ChargerPatch) -> dict[str, Any]:
+async def patch_charger(
+    csms: Csms,
+    charger_id: str,
+    body: ChargerPatch,
+    allowWeakPassword: AllowWeakPassword = False,
+) -> dict[str, Any]:
     fields = body.model_dump(exclude_unset=True)
     for name in ("enabled", "registration"):
         if name in fields and fields[name] is None:
             raise ApiError(422, "InvalidField", f"{name} cannot be null", field=name)
-    return await _update(csms, charger_id, fields)
+    return await _update(csms, charger_id, fields, allowWeakPassword)
 
 
 @router.delete("/chargers/{charger_id}", status_code=204, summary="Remove a charger")
@@ -201,17 +238,16 @@ async def delete_charger(csms: Csms, charger_id: str) -> Response:
 # -- id tags -------------------------------------------------------------------------------
 
 
-def _tag_fields(body: TagFields | TagPatch, *, unset: bool) -> dict[str, Any]:
+async def _tag_fields(
+    csms: CsmsApp, tag: str, body: TagFields | TagPatch, *, unset: bool
+) -> dict[str, Any]:
+    """The store's fields of `body`, checked as the CLI checks them."""
     names = {"status": "status", "expiryDate": "expiry_date", "parentIdTag": "parent_id_tag"}
     given = body.model_dump(exclude_unset=unset)
     if given.get("status", "") is None:
         raise ApiError(422, "InvalidField", "status cannot be null", field="status")
-    if given.get("expiryDate"):
-        try:
-            given["expiryDate"] = utc_iso(given["expiryDate"])
-        except ValueError as exc:
-            raise ApiError(422, "InvalidField", f"expiryDate: {exc}", field="expiryDate") from exc
-    return {names[key]: value for key, value in given.items()}
+    fields = {names[key]: value for key, value in given.items()}
+    return await validation.id_tag_fields(csms.services.tags, tag, fields)
 
 
 async def _tag(csms: CsmsApp, tag: str) -> dict[str, Any]:
@@ -232,8 +268,8 @@ async def create_tag(csms: Csms, body: NewTag) -> dict[str, Any]:
     tags = csms.services.tags
     if await tags.get(body.idTag) is not None:
         raise ApiError(409, "IdTagExists", f"Id tag {body.idTag} exists", idTag=body.idTag)
-    fields = _tag_fields(TagFields(**body.model_dump(exclude={"idTag"})), unset=False)
-    await tags.upsert(body.idTag, **fields)
+    given = TagFields(**body.model_dump(exclude={"idTag"}))
+    await tags.upsert(body.idTag, **await _tag_fields(csms, body.idTag, given, unset=False))
     return await _tag(csms, body.idTag)
 
 
@@ -244,19 +280,18 @@ async def get_tag(csms: Csms, tag: str) -> dict[str, Any]:
 
 @router.put("/id-tags/{tag}", summary="Create or replace an id tag")
 async def put_tag(csms: Csms, tag: str, body: TagFields, response: Response) -> dict[str, Any]:
-    if not 1 <= len(tag) <= 20:
-        raise ApiError(422, "InvalidField", "idTag must be 1 to 20 characters", field="idTag")
     tags = csms.services.tags
+    fields = await _tag_fields(csms, tag, body, unset=False)
     if await tags.get(tag) is None:
         response.status_code = 201
-    await tags.upsert(tag, **_tag_fields(body, unset=False))
+    await tags.upsert(tag, **fields)
     return await _tag(csms, tag)
 
 
 @router.patch("/id-tags/{tag}", summary="Change some fields of an id tag")
 async def patch_tag(csms: Csms, tag: str, body: TagPatch) -> dict[str, Any]:
     await _tag(csms, tag)
-    await csms.services.tags.upsert(tag, **_tag_fields(body, unset=True))
+    await csms.services.tags.upsert(tag, **await _tag_fields(csms, tag, body, unset=True))
     return await _tag(csms, tag)
 
 

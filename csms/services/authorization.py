@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..config import CsmsConfig
 from ..store import TagStore
+
+log = logging.getLogger(__name__)
 
 ACCEPTED = "Accepted"
 
@@ -23,6 +26,14 @@ def is_past(timestamp: str) -> bool:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment <= datetime.now(UTC)
+
+
+def _readable(timestamp: str) -> bool:
+    try:
+        is_past(timestamp)
+    except ValueError:
+        return False
+    return True
 
 
 class AuthorizationService:
@@ -43,6 +54,14 @@ class AuthorizationService:
         if row is None:
             return TagInfo(ACCEPTED if self.config.accept_any_tag else "Invalid")
         info = TagInfo(row["status"], row["expiry_date"], row["parent_id_tag"])
+        if info.expiry_date and not _readable(info.expiry_date):
+            # stored before registration checked its dates, or by hand: never an InternalError
+            log.warning(
+                "id tag %s has an unreadable expiry date %r: answered Invalid",
+                id_tag,
+                info.expiry_date,
+            )
+            return TagInfo("Invalid")
         if info.status != ACCEPTED:
             return info
         if info.expiry_date and is_past(info.expiry_date):

@@ -23,9 +23,11 @@ async def test_add_charger_and_tag_take_effect_without_restart(csms_app: CsmsApp
     db = str(csms_app.config.db_path)
     with pytest.raises(InvalidStatus):
         await RawClient.open(f"{csms_app.ocpp_url}/CLI-1")
-    assert await cli("csms", "add-charger", "CLI-1", "--db", db, "--password", "pw-0123456789") == 0
+    assert (
+        await cli("csms", "add-charger", "CLI-1", "--db", db, "--password", "pw-0123456789abc") == 0
+    )
     assert await cli("csms", "add-tag", "CLI-TAG", "--db", db, "--status", "Blocked") == 0
-    async with await RawClient.open(f"{csms_app.ocpp_url}/CLI-1", password="pw-0123456789") as c:
+    async with await RawClient.open(f"{csms_app.ocpp_url}/CLI-1", password="pw-0123456789abc") as c:
         await c.boot()
         info = (await c.result("Authorize", {"idTag": "CLI-TAG"}))["idTagInfo"]
         assert info == {"status": "Blocked"}
