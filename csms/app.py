@@ -41,7 +41,8 @@ class CsmsApp:
         self._services: Services | None = None
         self._operations: Operations | None = None
         self._server: OcppServer | None = None
-        self._tls_servers: dict[int, OcppServer] = {}
+        # TLS listeners by the security profiles they serve: (2,), (3,), and (2, 3)
+        self._tls_servers: dict[tuple[int, ...], OcppServer] = {}
         self._api: ApiServer | None = None
         self._api_done = asyncio.Event()
         self._stopped = False
@@ -81,12 +82,24 @@ class CsmsApp:
         return f"ws://{self._local_host}:{self.ocpp_port}/ocpp"
 
     def url_for_profile(self, profile: int) -> str:
-        """The OCPP URL of the listener for security profile `profile` (0/1 ws, 2 and 3 wss)."""
+        """The OCPP URL of the listener for security profile `profile` (0/1 ws, 2 and 3 wss):
+        the profile's own port if configured, else the one listener for profiles 2 and 3."""
         if profile <= 1:
             return self.ocpp_url
-        server = self._tls_servers.get(profile)
+        server = self._tls_servers.get((profile,)) or self._tls_servers.get((2, 3))
         if server is None:
             raise LookupError(f"no listener for security profile {profile} is configured")
+        return self._wss_url(server)
+
+    @property
+    def wss_url(self) -> str:
+        """The OCPP URL of the one listener for profiles 2 and 3 (`config.wss_port`)."""
+        server = self._tls_servers.get((2, 3))
+        if server is None:
+            raise LookupError("no listener for security profiles 2 and 3 is configured")
+        return self._wss_url(server)
+
+    def _wss_url(self, server: OcppServer) -> str:
         return f"wss://{self._local_host}:{server.port}/ocpp"
 
     async def start(self) -> None:
@@ -120,32 +133,36 @@ class CsmsApp:
             log.info("HTTP API listening on %s", self.api_url)
 
     async def _start_tls_listeners(self, services: Services) -> None:
-        """Profile 2 (TLS) and profile 3 (mutual TLS) listeners, when configured."""
+        """Profile 2 (TLS), profile 3 (mutual TLS), and profiles 2 and 3 on one port (a client
+        certificate requested, optional: admission asks one of profile-3 chargers only)."""
         config = self.config
-        wanted = {2: config.tls_port, 3: config.mtls_port}
-        for profile, port in wanted.items():
+        wanted = {(2,): config.tls_port, (3,): config.mtls_port, (2, 3): config.wss_port}
+        for profiles, port in wanted.items():
             if port is None:
                 continue
+            name = " and ".join(str(profile) for profile in profiles)
+            what = f"security profile{'s' if len(profiles) > 1 else ''} {name}"
             if config.tls_cert is None:
-                raise ValueError(f"security profile {profile} needs a TLS certificate (tls_cert)")
-            if profile == 3 and config.tls_client_ca is None:
-                raise ValueError("security profile 3 needs the chargers' CA (tls_client_ca)")
+                raise ValueError(f"{what}: a TLS certificate is needed (tls_cert)")
+            if 3 in profiles and config.tls_client_ca is None:
+                raise ValueError(f"{what}: the chargers' CA is needed (tls_client_ca)")
             context = server_context(
-                config.tls_cert, config.tls_key, config.tls_client_ca if profile == 3 else None
+                config.tls_cert,
+                config.tls_key,
+                config.tls_client_ca if 3 in profiles else None,
+                client_cert_optional=2 in profiles,
             )
             server = OcppServer(
                 services,
                 self.registry,
                 self._server.throttle if self._server else None,
-                profile=profile,
+                profiles=profiles,
                 ssl_context=context,
                 on_refused=self.metrics.refused,
             )
             await server.start(config.host, port)
-            self._tls_servers[profile] = server
-            log.info(
-                "OCPP security profile %d listening on %s", profile, self.url_for_profile(profile)
-            )
+            self._tls_servers[profiles] = server
+            log.info("OCPP %s listening on %s", what, self._wss_url(server))
 
     async def _background(self) -> None:
         async with asyncio.TaskGroup() as group:

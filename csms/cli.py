@@ -61,6 +61,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     add_option(serve, "--tls-port", type=int, help="wss:// port for security profile 2")
     add_option(serve, "--mtls-port", type=int, help="wss:// port for profile 3 (client certs)")
+    add_option(serve, "--wss-port", type=int, help="wss:// port for profiles 2 and 3 at once")
     add_option(serve, "--tls-cert", help="PEM certificate (chain) of the CSMS, for wss://")
     add_option(serve, "--tls-key", help="PEM key of --tls-cert (default: in the same file)")
     add_option(serve, "--tls-client-ca", help="CA that signed the chargers' certificates")
@@ -178,6 +179,7 @@ def _config(args: argparse.Namespace) -> CsmsConfig:
         gc_freeze_interval=args.gc_freeze_interval or None,
         tls_port=args.tls_port,
         mtls_port=args.mtls_port,
+        wss_port=args.wss_port,
         tls_cert=Path(args.tls_cert) if args.tls_cert else None,
         tls_key=Path(args.tls_key) if args.tls_key else None,
         tls_client_ca=Path(args.tls_client_ca) if args.tls_client_ca else None,
@@ -201,6 +203,8 @@ def _serve(args: argparse.Namespace) -> int:
                 if port is not None:
                     url = app.url_for_profile(profile)
                     print(f"security profile {profile} at {url}/<charger-id>", flush=True)
+            if args.wss_port is not None:
+                print(f"security profiles 2 and 3 at {app.wss_url}/<charger-id>", flush=True)
             if app.config.accept_any_tag:
                 print("free vend (--accept-any-tag): unknown idTags are Accepted", flush=True)
             await stop.wait()

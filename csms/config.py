@@ -13,6 +13,7 @@ class CsmsConfig:
     ocpp_port: int = 9220  # ws:// listener: security profiles 0 and 1
     tls_port: int | None = None  # wss:// listener, profile 2 (needs tls_cert)
     mtls_port: int | None = None  # wss:// with client certificates, profile 3
+    wss_port: int | None = None  # one wss:// for profiles 2 and 3 (client certificate optional)
     tls_cert: Path | None = None  # PEM certificate chain of the CSMS
     tls_key: Path | None = None  # its key (None: in tls_cert)
     tls_client_ca: Path | None = None  # CA of the chargers' certificates (profile 3)

@@ -70,7 +70,8 @@ class CsmsProcess:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             preexec_fn=raise_nofile,
         )
-        expected = 2 + sum(option in self.args for option in ("--tls-port", "--mtls-port"))
+        tls_options = ("--tls-port", "--mtls-port", "--wss-port")
+        expected = 2 + sum(option in self.args for option in tls_options)
         text = "".join(_read_lines(self.process, expected, timeout))
         match = re.search(r"OCPP at (ws://\S+?)/<charger-id>", text)
         if not match:
@@ -79,6 +80,9 @@ class CsmsProcess:
         self.url = match.group(1)
         api = re.search(r"dashboard at (http://\S+?)/?$", text, re.MULTILINE)
         self.api = api.group(1) if api else ""
+        both = re.search(r"security profiles 2 and 3 at (wss://\S+?)/<charger-id>", text)
+        if both:  # --wss-port; a profile's own port, printed before, wins
+            self.profile_urls = {2: both.group(1), 3: both.group(1)}
         for profile, url in re.findall(r"security profile (\d) at (wss://\S+?)/<charger-id>", text):
             self.profile_urls[int(profile)] = url
         return self

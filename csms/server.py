@@ -16,7 +16,7 @@ import math
 import ssl
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from http import HTTPStatus
 from urllib.parse import unquote, urlsplit
 
@@ -134,8 +134,9 @@ def certificate_name(connection: ServerConnection) -> str | None:
 
 
 class OcppServer:
-    """One listener. `profile` is its OCPP security profile: 1 plain ws (Basic Auth or none),
-    2 TLS with Basic Auth, 3 mutual TLS; a charger is admitted only on its own profile's."""
+    """One listener. `profiles` are the OCPP security profiles it serves: (1,) plain ws (Basic
+    Auth or none), (2,) TLS with Basic Auth, (3,) mutual TLS, (2, 3) TLS with an optional
+    client certificate; a charger is admitted only on a listener of its own profile."""
 
     def __init__(
         self,
@@ -143,7 +144,7 @@ class OcppServer:
         registry: ConnectionRegistry,
         throttle: LoginThrottle | None = None,
         *,
-        profile: int = 1,
+        profiles: Collection[int] = (1,),
         ssl_context: ssl.SSLContext | None = None,
         on_refused: Callable[[str], None] | None = None,
     ) -> None:
@@ -151,7 +152,7 @@ class OcppServer:
         self.config = services.config
         self.registry = registry
         self.throttle = throttle or LoginThrottle()
-        self.profile = profile
+        self.profiles = tuple(profiles)
         self.ssl_context = ssl_context
         self.on_refused = on_refused  # told why each refused handshake was (e.g. metrics)
         self._server: Server | None = None
@@ -238,8 +239,8 @@ class OcppServer:
         admission = await self.services.chargers.admit(
             identity,
             password,
-            self.profile,
-            certificate_name(connection) if self.profile == 3 else None,
+            self.profiles,
+            certificate_name(connection) if 3 in self.profiles else None,
         )
         if admission.refusal == 401 and password is not None:
             self.throttle.failed(identity)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,12 +92,14 @@ class ChargerService:
         self,
         charger_id: str,
         password: str | None,
-        listener_profile: int = 1,
+        listener: Collection[int] = (1,),
         certificate_name: str | None = None,
     ) -> Admission:
-        """Decide whether `charger_id` may connect on a listener of `listener_profile` (1: ws,
-        2: TLS, 3: mutual TLS), with the Basic Auth password it gave and the common name of
-        its client certificate (profile 3)."""
+        """Decide whether `charger_id` may connect on a listener of the security profiles
+        `listener` (1: ws; 2: TLS; 3: mutual TLS; (2, 3): TLS with an optional client
+        certificate), with the Basic Auth password it gave and the common name of its
+        verified client certificate, if any. The charger's own profile decides what it must
+        show: a certificate for profile 3, its password otherwise."""
         row = await self.store.get(charger_id)
         if row is None:
             if not self.config.auto_register:
@@ -104,27 +107,29 @@ class ChargerService:
             # judged as the charger it would be once registered; registered by the server only
             # when the connection is open, so a refused handshake registers nobody
             admission = self._judge(
-                _AUTO_REGISTERED, charger_id, password, listener_profile, certificate_name
+                _AUTO_REGISTERED, charger_id, password, listener, certificate_name
             )
             if admission.refusal:
                 return admission
             return Admission(0, "", boot_accepted=False, register=True)
-        return self._judge(row, charger_id, password, listener_profile, certificate_name)
+        return self._judge(row, charger_id, password, listener, certificate_name)
 
     def _judge(
         self,
         row: Row,
         charger_id: str,
         password: str | None,
-        listener_profile: int,
+        listener: Collection[int],
         certificate_name: str | None,
     ) -> Admission:
         if not row["enabled"]:
             return Admission(403, "Charge point is disabled")
         profile = row["security_profile"] or 1
-        if max(profile, 1) != listener_profile:
+        if max(profile, 1) not in listener:
             return Admission(403, f"Charge point must connect with security profile {profile}")
         if profile == 3:
+            if certificate_name is None:
+                return Admission(403, "Client certificate required (security profile 3)")
             if certificate_name != charger_id:
                 return Admission(403, "Client certificate is not this charge point's")
             return Admission(0, "", boot_accepted=self.boot_accepted(row))

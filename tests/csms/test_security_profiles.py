@@ -11,7 +11,10 @@ import pytest
 import trustme
 from websockets.exceptions import InvalidMessage, InvalidStatus
 
-from csms import CsmsApp
+from csms import CsmsApp, CsmsConfig
+from csms.process import CsmsProcess
+from csms.services import Services
+from csms.store import Database
 from ocpp_bench.rpc import V16, RpcSession
 from tests.conftest import csms_config
 
@@ -133,3 +136,87 @@ async def test_auto_registration_registers_nobody_on_a_refused_handshake(
     assert await app.services.chargers.store.get("NEW-1") is None
     metrics = app.metrics.exposition().decode()
     assert 'ocpp_handshakes_refused_total{reason="forbidden"} 1.0' in metrics
+
+
+@pytest.fixture
+async def one_port(tmp_path: Path, ca: trustme.CA) -> AsyncIterator[CsmsApp]:
+    """Profiles 2 and 3 on one wss:// listener (`wss_port`), no per-profile port."""
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+        str(tmp_path / "server.pem")
+    )
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    config = csms_config(
+        tmp_path, wss_port=0, tls_cert=tmp_path / "server.pem", tls_client_ca=tmp_path / "ca.pem"
+    )
+    async with CsmsApp(config) as app:
+        chargers = app.services.chargers
+        await chargers.register("CP-1", password="profile-one-password")
+        await chargers.register("CP-2", password="profile-two-password", security_profile=2)
+        await chargers.register("CP-3", security_profile=3)
+        yield app
+
+
+async def test_one_tls_port_serves_profile_2_and_profile_3(
+    one_port: CsmsApp, ca: trustme.CA
+) -> None:
+    url = one_port.wss_url
+    assert one_port.url_for_profile(2) == one_port.url_for_profile(3) == url
+    async with (
+        await RawClient.open(
+            f"{url}/CP-2", password="profile-two-password", ssl_context=client_context(ca)
+        ) as basic,
+        await RawClient.open(f"{url}/CP-3", ssl_context=client_context(ca, "CP-3")) as mtls,
+    ):
+        assert (await basic.boot())["status"] == "Accepted"
+        assert (await mtls.boot())["status"] == "Accepted"
+        assert sorted(one_port.registry.ids()) == ["CP-2", "CP-3"]
+
+
+async def test_one_tls_port_refuses_whoever_lacks_what_its_profile_needs(
+    one_port: CsmsApp, ca: trustme.CA
+) -> None:
+    url = one_port.wss_url
+    # profile 3 without a client certificate: the TLS handshake passes, admission refuses
+    assert await refused(f"{url}/CP-3", ssl_context=client_context(ca)) == 403
+    assert await refused(f"{url}/CP-3", ssl_context=client_context(ca, "CP-OTHER")) == 403
+    # a certificate for CP-3 does not stand in for CP-2's password
+    assert await refused(f"{url}/CP-2", ssl_context=client_context(ca, "CP-2")) == 401
+    # profile 1 belongs on ws://
+    options = {"password": "profile-one-password", "ssl_context": client_context(ca)}
+    assert await refused(f"{url}/CP-1", **options) == 403
+    # a certificate from another CA fails the TLS handshake, optional or not
+    stranger = client_context(ca)
+    trustme.CA().issue_cert("cp-3.example", common_name="CP-3").configure_cert(stranger)
+    with pytest.raises((OSError, InvalidMessage)):
+        await RawClient.open(f"{url}/CP-3", ssl_context=stranger)
+
+
+async def test_csms_serve_wss_port_prints_one_url_for_both_profiles(
+    tmp_path: Path, ca: trustme.CA
+) -> None:
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+        str(tmp_path / "server.pem")
+    )
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    db = tmp_path / "csms.db"
+    database = await Database.open(db)
+    try:
+        services = Services.build(database, CsmsConfig(db_path=db))
+        await services.chargers.register(
+            "CP-2", password="profile-two-password", security_profile=2
+        )
+        await services.chargers.register("CP-3", security_profile=3)
+    finally:
+        await database.close()
+    tls = ["--tls-cert", str(tmp_path / "server.pem"), "--tls-client-ca", str(tmp_path / "ca.pem")]
+    with CsmsProcess(db, extra=["--wss-port", "0", *tls]) as csms:
+        url = csms.profile_urls[2]
+        assert url.startswith("wss://") and csms.profile_urls[3] == url
+        async with await RawClient.open(
+            f"{url}/CP-2", password="profile-two-password", ssl_context=client_context(ca)
+        ) as basic:
+            assert (await basic.boot())["status"] == "Accepted"
+        async with await RawClient.open(
+            f"{url}/CP-3", ssl_context=client_context(ca, "CP-3")
+        ) as mtls:
+            assert (await mtls.boot())["status"] == "Accepted"
