@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.scenarios.mutants import MUTANTS, suite, verdicts  # noqa: E402
+from tests.scenarios.mutants import MUTANTS, suite, verdicts
 
 
 def main() -> int:
