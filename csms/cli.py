@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -22,7 +23,9 @@ from .loop import CHOICES as LOOPS
 from .loop import run as run_on_loop
 from .services import Services, validation
 from .services.validation import TAG_STATUSES
-from .store import Database
+from .store import Database, DatabaseUnusable
+from .store.checks import check as check_database
+from .store.checks import describe as describe_database_error
 
 # the CLI's names of the fields a registry check may refuse (csms.services.validation)
 FIELD_NAMES = {
@@ -210,9 +213,11 @@ def _serve(args: argparse.Namespace) -> int:
             await stop.wait()
 
     try:
+        check_database(Path(args.db), thorough=True)  # every page, once
         with contextlib.suppress(KeyboardInterrupt):
             run_on_loop(main(), args.loop)
-    except (OSError, ValueError) as exc:  # e.g. a port in use, an unreadable certificate
+    # e.g. a port in use, an unreadable certificate, a file that is not our database
+    except (OSError, ValueError, DatabaseUnusable) as exc:
         print(f"ocpp-bench CSMS could not start: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -229,6 +234,15 @@ def _refuse(args: argparse.Namespace, exc: validation.InvalidField) -> int:
     return 1 if isinstance(exc, validation.UnknownParent) else 2
 
 
+def _database_problem(args: argparse.Namespace, exc: DatabaseUnusable | sqlite3.Error) -> int:
+    """One line naming the file and the problem, like `serve`'s; exit code 1."""
+    if isinstance(exc, sqlite3.Error):  # met after the checks at opening, e.g. a corrupt page
+        exc = DatabaseUnusable(Path(args.db), describe_database_error(exc))
+    command = " ".join(c for c in (args.csms_command, getattr(args, "db_command", None)) if c)
+    print(f"ocpp-bench csms {command}: {exc}", file=sys.stderr)
+    return 1
+
+
 def _with_services(args: argparse.Namespace, work: Callable[[Services], Awaitable[int]]) -> int:
     async def main() -> int:
         db = await Database.open(args.db)
@@ -241,6 +255,8 @@ def _with_services(args: argparse.Namespace, work: Callable[[Services], Awaitabl
         return asyncio.run(main())
     except validation.InvalidField as exc:
         return _refuse(args, exc)
+    except (DatabaseUnusable, sqlite3.Error) as exc:
+        return _database_problem(args, exc)
 
 
 def _add_charger(args: argparse.Namespace) -> int:
@@ -297,6 +313,10 @@ def _seed(args: argparse.Namespace) -> int:
 def _api_token(args: argparse.Namespace) -> int:
     from .api import load_or_create_token
 
+    try:
+        check_database(Path(args.db))
+    except DatabaseUnusable as exc:
+        return _database_problem(args, exc)
     print(load_or_create_token(Path(args.db)))
     return 0
 
@@ -309,6 +329,9 @@ def _upgrade(args: argparse.Namespace) -> int:
         finally:
             await db.close()
 
-    applied = asyncio.run(main())
+    try:
+        applied = asyncio.run(main())
+    except (DatabaseUnusable, sqlite3.Error) as exc:
+        return _database_problem(args, exc)
     print(f"applied migrations {applied}" if applied else "database is up to date")
     return 0

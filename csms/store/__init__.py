@@ -1,6 +1,7 @@
 """Persistence: all SQL of the CSMS lives in this package."""
 
 from .chargers import ChargerStore
+from .checks import DatabaseUnusable
 from .commands import ChargingProfileStore, ReservationStore
 from .db import Database, Row, utcnow
 from .log import MessageLog
@@ -12,6 +13,7 @@ __all__ = [
     "ChargerStore",
     "ChargingProfileStore",
     "Database",
+    "DatabaseUnusable",
     "MessageLog",
     "ReservationStore",
     "Row",

@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from .checks import DatabaseUnusable, check, describe
+
 Row = dict[str, Any]
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
@@ -203,14 +205,27 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | Path, *, upgrade: bool = True) -> Database:
+        """DatabaseUnusable (the file and the problem, in one line) when `path` cannot be
+        the CSMS's database: see `checks.check`."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if upgrade:
-            await asyncio.to_thread(apply_migrations, path)
-        reader = await aiosqlite.connect(path, isolation_level=None)
-        reader.row_factory = sqlite3.Row
-        for pragma in (*PRAGMAS, "query_only=ON"):
-            await reader.execute(f"PRAGMA {pragma}")
+        await asyncio.to_thread(check, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnusable(path, f"its folder cannot be made: {exc.strerror}") from exc
+        try:
+            if upgrade:
+                await asyncio.to_thread(apply_migrations, path)
+            reader = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise DatabaseUnusable(path, describe(exc)) from exc
+        try:
+            reader.row_factory = sqlite3.Row
+            for pragma in (*PRAGMAS, "query_only=ON"):
+                await reader.execute(f"PRAGMA {pragma}")
+        except sqlite3.Error as exc:
+            await reader.close()
+            raise DatabaseUnusable(path, describe(exc)) from exc
         return cls(reader, path)
 
     async def close(self) -> None:
