@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shlex
 import signal
 import sqlite3
 import sys
@@ -210,6 +211,8 @@ def _serve(args: argparse.Namespace) -> int:
                 print(f"security profiles 2 and 3 at {app.wss_url}/<charger-id>", flush=True)
             if app.config.accept_any_tag:
                 print("free vend (--accept-any-tag): unknown idTags are Accepted", flush=True)
+            if app.config.api_port is not None:
+                print(_token_hint(args, app.api_url), flush=True)
             await stop.wait()
 
     try:
@@ -221,6 +224,15 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"ocpp-bench CSMS could not start: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _token_hint(args: argparse.Namespace, api_url: str) -> str:
+    """How to get the API token, not the token itself: the banner often ends up in a log."""
+    if args.api_token:
+        source = "the one given with --api-token (or OCPP_BENCH_API_TOKEN)"
+    else:
+        source = f"ocpp-bench csms api-token --db {shlex.quote(str(Path(args.db).resolve()))}"
+    return f"API token: {source}; dashboard: {api_url}/?token=<token>"
 
 
 def _refuse(args: argparse.Namespace, exc: validation.InvalidField) -> int:
@@ -299,25 +311,50 @@ def _add_tag(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
+    where = Path(args.db).resolve()
+
     async def work(services: Services) -> int:
+        print(f"seeded {where}:")
+        width = max(len(name) for name, _ in DEMO_CHARGERS)
         for charger_id, password in DEMO_CHARGERS:
-            await services.chargers.register(charger_id, password=password, name=charger_id)
+            created = await services.chargers.register(
+                charger_id, password=password, name=charger_id
+            )
+            if not created:
+                what = "exists already, left as it was"
+            elif password:
+                what = f"Basic Auth password {password}"
+            else:
+                what = "no password"
+            print(f"  charger {charger_id:<{width}}  {what}")
+        width = max(len(tag) for tag, _, _ in DEMO_TAGS)
         for id_tag, status, expiry in DEMO_TAGS:
-            await services.tags.upsert(id_tag, status=status, expiry_date=expiry)
-        print(f"seeded {len(DEMO_CHARGERS)} chargers and {len(DEMO_TAGS)} tags into {args.db}")
+            given = {"status": status, "expiry_date": expiry}
+            await services.tags.upsert(id_tag, **validation.tag_fields(id_tag, given))
+            verdict = (await services.authorization.check(id_tag)).status
+            expires = f", expiry {expiry}" if expiry else ""
+            print(f"  id tag  {id_tag:<{width}}  {status}{expires}: Authorize answers {verdict}")
+        print("chargers connect to ws://HOST:9220/ocpp/<id> once `ocpp-bench csms serve` runs")
         return 0
 
     return _with_services(args, work)
 
 
 def _api_token(args: argparse.Namespace) -> int:
-    from .api import load_or_create_token
+    from .api import load_or_create_token, token_path
 
     try:
         check_database(Path(args.db))
     except DatabaseUnusable as exc:
         return _database_problem(args, exc)
-    print(load_or_create_token(Path(args.db)))
+    db = Path(args.db)
+    print(load_or_create_token(db))  # stdout holds the token alone: TOKEN=$(... api-token)
+    if not db.exists() or db.resolve().parent != Path.cwd().resolve():
+        missing = "" if db.exists() else " (no database there yet: serve makes it)"
+        print(
+            f"the API token of {db.resolve()}{missing}, kept in {token_path(db).resolve()}",
+            file=sys.stderr,
+        )
     return 0
 
 
