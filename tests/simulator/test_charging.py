@@ -55,6 +55,20 @@ async def test_reservation_expires(csms: MiniCsms, start_cp: StartCp) -> None:
     assert cancel.status == "Rejected"  # already gone
 
 
+async def test_rfc3339_lower_case_dates_are_understood(csms: MiniCsms, start_cp: StartCp) -> None:
+    """RFC 3339 allows a lower-case t and z; both were an internal error before."""
+    cp = await start_cp("CP-LOWER")
+    expiry = (datetime.now(UTC) + timedelta(seconds=0.5)).strftime("%Y-%m-%dt%H:%M:%S.%fz")
+    answer = await csms.call(
+        "CP-LOWER",
+        call.ReserveNow(connector_id=1, expiry_date=expiry, id_tag="T", reservation_id=3),
+    )
+    assert answer.status == "Accepted"
+    await cp.wait_status(1, "Reserved", timeout=1)
+    await cp.wait_status(1, "Available", timeout=3)  # and it expires when it says
+    assert cp.failures == []
+
+
 async def test_reservation_with_parent_id_tag(csms: MiniCsms, start_cp: StartCp) -> None:
     csms.tags["CHILD"] = {"status": "Accepted", "parentIdTag": "FLEET"}
     cp = await start_cp("CP-PARENT")
