@@ -46,6 +46,8 @@ class Entry:
     def line(self) -> str:
         arrow = {"out": "CP->CSMS", "in": "CSMS->CP"}.get(self.direction, "--------")
         clock = self.at.strftime("%H:%M:%S.%f")[:-3]
+        if self.frame is None and self.direction == "link":
+            return f"{clock} {arrow} {self.kind:<10} {self.text}"
         return f"{clock} {arrow} {self.kind:<10} {self.action or '?'} {self.text}"
 
 

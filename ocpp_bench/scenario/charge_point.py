@@ -27,8 +27,8 @@ from simulator import (
 from simulator.faults import Faults
 
 from .matchers import mismatches
-from .runner import ChargePointFactory, ScenarioChargePoint
-from .steps import StepFailed
+from .runner import ChargePointFactory, NotRun, ScenarioChargePoint
+from .steps import ScenarioBug, StepFailed
 
 # Outcome statuses that mean "accept, then fail at this stage of the follow-up work".
 FAILED_STAGES = {
@@ -51,7 +51,7 @@ class _Answered:
 
     async def answer(self, reply: dict[str, Any] | None, error: dict[str, Any] | None) -> None:
         if reply is not None or error is not None:
-            raise StepFailed(
+            raise ScenarioBug(
                 f"{self.action} had been answered already: use an `outcome` step before the "
                 "step that triggers it to script the answer"
             )
@@ -368,6 +368,26 @@ class SimulatedChargePoint:
         transaction = self.cp.transaction(connector)
         return transaction.transaction_id if transaction else None
 
+    async def sent_within(self, action: str, request: Any, within: float) -> dict[str, Any] | None:
+        """The payload of a CALL of `action` matching `request` sent from now on, if one goes
+        out within `within` seconds."""
+        transcript = self.cp.transcript
+        try:
+            entry = await transcript.wait_for(
+                lambda e: (
+                    e.direction == "out"
+                    and isinstance(e.frame, Call)
+                    and e.action == action
+                    and not mismatches(request or {}, e.frame.payload)
+                ),
+                within,
+                start=len(transcript),
+                what=f"{action} sent",
+            )
+        except ExpectationFailed:
+            return None
+        return entry.payload
+
     def sent(self, action: str) -> list[dict[str, Any]]:
         return self.cp.transcript.sent_payloads(action)
 
@@ -420,7 +440,7 @@ class Endpoints:
     def url(self, profile: int) -> str:
         url = self.urls.get(max(profile, 1))
         if url is None:
-            raise StepFailed(
+            raise NotRun(
                 f"no CSMS URL for security profile {profile}: give --csms-url-profile{profile}"
             )
         return url

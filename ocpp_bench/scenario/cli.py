@@ -53,6 +53,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_option(run, "--cert", help="client certificate (profile 3)")
     add_option(run, "--key", help="client key (profile 3)")
     add_option(run, "--report-dir", default="reports", help="where the reports go")
+    add_option(
+        run,
+        "--keep-results",
+        action="store_true",
+        help="add to the Allure results of earlier runs instead of emptying reports/allure",
+    )
+    add_option(
+        run, "--step-timeout", type=float, default=5.0, help="default wait of a step, seconds"
+    )
     run.add_argument("-k", dest="keyword", help="only scenarios matching this pytest -k expression")
     run.add_argument("-m", dest="markers", help="only scenarios with these tags (pytest -m)")
     run.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
@@ -77,6 +86,9 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         str(Path.cwd()),
         f"--junitxml={reports / 'junit.xml'}",
         f"--alluredir={reports / 'allure'}",
+        *([] if args.keep_results else ["--clean-alluredir"]),
+        "--step-timeout",
+        str(args.step_timeout),
         f"--scenario-report={reports / 'summary.html'}",
         "--csms-driver",
         args.csms_driver,

@@ -6,6 +6,7 @@ Every problem is a `ScenarioError` that names the file, the line and what is wro
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -20,12 +21,16 @@ DEFAULTS_FILE = "defaults.yaml"
 
 
 class ScenarioError(Exception):
-    """A scenario file problem, located: `file:line: message`."""
+    """A scenario file problem, located: `file:line: message`; `scenario_id` names the
+    scenario it breaks (None: the whole file)."""
 
-    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
+    def __init__(
+        self, path: Path | str, line: int | None, message: str, scenario_id: str | None = None
+    ) -> None:
         self.path = Path(path)
         self.line = line
         self.message = message
+        self.scenario_id = scenario_id
         super().__init__(f"{path}:{line or '?'}: {message}")
 
 
@@ -71,7 +76,7 @@ def _scalar_tag(build: Any) -> Any:
             if isinstance(node, yaml.SequenceNode):
                 return build(*loader.construct_sequence(node, deep=True))
             return build(loader.construct_scalar(node))  # type: ignore[arg-type]
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, re.error) as exc:
             raise yaml.MarkedYAMLError(problem=str(exc), problem_mark=node.start_mark) from exc
 
     return construct
@@ -116,7 +121,20 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
-_validate_file = fastjsonschema.compile(schema())
+def _validators() -> tuple[Any, Any]:
+    """The file's outline (each scenario only an object) and one scenario, so that one broken
+    scenario does not hide the others in its file."""
+    full = schema()
+    outline = json.loads(json.dumps(full))
+    outline["properties"]["scenarios"]["items"] = {"type": "object"}
+    one = {"definitions": full["definitions"], "$ref": "#/definitions/scenario"}
+    return fastjsonschema.compile(outline), fastjsonschema.compile(one)
+
+
+_validate_file, _validate_scenario = _validators()
+_FLOW_TAG_HINT = (
+    "; in flow style a tag with no value needs a space before the bracket: {status: !any }"
+)
 
 
 def parse_yaml(path: Path, text: str) -> Any:
@@ -125,7 +143,10 @@ def parse_yaml(path: Path, text: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise ScenarioError(path, line, f"YAML error: {exc.problem or exc.context}") from exc
+        problem = f"YAML error: {exc.problem or exc.context}"
+        if "scanning a tag" in str(exc.context):
+            problem += _FLOW_TAG_HINT
+        raise ScenarioError(path, line, problem) from exc
     except yaml.YAMLError as exc:
         raise ScenarioError(path, None, f"YAML error: {exc}") from exc
 
@@ -180,8 +201,16 @@ def load_defaults(folder: Path) -> dict[str, Any]:
 
 def load_file(path: Path) -> list[Scenario]:
     """Parse and check one scenario file; raises ScenarioError at the first problem."""
-    from .steps import check_step  # the step table lives with the step runners
+    entries = load_entries(path)
+    for entry in entries:
+        if isinstance(entry, ScenarioError):
+            raise entry
+    return [entry for entry in entries if isinstance(entry, Scenario)]
 
+
+def load_entries(path: Path) -> list[Scenario | ScenarioError]:
+    """Each scenario of a file, or the problem that breaks it; a problem of the whole file
+    (YAML, its outline, its defaults) is raised."""
     text = path.read_text(encoding="utf-8")
     data = parse_yaml(path, text)
     if not isinstance(data, dict):
@@ -189,39 +218,53 @@ def load_file(path: Path) -> list[Scenario]:
     check_schema(path, data)
     defaults = {**load_defaults(path.parent), **data.get("defaults", {})}
     lines = text.splitlines()
-    scenarios = []
+    entries: list[Scenario | ScenarioError] = []
     seen: dict[str, int] = {}
-    for entry in data["scenarios"]:
-        if entry["id"] in seen:
-            raise ScenarioError(
-                path,
-                entry.line,
-                f"duplicate scenario id {entry['id']} (first at line {seen[entry['id']]})",
-            )
-        seen[entry["id"]] = entry.line
-        steps = []
-        step_nodes = entry.get("steps", [])
-        for node in step_nodes:
-            kind, args, cp = check_step(path, node)
-            source = _block(lines, node.line)
-            steps.append(Step(kind, args, node.line, source, cp))
-        charge_points = entry.get("charge_points") or {"cp": {}}
-        base_cp = defaults.get("charge_point", {})
-        scenarios.append(
-            Scenario(
-                id=entry["id"],
-                title=entry.get("title", entry["id"]),
-                path=path,
-                line=entry.line,
-                ocpp=str(entry.get("ocpp", defaults.get("ocpp", "1.6"))),
-                tags=list(entry.get("tags", [])),
-                features=list(entry.get("features", [])),
-                charge_points={
-                    name: {**base_cp, **(cfg or {})} for name, cfg in charge_points.items()
-                },
-                state=entry.get("state", defaults.get("state")),
-                setup={**defaults.get("setup", {}), **entry.get("setup", {})},
-                steps=steps,
-            )
+    for index, entry in enumerate(data["scenarios"]):
+        name = str(entry.get("id") or f"scenario-{index + 1}")
+        try:
+            entries.append(_scenario(path, entry, defaults, lines, seen))
+        except ScenarioError as exc:
+            exc.scenario_id = name
+            entries.append(exc)
+    return entries
+
+
+def _scenario(
+    path: Path, entry: Any, defaults: dict[str, Any], lines: list[str], seen: dict[str, int]
+) -> Scenario:
+    from .steps import check_step  # the step table lives with the step runners
+
+    if entry.get("steps") == []:
+        raise ScenarioError(path, entry.line, f"scenario {entry.get('id')} has no steps")
+    try:
+        _validate_scenario(entry)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        keys = [str(k) for k in (exc.path or [])[1:]]
+        raise ScenarioError(path, _line_of(entry, keys), f"schema: {_message(exc)}") from exc
+    if entry["id"] in seen:
+        raise ScenarioError(
+            path,
+            entry.line,
+            f"duplicate scenario id {entry['id']} (first at line {seen[entry['id']]})",
         )
-    return scenarios
+    seen[entry["id"]] = entry.line
+    steps = []
+    for node in entry["steps"]:
+        kind, args, cp = check_step(path, node)
+        steps.append(Step(kind, args, node.line, _block(lines, node.line), cp))
+    charge_points = entry.get("charge_points") or {"cp": {}}
+    base_cp = defaults.get("charge_point", {})
+    return Scenario(
+        id=entry["id"],
+        title=entry.get("title", entry["id"]),
+        path=path,
+        line=entry.line,
+        ocpp=str(entry.get("ocpp", defaults.get("ocpp", "1.6"))),
+        tags=list(entry.get("tags", [])),
+        features=list(entry.get("features", [])),
+        charge_points={name: {**base_cp, **(cfg or {})} for name, cfg in charge_points.items()},
+        state=entry.get("state", defaults.get("state")),
+        setup={**defaults.get("setup", {}), **entry.get("setup", {})},
+        steps=steps,
+    )

@@ -73,6 +73,9 @@ class TypeIs(Matcher):
 class Regex(Matcher):
     pattern: str
 
+    def __post_init__(self) -> None:
+        re.compile(self.pattern)  # a bad pattern is the file's error, found when it loads
+
     def mismatch(self, actual: Any) -> str | None:
         if isinstance(actual, str) and re.search(self.pattern, actual):
             return None

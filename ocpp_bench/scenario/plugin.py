@@ -26,10 +26,10 @@ from .drivers import (
     NoDriver,
     Operator,
 )
-from .loader import DEFAULTS_FILE, Scenario, ScenarioError, Step, load_file
+from .loader import DEFAULTS_FILE, Scenario, ScenarioError, Step, load_entries
 from .needs import needs
 from .report import Results, catalogue
-from .runner import NotRun, ProtocolViolation, Run, StepError
+from .runner import Located, NotRun, ProtocolViolation, Run
 
 _TARGET = pytest.StashKey["Target"]()
 _RESULTS = pytest.StashKey[Results]()
@@ -86,11 +86,15 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         try:
-            scenarios = load_file(self.path)
+            entries = load_entries(self.path)
         except ScenarioError as exc:
             yield BrokenFile.from_parent(self, name=self.path.name, error=exc)
             return
-        for scenario in scenarios:
+        for scenario in entries:
+            if isinstance(scenario, ScenarioError):  # the others in the file still run
+                name = scenario.scenario_id or self.path.name
+                yield BrokenFile.from_parent(self, name=name, error=scenario)
+                continue
             item = ScenarioItem.from_parent(self, name=scenario.id, scenario=scenario)
             item.add_marker("scenario")
             for tag in scenario.tags:
@@ -100,6 +104,8 @@ class ScenarioFile(pytest.File):
 
 
 class BrokenFile(pytest.Item):
+    """A scenario file, or one scenario in it, that cannot load: one line says why."""
+
     def __init__(self, *, error: ScenarioError, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.error = error
@@ -111,7 +117,8 @@ class BrokenFile(pytest.Item):
         return str(excinfo.value)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, (self.error.line or 1) - 1, f"broken scenario file {self.path.name}"
+        what = f"scenario {self.name}" if self.error.scenario_id else "scenario file"
+        return self.path, (self.error.line or 1) - 1, f"broken {what} {self.path.name}"
 
 
 class ScenarioItem(pytest.Item):
@@ -140,11 +147,18 @@ class ScenarioItem(pytest.Item):
             _allure_frames(run)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, ProtocolViolation):
-            return f"{self.scenario.id}: {excinfo.value}"
-        if isinstance(excinfo.value, StepError):
-            return f"{self.scenario.id}: {self.scenario.title}\n{excinfo.value}"
-        return str(super().repr_failure(excinfo))
+        error = excinfo.value
+        if isinstance(error, ProtocolViolation):
+            return f"{self.scenario.id}: {error}"
+        if isinstance(error, Located):
+            title = "" if self.scenario.title == self.scenario.id else f": {self.scenario.title}"
+            return f"{self.scenario.id}{title}\n{error}"
+        if self.config.getoption("tbstyle") == "long":
+            return str(super().repr_failure(excinfo))
+        return (
+            f"{self.path}:{self.scenario.line}: {self.scenario.id}: the bench itself failed: "
+            f"{type(error).__name__}: {error} (a bug in ocpp-bench; --tb=long shows where)"
+        )
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, self.scenario.line - 1, f"{self.scenario.id}: {self.scenario.title}"
@@ -154,7 +168,9 @@ class ScenarioItem(pytest.Item):
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     if isinstance(item, ScenarioItem | BrokenFile) and (report.when == "call" or report.failed):
-        item.config.stash[_RESULTS].add(item, report)
+        # as Allure judges it: a wrong answer of the CSMS fails, anything else is broken
+        broken = call.excinfo is not None and not isinstance(call.excinfo.value, AssertionError)
+        item.config.stash[_RESULTS].add(item, report, broken=report.failed and broken)
     return report
 
 
@@ -192,8 +208,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_sep("-", f"not run ({len(ids)})")
         terminalreporter.write_line(reason)
         terminalreporter.write_line("  " + " ".join(ids))
-    terminalreporter.write_sep("=", "OCPP 1.6 catalogue coverage")
-    terminalreporter.write_line(results.coverage_table())
+    if results.uses_catalogue:
+        terminalreporter.write_sep("=", "OCPP 1.6 catalogue coverage")
+        terminalreporter.write_line(results.coverage_table())
     path = config.getoption("scenario_report")
     if path:
         results.write_html(Path(path))

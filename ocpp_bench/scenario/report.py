@@ -16,13 +16,13 @@ class Entry:
     scenario_id: str
     title: str
     location: str
-    outcome: str  # passed | failed | not run | not applicable | skipped
+    outcome: str  # passed | failed | broken | not run | not applicable | skipped
     duration: float
     detail: str
 
 
-VERDICTS = ("passed", "failed", "not run", "not applicable")
-STATES = (*VERDICTS, "not covered")  # of a catalogue case
+VERDICTS = ("passed", "failed", "broken", "not run", "not applicable")
+STATES = ("passed", "failed", "not run", "not applicable", "not covered")  # of a case
 
 
 def verdict(report: Any) -> tuple[str, str]:
@@ -54,19 +54,27 @@ class Results:
     def __init__(self) -> None:
         self.entries: list[Entry] = []
 
-    def add(self, item: Any, report: Any) -> None:
+    def add(self, item: Any, report: Any, broken: bool = False) -> None:
         scenario = getattr(item, "scenario", None)
         outcome, detail = verdict(report)
+        if broken:
+            outcome = "broken"
         self.entries.append(
             Entry(
                 scenario_id=scenario.id if scenario else item.name,
-                title=scenario.title if scenario else "broken scenario file",
+                title=scenario.title if scenario else "broken scenario",
                 location=f"{_relative(item.path)}:{scenario.line if scenario else ''}",
                 outcome=outcome,
                 duration=report.duration,
                 detail=detail,
             )
         )
+
+    @property
+    def uses_catalogue(self) -> bool:
+        """Whether any scenario of the run is a catalogue case (else no coverage to show)."""
+        ids = {case["id"] for case in catalogue()}
+        return any(entry.scenario_id in ids for entry in self.entries)
 
     def not_run(self) -> dict[str, list[str]]:
         """Cases that could not run, by reason (what would let them run: the detail up to
@@ -87,6 +95,8 @@ class Results:
         rows = []
         for case in catalogue():
             outcomes = by_id.get(case["id"], set())
+            if "broken" in outcomes:
+                outcomes.add("failed")
             state = "not covered"
             for candidate in ("failed", "not run", "not applicable", "passed"):
                 if candidate in outcomes:
@@ -133,9 +143,9 @@ class Results:
             for x in self.entries
         )
         failures = "".join(
-            f"<h3>{e(x.scenario_id)}: {e(x.title)}</h3><pre>{e(x.detail)}</pre>"
+            f"<h3>{e(x.scenario_id)}: {e(x.title)} ({x.outcome})</h3>{_collapsed(x.detail)}"
             for x in self.entries
-            if x.outcome == "failed"
+            if x.outcome in ("failed", "broken")
         )
         unrun = "".join(
             f"<tr class='{_css(x.outcome)}'><td>{e(x.scenario_id)}</td><td>{x.outcome}</td>"
@@ -157,6 +167,18 @@ class Results:
             for name, c in sections.items()
         )
         heads = "".join(f"<th>{s}</th>" for s in STATES)
+        catalogue_part = (
+            f"<h2>OCPP 1.6 catalogue by section</h2>"
+            f"<table><tr><th>section</th>{heads}</tr>{by_section}</table>"
+            if self.uses_catalogue
+            else "<p>No case of the OCPP 1.6 catalogue in this run.</p>"
+        )
+        coverage_part = (
+            "<h2>OCPP 1.6 catalogue coverage</h2><table><tr><th>id</th><th>name</th>"
+            f"<th>section</th><th>result</th></tr>{coverage}</table>"
+            if self.uses_catalogue
+            else ""
+        )
         summary = ", ".join(f"{tally[kind]} {kind}" for kind in VERDICTS)
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         return f"""<!doctype html>
@@ -173,17 +195,27 @@ pre {{ background: #f6f6f6; padding: 1em; white-space: pre-wrap; overflow-wrap: 
 </style></head><body>
 <h1>ocpp-bench scenario report</h1>
 <p>{stamp}: {summary} of {len(self.entries)} scenarios. Only a pass covers a catalogue case.</p>
-<h2>OCPP 1.6 catalogue by section</h2>
-<table><tr><th>section</th>{heads}</tr>{by_section}</table>
+{catalogue_part}
 <h2>Scenarios</h2>
 <table><tr><th>id</th><th>title</th><th>result</th><th>duration</th><th>file</th></tr>{rows}</table>
 <h2>Failures</h2>{failures or "<p>none</p>"}
 <h2>Not run and not applicable</h2>
 <table><tr><th>id</th><th>verdict</th><th>why, and what would let it run</th></tr>{unrun}</table>
-<h2>OCPP 1.6 catalogue coverage</h2>
-<table><tr><th>id</th><th>name</th><th>section</th><th>result</th></tr>{coverage}</table>
+{coverage_part}
 </body></html>
 """
+
+
+def _collapsed(detail: str) -> str:
+    """A failure's first lines in view, the rest (frames, tracebacks) folded."""
+    lines = detail.splitlines()
+    head, rest = "\n".join(lines[:6]), "\n".join(lines[6:])
+    if not rest:
+        return f"<pre>{html.escape(head)}</pre>"
+    return (
+        f"<pre>{html.escape(head)}</pre><details><summary>{len(lines) - 6} more lines "
+        f"(frames, traceback)</summary><pre>{html.escape(rest)}</pre></details>"
+    )
 
 
 def _css(state: str) -> str:

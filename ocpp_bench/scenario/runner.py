@@ -12,7 +12,7 @@ from simulator import SimulatorError
 
 from .drivers import CsmsDriver
 from .loader import Scenario, Step
-from .steps import RUNNERS, StepFailed
+from .steps import RUNNERS, ScenarioBug, StepFailed
 from .variables import UnknownVariable, Variables
 
 TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
@@ -58,6 +58,9 @@ class ScenarioChargePoint(Protocol):
         self, action: str, timeout: float, request: Any = None
     ) -> tuple[dict[str, Any], dict[str, Any] | None] | None: ...
     def sent(self, action: str) -> list[dict[str, Any]]: ...
+    async def sent_within(
+        self, action: str, request: Any, within: float
+    ) -> dict[str, Any] | None: ...
     async def connect(
         self, subprotocols: list[str], profile: int | None, timeout: float
     ) -> dict[str, Any]: ...
@@ -85,8 +88,8 @@ ChargePointFactory = Callable[[str, dict[str, Any]], ScenarioChargePoint]
 StepHook = Callable[[Step, str], AbstractContextManager[Any]]
 
 
-class StepError(Exception):
-    """A failed step with its place and the recent frames, ready for a person to read."""
+class Located(Exception):
+    """A step that went wrong, with its place and the recent frames, for a person to read."""
 
     def __init__(
         self, step: Step, index: int, message: str, transcripts: dict[str, list[str]], path: str
@@ -110,6 +113,14 @@ class StepError(Exception):
         for name, frames in self.transcripts.items():
             lines += ["", f"recent frames of {name}:", *["  " + f for f in frames]]
         return "\n".join(lines)
+
+
+class StepError(Located, AssertionError):
+    """The CSMS did not do what the step expects: the case fails."""
+
+
+class StepBroken(Located):
+    """The scenario or the bench went wrong, not the CSMS: the case is broken."""
 
 
 class ProtocolViolation(AssertionError):
@@ -152,7 +163,7 @@ class Run:
     def cp(self, step: Step | None = None) -> ScenarioChargePoint:
         name = step.cp if step is not None and step.cp else next(iter(self.charge_points))
         if name not in self.charge_points:
-            raise StepFailed(f"no charge point named {name!r}; have {list(self.charge_points)}")
+            raise ScenarioBug(f"no charge point named {name!r}; have {list(self.charge_points)}")
         return self.charge_points[name]
 
     async def execute(self) -> None:
@@ -191,7 +202,11 @@ class Run:
         of the CSMS so far (a CALLERROR often explains a wrong verdict)."""
         try:
             await work()
-        except (StepFailed, UnknownVariable, TimeoutError, SimulatorError, RpcError) as exc:
+        except (ScenarioBug, UnknownVariable) as exc:
+            raise StepBroken(
+                step, index, str(exc), self._transcripts(), str(self.scenario.path)
+            ) from exc
+        except (StepFailed, TimeoutError, SimulatorError, RpcError) as exc:
             message = str(exc) or type(exc).__name__
             problems = await self._problems(0)
             if problems:

@@ -7,13 +7,15 @@ the charge point it acts on (default: the scenario's first).
 from __future__ import annotations
 
 import asyncio
+import difflib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
 
-from ocpp_bench.rpc.errors import CallErrorReceived, CallTimeout, RpcError
+from ocpp_bench.rpc import V16
+from ocpp_bench.rpc.errors import CallErrorReceived, CallTimeout, OcppError, RpcError
 
 from .loader import ScenarioError, Step, _line_of, _message, schema
 from .matchers import mismatches
@@ -29,6 +31,10 @@ _VALIDATORS = {
     for kind, spec in _SCHEMA["definitions"]["steps"].items()
 }
 KINDS = sorted(_VALIDATORS)
+
+
+class ScenarioBug(Exception):
+    """The scenario asks for something that cannot be: its author's to fix, not the CSMS's."""
 
 
 class StepFailed(AssertionError):
@@ -59,7 +65,44 @@ def check_step(path: Path, node: Any) -> tuple[str, Any, str | None]:
         keys = [str(k) for k in (exc.path or [])[1:]]
         message = _message(exc, f"{kind}.")
         raise ScenarioError(path, _line_of(node, [kind, *keys]) or line, message) from exc
+    problem = _action_problem(kind, node[kind])
+    if problem is not None:
+        raise ScenarioError(path, _line_of(node, [kind, "action"]) or line, problem)
     return kind, node[kind], cp
+
+
+def _has_variables(value: Any) -> bool:
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, dict):
+        return any(_has_variables(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_variables(item) for item in value)
+    return False
+
+
+def _action_problem(kind: str, args: Any) -> str | None:
+    """An unknown action, or a `send` payload that breaks the schema (unless `raw`)."""
+    if kind not in ("send", "csms", "expect_call", "expect_sent", "expect_not_sent", "outcome"):
+        return None
+    action = args["action"]
+    if kind == "send" and args.get("raw"):
+        return None
+    if action not in V16.actions:
+        close = difflib.get_close_matches(action, sorted(V16.actions), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raw = " (raw: true sends it as it is)" if kind == "send" else ""
+        return f"{kind}: {action!r} is not an OCPP 1.6 action{hint}{raw}"
+    payload = args.get("payload", {})
+    if kind == "send" and not _has_variables(payload):
+        try:
+            V16.validate(action, payload)
+        except OcppError as exc:
+            return (
+                f"send: the {action} payload breaks the OCPP 1.6 schema: {exc.description}; "
+                "fix it, or add raw: true to send it as it is"
+            )
+    return None
 
 
 def expect(what: str, expected: Any, actual: Any) -> None:
@@ -180,6 +223,11 @@ async def send(run: Run, step: Step, args: Any) -> None:
         return
     except CallTimeout as exc:
         raise StepFailed(f"{args['action']}: no answer within {timeout:g} s") from exc
+    except OcppError as exc:  # ours: the payload, its variables resolved, breaks the schema
+        raise ScenarioBug(
+            f"send: the {args['action']} payload breaks the OCPP 1.6 schema: "
+            f"{exc.description}; fix it, or add raw: true to send it as it is"
+        ) from exc
     if "expect_error" in args:
         raise StepFailed(f"{args['action']}: expected a CALLERROR, got CALLRESULT {result!r}")
     if "expect" in args:
@@ -201,7 +249,7 @@ async def expect_call(run: Run, step: Step, args: Any) -> None:
     await incoming.answer(args.get("reply"), args.get("error"))
     if "response" in args:
         if scripted:
-            raise StepFailed("`response` checks the charge point's own answer: drop reply/error")
+            raise ScenarioBug("`response` checks the charge point's own answer: drop reply/error")
         expect(f"the charge point's {args['action']} answer", args["response"], incoming.response)
 
 
@@ -229,6 +277,15 @@ async def expect_sent(run: Run, step: Step, args: Any) -> None:
     if "response" in args:
         expect(f"{args['action']} response", args["response"], response)
     save(run, args.get("save"), {"request": request, "response": response})
+
+
+async def expect_not_sent(run: Run, step: Step, args: Any) -> None:
+    within = float(args["within"])
+    payload = await run.cp(step).sent_within(args["action"], args.get("request"), within)
+    if payload is not None:
+        raise StepFailed(
+            f"the charge point sent {args['action']} within {within:g} s", f"  sent: {payload!r}"
+        )
 
 
 async def expect_status(run: Run, step: Step, args: Any) -> None:
@@ -341,6 +398,7 @@ RUNNERS: dict[str, Runner] = {
     "expect_call": expect_call,
     "expect_no_call": expect_no_call,
     "expect_sent": expect_sent,
+    "expect_not_sent": expect_not_sent,
     "expect_status": expect_status,
     "connect": connect,
     "expect_connected": expect_connected,

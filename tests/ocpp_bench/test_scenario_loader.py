@@ -53,6 +53,20 @@ def test_good_file_loads_with_lines(tmp_path: Path) -> None:
     assert isinstance(scenario.steps[2].args["expect"]["currentTime"], TypeIs)
 
 
+def test_one_broken_scenario_does_not_hide_the_others_in_its_file(tmp_path: Path) -> None:
+    from ocpp_bench.scenario.loader import load_entries
+
+    text = (
+        "scenarios:\n  - id: GOOD_1\n    steps: [wait: 0]\n"
+        "  - id: BAD\n    steps:\n      - send: {action: Nope}\n"
+        "  - id: GOOD_2\n    steps: [wait: 0]\n"
+    )
+    good_1, bad, good_2 = load_entries(write(tmp_path, text))
+    assert isinstance(bad, ScenarioError) and bad.scenario_id == "BAD" and bad.line == 6
+    assert not isinstance(good_1, ScenarioError) and good_1.id == "GOOD_1"
+    assert not isinstance(good_2, ScenarioError) and good_2.id == "GOOD_2"
+
+
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
@@ -68,11 +82,42 @@ def test_good_file_loads_with_lines(tmp_path: Path) -> None:
             "must be integer",
         ),
         ("scenarios:\n  - id: A\n    stepz: []\n", 2, "must contain ['steps']"),
-        ("scenarios:\n  - id: A\n    steps: []\n    state: asleep\n", 4, "state must be one of"),
         (
-            "scenarios:\n  - id: A\n    steps: []\n  - id: A\n    steps: []\n",
+            "scenarios:\n  - id: A\n    steps: [wait: 0]\n    state: asleep\n",
+            4,
+            "state must be one of",
+        ),
+        (
+            "scenarios:\n  - id: A\n    steps: [wait: 0]\n  - id: A\n    steps: [wait: 0]\n",
             4,
             "duplicate scenario id",
+        ),
+        ("scenarios:\n  - id: A\n    steps: []\n", 2, "scenario A has no steps"),
+        (
+            "scenarios:\n  - id: A\n    steps:\n      - send: {action: Heartbeet}\n",
+            4,
+            "send: 'Heartbeet' is not an OCPP 1.6 action; did you mean Heartbeat? (raw: true",
+        ),
+        (
+            "scenarios:\n  - id: A\n    steps:\n      - send: {action: Authorize, payload: {}}\n",
+            4,
+            "send: the Authorize payload breaks the OCPP 1.6 schema: Authorize: payload must "
+            "contain ['idTag'] properties; fix it, or add raw: true",
+        ),
+        (
+            "scenarios:\n  - id: A\n    steps:\n      - assert: {value: x, matches: !regex '('}\n",
+            4,
+            "YAML error: missing ), unterminated subpattern",
+        ),
+        (
+            "scenarios:\n  - id: A\n    steps:\n      - assert: {value: x, matches: !any}\n",
+            4,
+            "a tag with no value needs a space before the bracket: {status: !any }",
+        ),
+        (
+            "scenarios:\n  - id: A\n    steps:\n      - csms: {action: RemoteStart}\n",
+            4,
+            "csms: 'RemoteStart' is not an OCPP 1.6 action; did you mean",
         ),
         ("scenarios:\n  - id: A\n    id: B\n    steps: []\n", 3, "duplicate key 'id'"),
         (
@@ -123,3 +168,21 @@ def test_matchers() -> None:
     assert mismatches([1, {"b": 2}], [1, {"b": 3}]) == ["$[1].b: expected 2, got 3"]
     assert mismatches(1, 1.0) == []
     assert mismatches("1", 1) == ["$: expected '1', got 1"]
+
+
+def test_the_readme_lists_every_step_as_the_schema_says() -> None:
+    from ocpp_bench.scenario.docs import steps_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- steps:start -->\n", 1)[1].split("\n<!-- steps:end -->", 1)[0]
+    assert block == steps_table(), "stale: run python -m ocpp_bench.scenario.docs"
+
+
+def test_flow_style_matchers_that_the_readme_shows_load(tmp_path: Path) -> None:
+    text = (
+        "scenarios:\n  - id: A\n    steps:\n"
+        "      - assert: {value: {status: x}, matches: {status: !any }}\n"
+        "      - assert: {value: [], matches: [!absent ]}\n"
+    )
+    [scenario] = load_file(write(tmp_path, text))
+    assert isinstance(scenario.steps[0].args["matches"]["status"], AnyValue)

@@ -54,9 +54,11 @@ def test_files_run_as_tests_with_readable_failures(pytester: pytest.Pytester) ->
     assert "expect: {idTagInfo: {status: Rejected}}" in out
     assert "$.idTagInfo.status: expected 'Rejected', got 'Accepted'" in out
     assert "recent frames of cp:" in out and "Authorize" in out
-    assert "OCPP 1.6 catalogue coverage" in out
+    # a suite of its own, no catalogue case: no catalogue table listing 77 cases not covered
+    assert "OCPP 1.6 catalogue coverage" not in out
     html = report.read_text()
-    assert "EXPECTS_REJECTED" in html and "TC_001_CSMS" in html and "not covered" in html
+    assert "EXPECTS_REJECTED" in html and "TC_001_CSMS" not in html
+    assert "No case of the OCPP 1.6 catalogue in this run" in html
 
 
 def test_keyword_and_marker_selection(pytester: pytest.Pytester) -> None:
@@ -147,3 +149,90 @@ def test_a_frame_from_the_csms_that_breaks_the_schema_fails_the_scenario(
         loop.call_soon_threadsafe(stop[0].set)
         thread.join(10)
         loop.close()
+
+
+MIXED = """\
+scenarios:
+  - id: FIRST_GOOD
+    steps:
+      - boot: {expect: {status: Accepted}}
+  - id: UNKNOWN_ACTION
+    steps:
+      - send: {action: Heartbeet, payload: {}}
+  - id: BAD_PAYLOAD_AT_RUN_TIME
+    state: booted
+    steps:
+      - set: {count: 7}
+      - send: {action: Authorize, payload: {idTag: "${count}"}}
+  - id: WRONG_ANSWER
+    state: booted
+    steps:
+      - send: {action: Heartbeat, payload: {}, expect: {currentTime: "never"}}
+  - id: LAST_GOOD
+    state: booted
+    steps:
+      - send: {action: Heartbeat, payload: {}}
+"""
+
+
+def test_common_mistakes_are_one_clear_line_and_hide_nothing(pytester: pytest.Pytester) -> None:
+    import json
+    import sys
+
+    folder = pytester.mkdir("scenarios")
+    (folder / "mixed.yaml").write_text(MIXED)
+    reports = pytester.path / "reports"
+    for _ in range(2):  # twice: the second run's Allure results replace the first's
+        result = pytester.run(
+            sys.executable, "-m", "ocpp_bench.cli", "run", str(folder),
+            "--report-dir", str(reports), timeout=120,
+        )  # fmt: skip
+    out = result.stdout.str()
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*3 failed, 2 passed*"])  # the bad file hides no scenario
+    assert "mixed.yaml:7: send: 'Heartbeet' is not an OCPP 1.6 action; did you mean Heartbeat?" in (
+        out
+    )
+    assert "the Authorize payload breaks the OCPP 1.6 schema" in out
+    assert "Traceback" not in out and "_pytest" not in out
+    assert len(out.splitlines()) < 150, out
+    statuses = {}
+    for path in (reports / "allure").glob("*-result.json"):
+        result_json = json.loads(path.read_text())
+        statuses[result_json["name"]] = result_json["status"]
+    assert statuses == {
+        "FIRST_GOOD": "passed",
+        "UNKNOWN_ACTION": "broken",
+        "BAD_PAYLOAD_AT_RUN_TIME": "broken",
+        "WRONG_ANSWER": "failed",
+        "LAST_GOOD": "passed",
+    }
+    html = (reports / "summary.html").read_text()
+    assert "broken" in html and "<details>" in html
+
+
+NOT_SENT = """\
+scenarios:
+  - id: NO_START_WITHOUT_A_TAG
+    state: booted
+    steps:
+      - plug_in: {connector: 1}
+      - expect_not_sent: {action: StartTransaction, within: 0.5}
+  - id: METER_VALUES_DO_FLOW
+    state: charging
+    charge_points: {cp: {config: {MeterValueSampleInterval: 1}}}
+    steps:
+      - expect_not_sent: {action: MeterValues, request: {connectorId: 1}, within: 2.5}
+"""
+
+
+def test_expect_not_sent_fails_only_when_the_charge_point_sends_it(
+    pytester: pytest.Pytester,
+) -> None:
+    folder = pytester.mkdir("scenarios")
+    (folder / "not_sent.yaml").write_text(NOT_SENT)
+    result = pytester.runpytest_subprocess(str(folder), "-p", "no:cacheprovider", "-v")
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    assert "NO_START_WITHOUT_A_TAG PASSED" in out
+    assert "the charge point sent MeterValues within 2.5 s" in out
