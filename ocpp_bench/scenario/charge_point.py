@@ -117,6 +117,11 @@ class SimulatedChargePoint:
         else:
             await self.cp.call("BootNotification", self.cp.boot_payload(), timeout)
         boots = self.cp.transcript.calls("out", "BootNotification")
+        if not boots and self.cp.connect_errors:
+            raise StepFailed(
+                f"the CSMS did not let the charge point connect within {timeout:g} s: "
+                f"{self.cp.connect_errors[-1]} (at {self.cp.url})"
+            )
         answer = self.cp.transcript.answer_to(boots[-1]) if boots else None
         if answer is None or not isinstance(answer.frame, CallResult):
             raise StepFailed(f"no answer to BootNotification within {timeout:g} s")

@@ -49,6 +49,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_option(run, "--csms-api", help="base URL of the CSMS HTTP API")
     add_option(run, "--csms-api-token", help="bearer token for the API")
     add_option(run, "--cp-password", help="Basic Auth password of charge points without one")
+    add_option(
+        run,
+        "--cp-id",
+        help="identity of every scenario's charge point (others ID-<name>), not one per run",
+    )
+    add_option(run, "--id-tags", help="YAML file: setup tag name -> value, not one per run")
     add_option(run, "--tls-ca", help="CA bundle for wss://")
     add_option(run, "--cert", help="client certificate (profile 3)")
     add_option(run, "--key", help="client key (profile 3)")
@@ -104,6 +110,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         "cert",
         "key",
         "csms_features",
+        "cp_id",
+        "id_tags",
     ):
         value = getattr(args, option)
         if value:

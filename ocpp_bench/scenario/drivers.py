@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import trustme
 
@@ -296,14 +297,19 @@ class HttpDriver:
         return timeout  # an API may answer before the CALL is on its way
 
     async def _post(self, path: str, body: dict[str, Any], timeout: float) -> Any:
+        return await self._send("POST", path, body, timeout)
+
+    async def _send(self, method: str, path: str, body: dict[str, Any], timeout: float) -> Any:
         import httpx
 
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         async with httpx.AsyncClient(timeout=timeout + 5) as client:
-            response = await client.post(f"{self.base_url}{path}", json=body, headers=headers)
+            response = await client.request(
+                method, f"{self.base_url}{path}", json=body, headers=headers
+            )
         if response.status_code >= 400:
             raise DriverError(
-                f"POST {path}: HTTP {response.status_code}: {response.text[:500]}",
+                f"{method} {path}: HTTP {response.status_code}: {response.text[:500]}",
                 response.status_code,
             )
         return response.json() if response.content else None
@@ -326,7 +332,15 @@ class HttpDriver:
         self, id_tag: str, status: str, expiry: str | None, parent: str | None
     ) -> None:
         body = {"idTag": id_tag, "status": status, "expiryDate": expiry, "parentIdTag": parent}
-        await self._post("/api/id-tags", {k: v for k, v in body.items() if v is not None}, 10)
+        given = {k: v for k, v in body.items() if v is not None}
+        try:
+            await self._post("/api/id-tags", given, 10)
+        except DriverError as exc:
+            if exc.status != 409:
+                raise
+            # it exists (a tag set up for the run, --id-tags): give it this case's settings
+            del given["idTag"]
+            await self._send("PUT", f"/api/id-tags/{quote(id_tag, safe='')}", given, 10)
 
     async def call(
         self, charger_id: str, action: str, payload: dict[str, Any], timeout: float

@@ -29,7 +29,7 @@ from .drivers import (
 from .loader import DEFAULTS_FILE, Scenario, ScenarioError, Step, load_entries
 from .needs import needs
 from .report import Results, catalogue
-from .runner import Located, NotRun, ProtocolViolation, Run
+from .runner import Fixed, Located, NotRun, ProtocolViolation, Run
 
 _TARGET = pytest.StashKey["Target"]()
 _RESULTS = pytest.StashKey[Results]()
@@ -62,6 +62,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--csms-api", help="base URL of the CSMS HTTP API (drivers ocpp-bench, http)")
     group.addoption("--csms-api-token", help="bearer token for --csms-api")
     group.addoption("--cp-password", help="Basic Auth password of charge points without one")
+    group.addoption(
+        "--cp-id",
+        help="identity of every scenario's charge point (others: ID-<name>) instead of one "
+        "made up per run, to register in the CSMS beforehand",
+    )
+    group.addoption(
+        "--id-tags",
+        help="YAML file of setup tag name -> value (tag: 04A2B3C4) used instead of values "
+        "made up per run",
+    )
     group.addoption("--tls-ca", help="CA bundle to trust for wss:// (security profile 2/3)")
     group.addoption("--cert", help="client certificate (security profile 3)")
     group.addoption("--key", help="client key (security profile 3)")
@@ -70,8 +80,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_RESULTS] = Results()
+    config.stash[_RESULTS] = Results(facts(config))
     config.addinivalue_line("markers", "scenario: an ocpp-bench YAML scenario")
+
+
+def facts(config: pytest.Config) -> dict[str, str]:
+    """What was tested, and the options that shape the verdicts: for the reports."""
+    from ocpp_bench import __version__
+
+    url = config.getoption("csms_url")
+    found = {
+        "csms": url or "the embedded ocpp-bench CSMS",
+        "driver": _driver_name(config) if url else "ocpp-bench",
+        "ocpp": "1.6",
+        "ocpp-bench": __version__,
+        "step timeout": f"{config.getoption('step_timeout'):g} s",
+        "features": config.getoption("csms_features") or "all",
+    }
+    for profile in (2, 3):
+        given = config.getoption(f"csms_url_profile{profile}")
+        if given:
+            found[f"csms profile {profile}"] = given
+    if config.getoption("csms_api"):
+        found["csms api"] = config.getoption("csms_api")
+    if found["driver"] == "manual":
+        wait = config.getoption("operator_timeout")
+        found["operator timeout"] = f"{wait:g} s" if wait is not None else "120 s in a terminal"
+    return found
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The facts as JUnit properties of the suite, when JUnit XML is written."""
+    from _pytest.junitxml import xml_key  # pytest's own; no public way to reach it
+
+    xml = session.config.stash.get(xml_key, None)
+    if xml is not None:
+        for name, value in session.config.stash[_RESULTS].facts.items():
+            xml.add_global_property(f"ocpp-bench.{name}", value)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -138,6 +183,7 @@ class ScenarioItem(pytest.Item):
             target.factory,
             timeout=self.config.getoption("step_timeout"),
             step_hook=_allure_step,
+            fixed=target.fixed,
         )
         try:
             asyncio.run(run.execute())
@@ -245,6 +291,7 @@ class Target:
                 key=config.getoption("key"),
             )
         self.endpoints = endpoints
+        self.fixed = _fixed(config)
         self.driver = _driver(config, self.embedded)
         self.features = _features(config) if self.embedded is None else None
         self.feature_of = {case["id"]: case["feature"] for case in catalogue()}
@@ -296,6 +343,51 @@ def _driver(config: pytest.Config, embedded: EmbeddedCsms | None) -> CsmsDriver:
     if embedded is not None and name == "ocpp-bench":
         return EmbeddedDriver(embedded)
     raise pytest.UsageError(f"driver {name} needs --csms-api (the base URL of the CSMS's API)")
+
+
+def _fixed(config: pytest.Config) -> Fixed:
+    path = config.getoption("id_tags")
+    tags: dict[str, str] = {}
+    if path:
+        import yaml
+
+        try:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise pytest.UsageError(f"--id-tags {path}: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise pytest.UsageError(f"--id-tags {path}: a mapping of tag name -> value")
+        tags = {str(name): str(value) for name, value in loaded.items()}
+    return Fixed(config.getoption("cp_id"), tags)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """With fixed identities or tags, list first what to set up in the CSMS."""
+    config = session.config
+    if not (config.getoption("cp_id") or config.getoption("id_tags")):
+        return
+    fixed = _fixed(config)
+    chargers: dict[str, str] = {}
+    tags: dict[str, set[str]] = {}
+    for item in session.items:
+        if not isinstance(item, ScenarioItem):
+            continue
+        scenario = item.scenario
+        for index, (name, cp) in enumerate(scenario.charge_points.items()):
+            identity = cp.get("identity") or fixed.identity(name, first=index == 0)
+            if identity:
+                secret = f"password {cp['password']}" if cp.get("password") else "no password"
+                chargers[identity] = f"{secret}, security profile {cp.get('security_profile', 1)}"
+        for name, spec in {"tag": "Accepted", **scenario.setup.get("id_tags", {})}.items():
+            if name in fixed.tags:
+                spec = spec if isinstance(spec, dict) else {"status": spec}
+                tags.setdefault(fixed.tags[name], set()).add(
+                    ", ".join(f"{k} {v}" for k, v in spec.items())
+                )
+    lines = ["set up in the CSMS before the run:"]
+    lines += [f"  charge point {identity}: {how}" for identity, how in chargers.items()]
+    lines += [f"  id tag {value}: {' | '.join(sorted(how))}" for value, how in tags.items()]
+    _say(config)("\n".join(lines))
 
 
 def _features(config: pytest.Config) -> set[str] | None:

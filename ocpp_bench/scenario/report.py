@@ -51,8 +51,9 @@ def catalogue() -> list[dict[str, str]]:
 
 
 class Results:
-    def __init__(self) -> None:
+    def __init__(self, facts: dict[str, str] | None = None) -> None:
         self.entries: list[Entry] = []
+        self.facts = facts or {}  # what was tested: CSMS, driver, versions, options
 
     def add(self, item: Any, report: Any, broken: bool = False) -> None:
         scenario = getattr(item, "scenario", None)
@@ -180,6 +181,9 @@ class Results:
             else ""
         )
         summary = ", ".join(f"{tally[kind]} {kind}" for kind in VERDICTS)
+        tested = "".join(
+            f"<tr><th>{e(name)}</th><td>{e(value)}</td></tr>" for name, value in self.facts.items()
+        )
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ocpp-bench scenario report</title>
@@ -195,6 +199,7 @@ pre {{ background: #f6f6f6; padding: 1em; white-space: pre-wrap; overflow-wrap: 
 </style></head><body>
 <h1>ocpp-bench scenario report</h1>
 <p>{stamp}: {summary} of {len(self.entries)} scenarios. Only a pass covers a catalogue case.</p>
+<table>{tested}</table>
 {catalogue_part}
 <h2>Scenarios</h2>
 <table><tr><th>id</th><th>title</th><th>result</th><th>duration</th><th>file</th></tr>{rows}</table>

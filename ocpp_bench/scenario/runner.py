@@ -5,12 +5,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ocpp_bench.rpc.errors import RpcError
 from simulator import SimulatorError
 
-from .drivers import CsmsDriver
+from .drivers import CsmsDriver, DriverError
 from .loader import Scenario, Step
 from .steps import RUNNERS, ScenarioBug, StepFailed
 from .variables import UnknownVariable, Variables
@@ -137,6 +138,20 @@ def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
 
 
+@dataclass(frozen=True)
+class Fixed:
+    """Identities and tag values set by the run (`--cp-id`, `--id-tags`) rather than made
+    unique per run, so a person can set them up in the CSMS beforehand."""
+
+    cp_id: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)  # setup tag name -> value
+
+    def identity(self, name: str, first: bool) -> str | None:
+        if self.cp_id is None:
+            return None
+        return self.cp_id if first else f"{self.cp_id}-{name}"
+
+
 def unique_suffix() -> str:
     return secrets.token_hex(3)
 
@@ -150,6 +165,7 @@ class Run:
         *,
         timeout: float = 5.0,
         step_hook: StepHook | None = None,
+        fixed: Fixed | None = None,
     ) -> None:
         self.scenario = scenario
         self.driver = driver
@@ -159,6 +175,7 @@ class Run:
         self.variables = Variables()
         self.charge_points: dict[str, ScenarioChargePoint] = {}
         self.suffix = unique_suffix()
+        self.fixed = fixed or Fixed()
 
     def cp(self, step: Step | None = None) -> ScenarioChargePoint:
         name = step.cp if step is not None and step.cp else next(iter(self.charge_points))
@@ -168,7 +185,10 @@ class Run:
 
     async def execute(self) -> None:
         try:
-            await self._setup()
+            try:
+                await self._setup()
+            except DriverError as exc:  # the case is about something else: not run
+                raise NotRun(f"could not set the case up in the CSMS: {exc}") from exc
             await self._guarded(self._start_step(), self._reach_state)
             for index, step in enumerate(self.scenario.steps):
                 await self._run_step(index, step)
@@ -241,14 +261,18 @@ class Run:
         tags = {"tag": "Accepted", **self.scenario.setup.get("id_tags", {})}
         for name, spec in tags.items():  # in order: a parent may name an earlier tag
             spec = {"status": spec} if isinstance(spec, str) else self.variables.resolve(spec)
-            value = f"{name[:12]}-{self.suffix}"
+            value = self.fixed.tags.get(name) or f"{name[:12]}-{self.suffix}"
             self.variables[name] = value
             if register:
                 await self.driver.register_tag(
                     value, spec.get("status", "Accepted"), spec.get("expiry"), spec.get("parent")
                 )
         for name, config in self.scenario.charge_points.items():
-            identity = config.get("identity") or f"{self.scenario.id[:30]}-{name}-{self.suffix}"
+            identity = (
+                config.get("identity")
+                or self.fixed.identity(name, first=not self.charge_points)
+                or f"{self.scenario.id[:30]}-{name}-{self.suffix}"
+            )
             cp = self.factory(identity, config)  # may take the identity of its certificate
             identity = cp.identity
             if register:
@@ -267,6 +291,9 @@ class Run:
             cp.mark()
 
     async def _reach(self, state: str, name: str, cp: ScenarioChargePoint) -> None:
+        """Bring `cp` to the starting state. Connecting and booting are every case's business:
+        a refusal fails it, naming the cause. A CSMS that refuses the tag or the start leaves
+        a case about something else not run, and says why in one line."""
         result = await cp.boot(self.timeout)
         if result.get("status") != "Accepted":
             unable = self.driver.unable()
@@ -275,16 +302,27 @@ class Run:
                     f"the CSMS did not accept charge point {cp.identity} ({result.get('status')}),"
                     f" which could not be registered: {unable}"
                 )
-            raise StepFailed(f"starting state {state}: boot of {name} not accepted: {result}")
+            raise StepFailed(f"BootNotification of {name} answered {result.get('status')}")
         if state == "booted":
             return
-        tag = self.scenario.charge_points[name].get("id_tag") or self.variables["tag"]
+        try:
+            await self._start_session(state, name, cp)
+        except (StepFailed, TimeoutError, SimulatorError, RpcError) as exc:
+            reason = f"could not reach state {state}: {exc}".splitlines()[0]
+            problems = await cp.protocol_problems(0)
+            if problems:
+                reason += "; the CSMS answered " + problems[0].splitlines()[-1].strip()
+            raise NotRun(reason) from exc
+
+    async def _start_session(self, state: str, name: str, cp: ScenarioChargePoint) -> None:
+        own = self.scenario.charge_points[name].get("id_tag")
+        tag = self.variables.resolve(own) if own else self.variables["tag"]
         if state == "charging":
             await cp.plug_in(1)
         info = await cp.present_tag(tag, 1)
         if info.get("status") != "Accepted":
-            raise StepFailed(f"starting state {state}: tag {tag} not accepted: {info}")
+            raise StepFailed(f"Authorize of the Accepted tag {tag} answered {info.get('status')}")
         if state == "charging":
             if not await cp.wait_status(1, "Charging", self.timeout):
-                raise StepFailed(f"starting state charging: {name} is {cp.status(1)}")
+                raise StepFailed(f"connector 1 of {name} is {cp.status(1)}, not Charging")
             self.variables["transactionId"] = cp.transaction_id(1)

@@ -7,12 +7,14 @@ import asyncio
 import logging
 import threading
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action, RegistrationStatus
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
 
 
 class BootOnly(ChargePoint):  # type: ignore[misc]
@@ -31,9 +33,11 @@ async def _serve_charge_point(websocket: ServerConnection) -> None:
 
 
 class BootOnlyCsms:
-    """The boot-only central system on its own event-loop thread, on 127.0.0.1, any port."""
+    """The boot-only central system on its own event-loop thread, on 127.0.0.1, any port;
+    `refuse`: the HTTP status it answers every handshake with instead."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuse: int | None = None) -> None:
+        self.refuse = refuse
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: Server | None = None
@@ -48,7 +52,18 @@ class BootOnlyCsms:
         return self
 
     async def _start(self) -> Server:
-        return await serve(_serve_charge_point, "127.0.0.1", 0, subprotocols=["ocpp1.6"])  # type: ignore[list-item]
+        def process_request(connection: ServerConnection, request: Request) -> Response | None:
+            if self.refuse is None:
+                return None
+            return connection.respond(HTTPStatus(self.refuse), "Unknown charge point\n")
+
+        return await serve(
+            _serve_charge_point,
+            "127.0.0.1",
+            0,
+            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            process_request=process_request,
+        )
 
     def __exit__(self, *exc: object) -> None:
         assert self._server is not None

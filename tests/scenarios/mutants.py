@@ -20,7 +20,7 @@ from ocpp_bench.rpc.errors import InternalError
 from ocpp_bench.scenario.charge_point import Endpoints, charge_point_factory
 from ocpp_bench.scenario.drivers import EmbeddedCsms, EmbeddedDriver
 from ocpp_bench.scenario.loader import Scenario, load_file
-from ocpp_bench.scenario.runner import ProtocolViolation, Run, StepError
+from ocpp_bench.scenario.runner import NotRun, ProtocolViolation, Run, StepError
 
 Payload = dict[str, Any]
 SUITE = Path(__file__).resolve().parents[2] / "scenarios" / "ocpp16"
@@ -424,7 +424,7 @@ def suite() -> dict[str, Scenario]:
 
 def verdicts(mutant: Mutant | None, cases: list[Scenario]) -> dict[str, str | None]:
     """Run `cases` (at once) against our CSMS with `mutant` switched on: each case's failure
-    (None: passed)."""
+    (None: passed, or not run: neither fails the case)."""
     csms = EmbeddedCsms()
     try:
         urls = csms.start()
@@ -439,6 +439,8 @@ def verdicts(mutant: Mutant | None, cases: list[Scenario]) -> dict[str, str | No
                 await Run(scenario, driver, factory, timeout=5.0).execute()
             except (StepError, ProtocolViolation) as exc:
                 return str(exc)
+            except NotRun:
+                return None
             return None
 
         async def every() -> list[str | None]:

@@ -75,3 +75,30 @@ def test_an_operator_who_does_nothing_fails_the_case_in_time(tmp_path: Path) -> 
     assert "the charge point received no GetConfiguration matching the step's payload" in (
         result.stdout
     )
+
+
+def test_fixed_identities_and_tags_are_listed_first_and_used(tmp_path: Path) -> None:
+    tags = tmp_path / "tags.yaml"
+    tags.write_text("tag: TAG-OK-1\nblocked: TAG-BLK-1\n")
+    with CsmsProcess(tmp_path / "csms.db", extra=["--api-token", "t0ken"]) as csms:
+        result = subprocess.run(
+            [
+                sys.executable, "-m", "ocpp_bench.cli", "run", str(SUITE), "--cp-id", "CP-LAB",
+                "--id-tags", str(tags), "-k", "TC_023_3 or TC_003", "-v", "--csms-url",
+                csms.url, "--csms-api", csms.api, "--csms-api-token", "t0ken",
+                "--report-dir", str(tmp_path / "reports"),
+            ],
+            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+        )  # fmt: skip
+        headers = {"Authorization": "Bearer t0ken"}
+        charger = httpx.get(f"{csms.api}/api/chargers/CP-LAB", headers=headers, timeout=10)
+        blocked = httpx.get(f"{csms.api}/api/id-tags/TAG-BLK-1", headers=headers, timeout=10)
+    out = result.stdout
+    assert result.returncode == 0, out[-3000:]
+    setup = out.index("set up in the CSMS before the run:")
+    assert setup < out.index("TC_003_CSMS PASSED")
+    assert "  charge point CP-LAB: no password, security profile 1" in out
+    assert "  id tag TAG-BLK-1: status Blocked" in out
+    assert "  id tag TAG-OK-1: status Accepted" in out
+    assert charger.status_code == 200 and charger.json()["lastBootAt"], charger.text
+    assert blocked.status_code == 200 and blocked.json()["status"] == "Blocked"

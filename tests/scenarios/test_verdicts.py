@@ -66,6 +66,14 @@ def test_a_boot_only_csms_passes_nothing_and_unattended_cases_are_not_run(
     assert "answered with CALLERROR NotImplemented" in out
     html = (reports / "summary.html").read_text()
     assert "0 passed" in html and "not run" in html
+    # the reports say what was tested
+    suite = ET.parse(reports / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("name") == "ocpp-bench"
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties["ocpp-bench.csms"] == csms.url
+    assert properties["ocpp-bench.driver"] == "manual"
+    assert properties["ocpp-bench.ocpp"] == "1.6"
+    assert f"<td>{csms.url}</td>" in html
 
 
 def test_without_an_api_the_default_driver_says_once_what_it_cannot_do(
@@ -96,3 +104,44 @@ def test_undeclared_features_are_not_applicable(pytester: pytest.Pytester, tmp_p
     assert outcome == "skipped" and message.startswith("not applicable:"), message
     assert "Reservation" in message
     result.stdout.re_match_lines([r"Reservation\s+0\s+0\s+0\s+1\s+9$"])
+
+
+def test_a_refused_handshake_fails_the_case_naming_the_http_answer(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    with BootOnlyCsms(refuse=403) as csms:
+        result = pytester.run(
+            sys.executable, "-m", "ocpp_bench.cli", "run", str(SUITE), "--csms-url", csms.url,
+            "-k", "TC_001", "--report-dir", str(tmp_path / "reports"), timeout=120,
+        )  # fmt: skip
+    out = result.stdout.str()
+    assert "the CSMS did not let the charge point connect within 5 s: HTTP 403: Unknown" in out
+    assert _junit(tmp_path / "reports" / "junit.xml")["TC_001_CSMS"][0] == "failure"
+
+
+def test_an_unreachable_starting_state_is_not_run_in_one_line(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    """Our CSMS by URL with its API: a charging state it refuses to start (the tag is
+    Blocked) leaves the case not run, with the cause."""
+    from csms.process import CsmsProcess
+
+    folder = pytester.mkdir("scenarios")
+    (folder / "cause.yaml").write_text(
+        "scenarios:\n"
+        "  - id: UNREACHABLE\n"
+        "    state: charging\n"
+        "    setup: {id_tags: {blocked: Blocked}}\n"
+        "    charge_points: {cp: {id_tag: '${blocked}'}}\n"
+        "    steps: [wait: 0]\n"
+    )
+    with CsmsProcess(tmp_path / "csms.db", extra=["--api-token", "t"]) as csms:
+        pytester.run(
+            sys.executable, "-m", "ocpp_bench.cli", "run", str(folder), "--csms-url", csms.url,
+            "--csms-api", csms.api, "--csms-api-token", "t",
+            "--report-dir", str(tmp_path / "reports"), timeout=120,
+        )  # fmt: skip
+    outcome, message = _junit(tmp_path / "reports" / "junit.xml")["UNREACHABLE"]
+    assert outcome == "skipped"
+    assert message.startswith("not run: could not reach state charging: Authorize of the")
+    assert message.endswith("answered Blocked") and "\n" not in message
