@@ -5,6 +5,7 @@ Every problem is a `ScenarioError` that names the file, the line and what is wro
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -121,6 +122,7 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
+@functools.cache
 def _validators() -> tuple[Any, Any]:
     """The file's outline (each scenario only an object) and one scenario, so that one broken
     scenario does not hide the others in its file."""
@@ -131,7 +133,6 @@ def _validators() -> tuple[Any, Any]:
     return fastjsonschema.compile(outline), fastjsonschema.compile(one)
 
 
-_validate_file, _validate_scenario = _validators()
 _FLOW_TAG_HINT = (
     "; in flow style a tag with no value needs a space before the bracket: {status: !any }"
 )
@@ -182,7 +183,7 @@ def _block(lines: list[str], line: int) -> str:
 
 def check_schema(path: Path, data: Any) -> None:
     try:
-        _validate_file(data)
+        _validators()[0](data)
     except fastjsonschema.JsonSchemaValueException as exc:
         keys = [str(k) for k in (exc.path or [])[1:]]
         raise ScenarioError(path, _line_of(data, keys), f"schema: {_message(exc)}") from exc
@@ -238,7 +239,7 @@ def _scenario(
     if entry.get("steps") == []:
         raise ScenarioError(path, entry.line, f"scenario {entry.get('id')} has no steps")
     try:
-        _validate_scenario(entry)
+        _validators()[1](entry)
     except fastjsonschema.JsonSchemaValueException as exc:
         keys = [str(k) for k in (exc.path or [])[1:]]
         raise ScenarioError(path, _line_of(entry, keys), f"schema: {_message(exc)}") from exc

@@ -8,28 +8,22 @@ the other files still run. The embedded CSMS starts once per session unless `--c
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .drivers import (
-    CsmsDriver,
-    EmbeddedCsms,
-    EmbeddedDriver,
-    HttpDriver,
-    ManualDriver,
-    NoDriver,
-    Operator,
-)
-from .loader import DEFAULTS_FILE, Scenario, ScenarioError, Step, load_entries
-from .needs import needs
-from .report import Results, catalogue
-from .runner import Fixed, Located, NotRun, ProtocolViolation, Run
+from .facts import facts, header
+from .report import Results
+
+if TYPE_CHECKING:  # the engine is imported once scenarios are collected: cheap for all else
+    from .loader import Scenario, ScenarioError, Step
+    from .runner import Run
+    from .target import Target
+
+DEFAULTS_FILE = "defaults.yaml"  # shared settings of a folder, not scenarios
 
 _TARGET = pytest.StashKey["Target"]()
 _RESULTS = pytest.StashKey[Results]()
@@ -84,31 +78,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scenario: an ocpp-bench YAML scenario")
 
 
-def facts(config: pytest.Config) -> dict[str, str]:
-    """What was tested, and the options that shape the verdicts: for the reports."""
-    from ocpp_bench import __version__
-
-    url = config.getoption("csms_url")
-    found = {
-        "csms": url or "the embedded ocpp-bench CSMS",
-        "driver": _driver_name(config) if url else "ocpp-bench",
-        "ocpp": "1.6",
-        "ocpp-bench": __version__,
-        "step timeout": f"{config.getoption('step_timeout'):g} s",
-        "features": config.getoption("csms_features") or "all",
-    }
-    for profile in (2, 3):
-        given = config.getoption(f"csms_url_profile{profile}")
-        if given:
-            found[f"csms profile {profile}"] = given
-    if config.getoption("csms_api"):
-        found["csms api"] = config.getoption("csms_api")
-    if found["driver"] == "manual":
-        wait = config.getoption("operator_timeout")
-        found["operator timeout"] = f"{wait:g} s" if wait is not None else "120 s in a terminal"
-    return found
-
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     """The facts as JUnit properties of the suite, when JUnit XML is written."""
     from _pytest.junitxml import xml_key  # pytest's own; no public way to reach it
@@ -130,6 +99,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
+        from .loader import ScenarioError, load_entries
+
         try:
             entries = load_entries(self.path)
         except ScenarioError as exc:
@@ -173,6 +144,10 @@ class ScenarioItem(pytest.Item):
         self.user_properties.append(("scenario_id", scenario.id))
 
     def runtest(self) -> None:
+        import asyncio
+
+        from .runner import NotRun, Run
+
         target = _target(self.config)
         verdict = target.verdict(self.scenario)
         if verdict is not None:
@@ -193,6 +168,8 @@ class ScenarioItem(pytest.Item):
             _allure_frames(run)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        from .runner import Located, ProtocolViolation
+
         error = excinfo.value
         if isinstance(error, ProtocolViolation):
             return f"{self.scenario.id}: {error}"
@@ -230,22 +207,6 @@ def _skip(reason: str) -> None:
     pytest.skip(reason)
 
 
-def pytest_report_header(config: pytest.Config) -> list[str]:
-    url = config.getoption("csms_url")
-    if url is None:
-        return ["ocpp-bench: the embedded CSMS, driver ocpp-bench (every feature)"]
-    driver = _driver_name(config)
-    lines = [f"ocpp-bench: CSMS under test {url}, driver {driver}"]
-    if driver == "none":
-        lines.append(
-            "  no --csms-api: chargers and tags are not registered and the CSMS cannot be made "
-            "to act; cases that need it are not run (give --csms-api, or --csms-driver manual)"
-        )
-    features = config.getoption("csms_features")
-    lines.append(f"  declared features: {features or 'all (give --csms-features to narrow)'}")
-    return lines
-
-
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     results = config.stash[_RESULTS]
     if not results.entries:
@@ -263,110 +224,19 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(f"scenario summary: {path}")
 
 
-class Target:
-    """Where scenarios connect and how they make the CSMS act."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        from .charge_point import Endpoints, charge_point_factory
-
-        self.embedded: EmbeddedCsms | None = None
-        url = config.getoption("csms_url")
-        if url is None:
-            self.embedded = EmbeddedCsms()
-            endpoints = Endpoints(
-                self.embedded.start(),
-                tls_ca=self.embedded.ca_file,
-                client_cert=self.embedded.client_cert,
-            )
-        else:
-            urls = {1: url}
-            for profile in (2, 3):
-                given = config.getoption(f"csms_url_profile{profile}")
-                if given:
-                    urls[profile] = given
-            endpoints = Endpoints(
-                urls,
-                tls_ca=config.getoption("tls_ca"),
-                cert=config.getoption("cert"),
-                key=config.getoption("key"),
-            )
-        self.endpoints = endpoints
-        self.fixed = _fixed(config)
-        self.driver = _driver(config, self.embedded)
-        self.features = _features(config) if self.embedded is None else None
-        self.feature_of = {case["id"]: case["feature"] for case in catalogue()}
-        self.factory = charge_point_factory(endpoints, config.getoption("cp_password"))
-
-    def verdict(self, scenario: Scenario) -> str | None:
-        """ "not applicable: ..." or "not run: ..." when the case cannot count here."""
-        need = needs(scenario, self.feature_of)
-        if self.features is not None:
-            missing = [f for f in need.features if f not in self.features]
-            if missing:
-                return (
-                    f"not applicable: the CSMS does not declare {', '.join(missing)} "
-                    "(--csms-features)"
-                )
-        unable = self.driver.unable()
-        if unable is not None and need.csms_acts:
-            return f"not run: {unable}; the case needs the CSMS to {need.acts()}"
-        for profile in sorted(need.profiles - set(self.endpoints.urls)):
-            return (
-                f"not run: no URL for security profile {profile} (give --csms-url-profile"
-                f"{profile} and --tls-ca); the case connects with it"
-            )
-        return None
-
-    def close(self) -> None:
-        if self.embedded is not None:
-            self.embedded.stop()
-
-
-def _driver_name(config: pytest.Config) -> str:
-    name: str = config.getoption("csms_driver")
-    if config.getoption("csms_url") and not config.getoption("csms_api") and name == "ocpp-bench":
-        return "none"
-    return name
-
-
-def _driver(config: pytest.Config, embedded: EmbeddedCsms | None) -> CsmsDriver:
-    name = _driver_name(config)
-    if name == "manual":
-        interactive = sys.__stdin__ is not None and sys.__stdin__.isatty()
-        operator = Operator(_say(config), interactive)
-        return ManualDriver(operator, config.getoption("operator_timeout"))
-    if name == "none":
-        return NoDriver()
-    api = config.getoption("csms_api")
-    if api:
-        return HttpDriver(api, config.getoption("csms_api_token"), name)
-    if embedded is not None and name == "ocpp-bench":
-        return EmbeddedDriver(embedded)
-    raise pytest.UsageError(f"driver {name} needs --csms-api (the base URL of the CSMS's API)")
-
-
-def _fixed(config: pytest.Config) -> Fixed:
-    path = config.getoption("id_tags")
-    tags: dict[str, str] = {}
-    if path:
-        import yaml
-
-        try:
-            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise pytest.UsageError(f"--id-tags {path}: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise pytest.UsageError(f"--id-tags {path}: a mapping of tag name -> value")
-        tags = {str(name): str(value) for name, value in loaded.items()}
-    return Fixed(config.getoption("cp_id"), tags)
-
-
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """With fixed identities or tags, list first what to set up in the CSMS."""
+    """Once scenarios are collected, say what the run tests and how it makes the CSMS act;
+    with fixed identities or tags, list what to set up in the CSMS."""
     config = session.config
+    if not any(isinstance(item, ScenarioItem) for item in session.items):
+        return
+    from . import target
+
+    say = target.say(config)
+    say("\n".join(header(config)))
     if not (config.getoption("cp_id") or config.getoption("id_tags")):
         return
-    fixed = _fixed(config)
+    fixed = target.fixed(config)
     chargers: dict[str, str] = {}
     tags: dict[str, set[str]] = {}
     for item in session.items:
@@ -387,36 +257,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     lines = ["set up in the CSMS before the run:"]
     lines += [f"  charge point {identity}: {how}" for identity, how in chargers.items()]
     lines += [f"  id tag {value}: {' | '.join(sorted(how))}" for value, how in tags.items()]
-    _say(config)("\n".join(lines))
-
-
-def _features(config: pytest.Config) -> set[str] | None:
-    given: str | None = config.getoption("csms_features")
-    if not given:
-        return None
-    if given.startswith("@"):
-        try:
-            given = Path(given[1:]).read_text(encoding="utf-8").replace("\n", ",")
-        except OSError as exc:
-            raise pytest.UsageError(f"--csms-features {given}: {exc.strerror}") from exc
-    return {item.strip() for item in given.split(",") if item.strip()}
-
-
-def _say(config: pytest.Config) -> Any:
-    """Print to the terminal past pytest's output capture (for the operator)."""
-    capture = config.pluginmanager.getplugin("capturemanager")
-
-    def say(text: str) -> None:
-        if capture is None:
-            print(text, flush=True)
-            return
-        with capture.global_and_fixture_disabled():
-            print(text, flush=True)
-
-    return say
+    say("\n".join(lines))
 
 
 def _target(config: pytest.Config) -> Target:
+    from .target import Target
+
     if _TARGET not in config.stash:
         target = Target(config)
         config.stash[_TARGET] = target

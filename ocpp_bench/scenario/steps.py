@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import functools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,11 +27,17 @@ if TYPE_CHECKING:
 
 Runner = Callable[["Run", Step, Any], Awaitable[None]]
 _SCHEMA = schema()
-_VALIDATORS = {
-    kind: fastjsonschema.compile({"definitions": _SCHEMA["definitions"], **spec})
-    for kind, spec in _SCHEMA["definitions"]["steps"].items()
-}
-KINDS = sorted(_VALIDATORS)
+KINDS = sorted(_SCHEMA["definitions"]["steps"])
+
+
+@functools.cache
+def _validator(kind: str) -> Callable[[Any], Any]:
+    """The step's schema, compiled the first time a step of its kind loads."""
+    spec = _SCHEMA["definitions"]["steps"][kind]
+    validate: Callable[[Any], Any] = fastjsonschema.compile(
+        {"definitions": _SCHEMA["definitions"], **spec}
+    )
+    return validate
 
 
 class ScenarioBug(Exception):
@@ -57,10 +64,10 @@ def check_step(path: Path, node: Any) -> tuple[str, Any, str | None]:
     if len(kinds) != 1:
         raise ScenarioError(path, line, f"a step has exactly one kind, got {kinds or 'none'}")
     kind = kinds[0]
-    if kind not in _VALIDATORS:
+    if kind not in _SCHEMA["definitions"]["steps"]:
         raise ScenarioError(path, line, f"unknown step {kind!r}; known steps: {', '.join(KINDS)}")
     try:
-        _VALIDATORS[kind](node[kind])
+        _validator(kind)(node[kind])
     except fastjsonschema.JsonSchemaValueException as exc:
         keys = [str(k) for k in (exc.path or [])[1:]]
         message = _message(exc, f"{kind}.")

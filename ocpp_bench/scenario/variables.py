@@ -8,8 +8,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from faker import Faker
-
 _REF = re.compile(r"\$\{([^}]+)\}")
 
 
@@ -20,9 +18,19 @@ class UnknownVariable(KeyError):
 class Variables(dict[str, Any]):
     def __init__(self, seed: int | None = None) -> None:
         super().__init__()
-        self.faker = Faker()
-        if seed is not None:
-            self.faker.seed_instance(seed)
+        self.seed = seed
+        self._faker: Any = None
+
+    @property
+    def faker(self) -> Any:
+        """Faker, made the first time a scenario asks for ${faker.X} (it is slow to import)."""
+        if self._faker is None:
+            from faker import Faker
+
+            self._faker = Faker()
+            if self.seed is not None:
+                self._faker.seed_instance(self.seed)
+        return self._faker
 
     def lookup(self, name: str) -> Any:
         if name.startswith("env."):

@@ -236,3 +236,19 @@ def test_expect_not_sent_fails_only_when_the_charge_point_sends_it(
     out = result.stdout.str()
     assert "NO_START_WITHOUT_A_TAG PASSED" in out
     assert "the charge point sent MeterValues within 2.5 s" in out
+
+
+def test_the_pytest_entry_point_imports_nothing_heavy() -> None:
+    """Every pytest run where ocpp-bench is installed imports the plugin: it must not pull in
+    the engine (schemas, the simulator, the CSMS, faker, asyncio) before scenarios are found."""
+    import subprocess
+    import sys
+
+    heavy = ["faker", "fastjsonschema", "simulator", "csms", "asyncio", "yaml", "trustme"]
+    probe = (
+        f"import sys, ocpp_bench.scenario.plugin; print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert out == "[]"
