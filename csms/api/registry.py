@@ -106,7 +106,7 @@ async def charger_detail(csms: CsmsApp, charger_id: str) -> dict[str, Any]:
         "chargingProfiles": [
             views.charging_profile(p) for p in await operations.profiles.find(charger_id)
         ],
-        "events": [views.event(e) for e in (await store.events(charger_id))[-50:]],
+        "events": [views.event(e) for e in await store.events(charger_id, last=50)],
     }
 
 

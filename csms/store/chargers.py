@@ -31,6 +31,9 @@ EDITABLE = {
     "security_profile",
 }
 
+# a charger's most recent events, newest first (charger_events_recent)
+RECENT_EVENTS = "SELECT * FROM charger_events WHERE charger_id = ? ORDER BY id DESC LIMIT ?"
+
 
 class ChargerStore:
     def __init__(self, db: Database) -> None:
@@ -205,9 +208,16 @@ class ChargerStore:
             (charger_id, kind, detail, payload, utcnow()),
         )
 
-    async def events(self, charger_id: str, kind: str | None = None) -> list[Row]:
+    async def events(
+        self, charger_id: str, kind: str | None = None, *, last: int | None = None
+    ) -> list[Row]:
+        """The charger's events (of one kind), oldest first; with `last`, only the `last`
+        most recent, read from the newest end of charger_events_recent."""
+        if last is not None and kind is None:
+            return (await self.db.fetch_all(RECENT_EVENTS, (charger_id, last)))[::-1]
         sql, params = "SELECT * FROM charger_events WHERE charger_id = ?", [charger_id]
         if kind:
             sql += " AND kind = ?"
             params.append(kind)
-        return await self.db.fetch_all(sql + " ORDER BY id", params)
+        rows = await self.db.fetch_all(sql + " ORDER BY id", params)
+        return rows if last is None else rows[-last:]

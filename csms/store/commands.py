@@ -6,6 +6,15 @@ from typing import Any
 
 from .db import Database, Row, Writer, utcnow
 
+# A charger's reservations that one of its transactions used: a lookup per reservation still
+# Reserved (transactions_reservation), not a pass over the charger's transaction history.
+RESERVATIONS_USED = (
+    "UPDATE reservations SET status = 'Used', updated_at = ?1"
+    " WHERE charger_id = ?2 AND status = 'Reserved' AND EXISTS (SELECT 1 FROM transactions"
+    " WHERE transactions.charger_id = ?2"
+    " AND transactions.reservation_id = reservations.reservation_id)"
+)
+
 
 class ReservationStore:
     def __init__(self, db: Database) -> None:
@@ -56,13 +65,7 @@ class ReservationStore:
         now = utcnow()
 
         def work(tx: Writer) -> list[Row]:
-            tx.execute(
-                "UPDATE reservations SET status = 'Used', updated_at = ?"
-                " WHERE charger_id = ? AND status = 'Reserved' AND reservation_id IN"
-                " (SELECT reservation_id FROM transactions WHERE charger_id = ?"
-                " AND reservation_id IS NOT NULL)",
-                (now, charger_id, charger_id),
-            )
+            tx.execute(RESERVATIONS_USED, (now, charger_id))
             tx.execute(
                 "UPDATE reservations SET status = 'Expired', updated_at = ?"
                 " WHERE charger_id = ? AND status = 'Reserved' AND expiry_date <= ?",

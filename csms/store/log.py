@@ -27,7 +27,29 @@ class LogRow(list[Any]):
     flushed = False
 
 
+# A frame already written when the transaction it belongs to becomes known (a StartTransaction
+# CALL, once answered): the newest row of the charger with that action, message id and
+# direction (a charger that restarts reuses its ids), found from the newest end of
+# message_log_action, so the cost does not grow with the log.
+LINK = (
+    "UPDATE message_log SET transaction_id = ?1 WHERE id = (SELECT id FROM message_log"
+    " WHERE charger_id = ?2 AND action = ?3 AND message_id = ?4 AND direction = ?5"
+    " ORDER BY id DESC LIMIT 1)"
+)
+
+_ACTION = 3  # index of action in a row
 _TRANSACTION = 7  # index of transaction_id in a row
+
+
+def query_sql(action: str | None, direction: str | None, newest_first: bool) -> str:
+    """A charger's messages, paged (parameters: charger, [action], [direction], limit,
+    offset). Index-backed in both orders: message_log_charger, message_log_action."""
+    sql = "SELECT * FROM message_log WHERE charger_id = ?"
+    if action:
+        sql += " AND action = ?"
+    if direction:
+        sql += " AND direction = ?"
+    return sql + f" ORDER BY id{' DESC' if newest_first else ''} LIMIT ? OFFSET ?"
 
 
 class MessageLog:
@@ -36,7 +58,7 @@ class MessageLog:
         self.flush_interval = flush_interval
         self.max_batch = max_batch
         self._buffer: list[LogRow] = []
-        self._links: list[tuple[int, str, str | None]] = []
+        self._links: list[tuple[int, str, str | None, str | None, str]] = []
         self._wake = asyncio.Event()
 
     def append(
@@ -73,7 +95,7 @@ class MessageLog:
     def link_transaction(self, row: LogRow, transaction_id: int) -> None:
         """Attach a transaction id to a logged frame (a StartTransaction CALL, once answered)."""
         if row.flushed:
-            self._links.append((transaction_id, row[0], row[4]))
+            self._links.append((transaction_id, row[0], row[_ACTION], row[4], row[1]))
         else:
             row[_TRANSACTION] = transaction_id
 
@@ -95,11 +117,7 @@ class MessageLog:
 
         def work(tx: Writer) -> None:
             tx.executemany(_INSERT, rows)
-            tx.executemany(
-                "UPDATE message_log SET transaction_id = ? WHERE charger_id = ?"
-                " AND message_id = ? AND direction = 'in'",
-                links,
-            )
+            tx.executemany(LINK, links)
 
         await self.db.write(work)
         return len(rows)
@@ -115,14 +133,7 @@ class MessageLog:
         newest_first: bool = False,
     ) -> list[Row]:
         await self.flush()
-        sql = "SELECT * FROM message_log WHERE charger_id = ?"
         params: list[Any] = [charger_id]
-        if action:
-            sql += " AND action = ?"
-            params.append(action)
-        if direction:
-            sql += " AND direction = ?"
-            params.append(direction)
-        sql += f" ORDER BY id{' DESC' if newest_first else ''} LIMIT ? OFFSET ?"
+        params += [value for value in (action, direction) if value]
         params += [limit, offset]
-        return await self.db.fetch_all(sql, params)
+        return await self.db.fetch_all(query_sql(action, direction, newest_first), params)

@@ -8,22 +8,57 @@ from .db import Database, Row, Writer, utcnow
 
 # A sample already stored (same charger, connector, transaction, instant, value and kind) is
 # not stored again: chargers resend MeterValues whose answer they missed, and a duplicate row
-# would count its energy twice. The check uses the meter_values_charger index.
-_METER_INSERT = (
+# would count its energy twice. Samples of a transaction and samples outside any have a
+# statement each, so that each duplicate check is an equality on the leading columns of its
+# own partial index (meter_values_tx, meter_values_loose) and reads the few samples of one
+# instant: its cost does not grow with the table, nor with a long transaction.
+_METER_COLUMNS = (
     "INSERT INTO meter_values (charger_id, connector_id, transaction_id, timestamp, value,"
     " measurand, unit, phase, location, context, format, source)"
     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE NOT EXISTS ("
-    "SELECT 1 FROM meter_values WHERE charger_id = ?1 AND timestamp = ?4"
-    " AND connector_id = ?2 AND transaction_id IS ?3 AND value = ?5 AND measurand IS ?6"
-    " AND unit IS ?7 AND phase IS ?8 AND location IS ?9 AND context IS ?10)"
+)
+_SAME_SAMPLE = (
+    " AND value = ?5 AND unit IS ?7 AND phase IS ?8 AND location IS ?9 AND context IS ?10)"
+)
+METER_INSERT_IN_TRANSACTION = (
+    _METER_COLUMNS + "SELECT 1 FROM meter_values WHERE transaction_id = ?3 AND measurand = ?6"
+    " AND timestamp = ?4 AND charger_id = ?1 AND connector_id = ?2" + _SAME_SAMPLE
+)
+METER_INSERT_LOOSE = (
+    _METER_COLUMNS + "SELECT 1 FROM meter_values WHERE transaction_id IS NULL AND charger_id = ?1"
+    " AND connector_id = ?2 AND timestamp = ?4 AND measurand = ?6" + _SAME_SAMPLE
+)
+# the transaction a MeterValues names, read in the same unit of work (primary key)
+METER_TRANSACTION = "SELECT charger_id, status FROM transactions WHERE id = ?"
+# a transaction's samples, in time order (meter_values_tx, sorted: one transaction's rows)
+TRANSACTION_SAMPLES = "SELECT * FROM meter_values WHERE transaction_id = ? ORDER BY timestamp, id"
+# The newest energy register of each transaction (value, unit, timestamp): one descent of
+# meter_values_tx per transaction, from its newest sample, whatever the session's length.
+LATEST_REGISTER = (
+    "SELECT t.id AS transaction_id, m.value, m.unit, m.timestamp FROM transactions AS t"
+    " JOIN meter_values AS m ON m.id = (SELECT s.id FROM meter_values AS s"
+    " WHERE s.transaction_id = t.id AND s.measurand = 'Energy.Active.Import.Register'"
+    " AND (s.phase IS NULL OR s.phase = '') ORDER BY s.timestamp DESC, s.id DESC LIMIT 1)"
+    " WHERE t.id IN ({marks})"
 )
 
 # A tag is in a transaction while one it was Accepted for is active (one answered ConcurrentTx
 # or Invalid, still open at its charger, does not hold the tag). Uses transactions_tag.
-_TAG_BUSY = (
+TAG_BUSY = (
     "SELECT 1 FROM transactions WHERE id_tag = ? AND status = 'Active'"
     " AND auth_status = 'Accepted' LIMIT 1"
 )
+# a repeat of a start (transactions_start_key)
+START_REPEATED = (
+    "SELECT id, auth_status FROM transactions WHERE charger_id = ? AND connector_id = ?"
+    " AND id_tag = ? AND start_timestamp = ?"
+)
+# the transactions still active on a connector (transactions_active)
+CONNECTOR_ACTIVE = (
+    "SELECT id FROM transactions WHERE charger_id = ? AND connector_id = ?"
+    " AND status = 'Active' ORDER BY id"
+)
+TRANSACTION = "SELECT * FROM transactions WHERE id = ?"
 
 # The stop reason of a transaction the CSMS closed itself: OCPP 1.6's "Other" (any other
 # reason), so the column holds only values of the Reason enumeration.
@@ -68,12 +103,41 @@ def meter_rows(
     return rows
 
 
+def find_query(
+    charger_id: str | None, status: str | None, since: str | None, until: str | None
+) -> tuple[str, list[Any]]:
+    """The transactions list, newest first, and its parameters but LIMIT and OFFSET. Newest
+    first is rowid order: of all transactions (primary key), of a charger (transactions_charger);
+    the active ones come from transactions_active, whatever the history's length."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    table = "transactions"
+    if status == "Active":
+        # The active ones are a few per connector: read from their partial index (a literal
+        # status, which it needs) and sorted, never found by walking the whole history
+        # newest first, which is what the planner prefers without statistics.
+        table = "transactions INDEXED BY transactions_active"
+        clauses.append("status = 'Active'")
+        status = None
+    for clause, value in (
+        ("charger_id = ?", charger_id),
+        ("status = ?", status),
+        ("start_timestamp >= ?", since),
+        ("start_timestamp < ?", until),
+    ):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    return f"SELECT * FROM {table}{where} ORDER BY id DESC LIMIT ? OFFSET ?", params
+
+
 class TransactionStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def get(self, transaction_id: int) -> Row | None:
-        return await self.db.fetch_one("SELECT * FROM transactions WHERE id = ?", (transaction_id,))
+        return await self.db.fetch_one(TRANSACTION, (transaction_id,))
 
     async def find(
         self,
@@ -85,21 +149,8 @@ class TransactionStore:
         limit: int = 100,
         offset: int = 0,
     ) -> list[Row]:
-        clauses, params = [], []
-        for clause, value in (
-            ("charger_id = ?", charger_id),
-            ("status = ?", status),
-            ("start_timestamp >= ?", since),
-            ("start_timestamp < ?", until),
-        ):
-            if value is not None:
-                clauses.append(clause)
-                params.append(value)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        return await self.db.fetch_all(
-            f"SELECT * FROM transactions{where} ORDER BY id DESC LIMIT ? OFFSET ?",
-            [*params, limit, offset],
-        )
+        sql, params = find_query(charger_id, status, since, until)
+        return await self.db.fetch_all(sql, [*params, limit, offset])
 
     async def start(
         self,
@@ -123,20 +174,11 @@ class TransactionStore:
         now = utcnow()
 
         def work(tx: Writer) -> Started:
-            existing = tx.fetch_one(
-                "SELECT id, auth_status FROM transactions WHERE charger_id = ?"
-                " AND connector_id = ? AND id_tag = ? AND start_timestamp = ?",
-                (charger_id, connector_id, id_tag, timestamp),
-            )
+            existing = tx.fetch_one(START_REPEATED, (charger_id, connector_id, id_tag, timestamp))
             if existing is not None:
                 return Started(int(existing["id"]), existing["auth_status"], [])
             dangling = [
-                int(row["id"])
-                for row in tx.fetch_all(
-                    "SELECT id FROM transactions WHERE charger_id = ? AND connector_id = ?"
-                    " AND status = 'Active' ORDER BY id",
-                    (charger_id, connector_id),
-                )
+                int(row["id"]) for row in tx.fetch_all(CONNECTOR_ACTIVE, (charger_id, connector_id))
             ]
             tx.executemany(
                 "UPDATE transactions SET stop_timestamp = ?, stop_reason = ?,"
@@ -144,7 +186,7 @@ class TransactionStore:
                 [(timestamp, CLOSED_BY_CSMS, now, closed) for closed in dangling],
             )
             status = auth_status
-            if status == "Accepted" and tx.fetch_one(_TAG_BUSY, (id_tag,)) is not None:
+            if status == "Accepted" and tx.fetch_one(TAG_BUSY, (id_tag,)) is not None:
                 status = "ConcurrentTx"
             result = tx.execute(
                 "INSERT INTO transactions (charger_id, connector_id, id_tag, auth_status,"
@@ -182,7 +224,7 @@ class TransactionStore:
         active."""
 
         def work(tx: Writer) -> Row | None:
-            row = tx.fetch_one("SELECT * FROM transactions WHERE id = ?", (transaction_id,))
+            row = tx.fetch_one(TRANSACTION, (transaction_id,))
             if row is None or row["charger_id"] != charger_id or row["status"] != "Active":
                 return row
             tx.execute(
@@ -193,7 +235,7 @@ class TransactionStore:
             samples = meter_rows(
                 charger_id, row["connector_id"], transaction_id, transaction_data, "StopTransaction"
             )
-            tx.executemany(_METER_INSERT, samples)
+            tx.executemany(METER_INSERT_IN_TRANSACTION, samples)
             return row
 
         return await self.db.write(work)
@@ -210,31 +252,21 @@ class TransactionStore:
         rows = meter_rows(charger_id, connector_id, transaction_id, meter_value, "MeterValues")
 
         def work(tx: Writer) -> Row | None:
-            tx.executemany(_METER_INSERT, rows)
             if transaction_id is None:
+                tx.executemany(METER_INSERT_LOOSE, rows)
                 return None
-            return tx.fetch_one(
-                "SELECT charger_id, status FROM transactions WHERE id = ?", (transaction_id,)
-            )
+            tx.executemany(METER_INSERT_IN_TRANSACTION, rows)
+            return tx.fetch_one(METER_TRANSACTION, (transaction_id,))
 
         return await self.db.write(work)
 
     async def meter_values(self, transaction_id: int) -> list[Row]:
-        return await self.db.fetch_all(
-            "SELECT * FROM meter_values WHERE transaction_id = ? ORDER BY timestamp, id",
-            (transaction_id,),
-        )
+        return await self.db.fetch_all(TRANSACTION_SAMPLES, (transaction_id,))
 
     async def latest_registers(self, transaction_ids: list[int]) -> dict[int, Row]:
         """The newest Energy.Active.Import.Register sample of each transaction (value, unit)."""
         if not transaction_ids:
             return {}
         marks = ", ".join("?" * len(transaction_ids))
-        rows = await self.db.fetch_all(
-            "SELECT transaction_id, value, unit, MAX(timestamp) AS timestamp FROM meter_values"
-            f" WHERE transaction_id IN ({marks})"
-            " AND measurand = 'Energy.Active.Import.Register' AND (phase IS NULL OR phase = '')"
-            " GROUP BY transaction_id",
-            transaction_ids,
-        )
+        rows = await self.db.fetch_all(LATEST_REGISTER.format(marks=marks), transaction_ids)
         return {int(row["transaction_id"]): row for row in rows}
