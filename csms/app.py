@@ -17,6 +17,7 @@ from .operations import Operations
 from .server import OcppServer
 from .services import Services
 from .store import Database
+from .store.retention import Pruner, Retention
 from .tls import server_context
 
 if TYPE_CHECKING:
@@ -168,11 +169,21 @@ class CsmsApp:
         async with asyncio.TaskGroup() as group:
             group.create_task(self.services.log.run(), name="message-log")
             group.create_task(Monitor(self.services, self.registry).run(), name="monitor")
+            group.create_task(self._pruner().run(), name="retention")
             if self.config.gc_freeze_interval:
                 keeper = HeapKeeper(self.registry, self.config.gc_freeze_interval)
                 group.create_task(keeper.run(), name="heap-keeper")
             if self._api is not None:
                 group.create_task(self._serve_api(self._api), name="http-api")
+
+    def _pruner(self) -> Pruner:
+        config = self.config
+        retention = Retention(
+            log_days=config.log_retention_days,
+            meter_days=config.meter_retention_days,
+            interval=config.retention_interval,
+        )
+        return Pruner(self.services.db, retention)
 
     async def _serve_api(self, api: ApiServer) -> None:
         try:

@@ -33,6 +33,9 @@ class CsmsConfig:
     max_frame_size: int = 1024 * 1024
     call_timeout: float = 30.0
     log_flush_interval: float = 0.2
+    log_retention_days: float | None = None  # prune the message log past this age; None: keep
+    meter_retention_days: float | None = None  # same, meter values outside transactions
+    retention_interval: float = 3600.0  # seconds between two pruning (and optimize) passes
     gc_freeze_interval: float | None = None  # `csms serve`: 10 (see heap.py); None: off
     identity_max_length: int = 48
     vendor_ids: tuple[str, ...] = field(default_factory=lambda: ("ocpp-bench",))

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from csms import CsmsApp
-from csms.store import chargers, commands, log, transactions
+from csms.store import chargers, commands, log, retention, transactions
 from csms.store.db import Database, Writer, apply_migrations
 from csms.store.fill import Site, charger_id, fill
 from tests.conftest import csms_config
@@ -92,6 +92,10 @@ STATEMENTS: list[tuple[str, str, dict[str, str]]] = [
     ("a late StartTransaction link", log.LINK, {"message_log": "message_log_action"}),
     ("reservations used", commands.RESERVATIONS_USED,
      {"transactions": "transactions_reservation"}),
+    ("retention: the next charger and connector", retention.LOOSE_NEXT,
+     {"meter_values": "meter_values_loose"}),
+    ("retention: a batch of meter values", retention.LOOSE_PRUNE,
+     {"meter_values": "meter_values_loose"}),
 ]  # fmt: skip
 
 # paged reads: (name, SQL, index); the index must also give the order (no sort of history)
@@ -150,6 +154,16 @@ def test_the_active_transactions_are_read_from_their_own_index(database: Path) -
         sql, _ = transactions.find_query(charger, "Active", None, None)
         lines = plan(database, sql)
         assert uses(lines, "transactions", "transactions_active"), lines
+
+
+def test_the_log_is_pruned_from_its_oldest_rows(database: Path) -> None:
+    """The batch is the oldest rows in rowid order, stopped by its LIMIT: no sort, no pass."""
+    lines = plan(database, retention.LOG_PRUNE)
+    assert lines == [
+        "SEARCH message_log USING INTEGER PRIMARY KEY (rowid=?)",
+        "LIST SUBQUERY 1",
+        "SCAN message_log",
+    ]
 
 
 def _scans_history(line: str) -> bool:
