@@ -123,6 +123,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=10.0,
         help="freeze the long-lived heap every N s, against long GC pauses (0: off)",
     )
+    add_option(
+        serve,
+        "--log-retention",
+        type=_days,
+        default=None,
+        metavar="DAYS",
+        help="prune message-log rows older than DAYS (default: keep everything)",
+    )
+    add_option(
+        serve,
+        "--meter-retention",
+        type=_days,
+        default=None,
+        metavar="DAYS",
+        help="prune meter values outside transactions older than DAYS (default: keep them)",
+    )
     serve.set_defaults(run=_serve)
 
     charger = sub.add_parser("add-charger", parents=[common], help="register a charge point")
@@ -165,6 +181,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     upgrade = db_sub.add_parser("upgrade", parents=[common], help="apply migrations")
     upgrade.set_defaults(run=_upgrade)
+    db_stats = db_sub.add_parser("stats", parents=[common], help="rows and bytes per table")
+    db_stats.set_defaults(run=_db_stats)
+    db_vacuum = db_sub.add_parser(
+        "vacuum", parents=[common], help="give back the room of deleted rows (serve stopped)"
+    )
+    db_vacuum.set_defaults(run=_db_vacuum)
+
+
+def _days(text: str) -> float:
+    """A retention in days: more than 0."""
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if not days > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 days: {text!r}")
+    return days
 
 
 def _config(args: argparse.Namespace) -> CsmsConfig:
@@ -189,6 +222,8 @@ def _config(args: argparse.Namespace) -> CsmsConfig:
         tls_client_ca=Path(args.tls_client_ca) if args.tls_client_ca else None,
         cp_ca_cert=Path(args.cp_ca_cert) if args.cp_ca_cert else None,
         cp_ca_key=Path(args.cp_ca_key) if args.cp_ca_key else None,
+        log_retention_days=args.log_retention,
+        meter_retention_days=args.meter_retention,
     )
 
 
@@ -372,3 +407,36 @@ def _upgrade(args: argparse.Namespace) -> int:
         return _database_problem(args, exc)
     print(f"applied migrations {applied}" if applied else "database is up to date")
     return 0
+
+
+def _db_stats(args: argparse.Namespace) -> int:
+    from .store.maintenance import stats
+
+    try:
+        figures = stats(Path(args.db))
+    except (DatabaseUnusable, sqlite3.Error) as exc:
+        return _database_problem(args, exc)
+    width = max(len(table.name) for table in figures.tables)
+    print(f"{'table':<{width}}  {'rows':>12}  {'table MiB':>10}  {'index MiB':>10}")
+    for table in figures.tables:
+        print(
+            f"{table.name:<{width}}  {table.rows:>12,}  {_mib(table.table_bytes):>10}"
+            f"  {_mib(table.index_bytes):>10}"
+        )
+    print(f"file {_mib(figures.file_bytes)} MiB, of which free {_mib(figures.free_bytes)} MiB")
+    return 0
+
+
+def _db_vacuum(args: argparse.Namespace) -> int:
+    from .store.maintenance import vacuum
+
+    try:
+        before, after = vacuum(Path(args.db))
+    except (DatabaseUnusable, sqlite3.Error) as exc:
+        return _database_problem(args, exc)
+    print(f"{args.db}: {_mib(before)} MiB before, {_mib(after)} MiB after")
+    return 0
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.1f}"
