@@ -139,6 +139,27 @@ async def open_connection(
     )
 
 
+def describe_failure(exc: BaseException) -> str:
+    """Why a connection attempt failed, for a person: `HTTP 404: Unknown charge point` (the
+    CSMS's status and the first line of its answer), `ConnectionRefusedError: ...`."""
+    if isinstance(exc, InvalidStatus):
+        return failure_kind(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def failure_kind(exc: BaseException) -> str:
+    """Why a connection attempt failed, in a few words fit to count failures by: the HTTP
+    status and the CSMS's reason for a refused handshake, else the exception's type."""
+    if not isinstance(exc, InvalidStatus):
+        return type(exc).__name__
+    response = exc.response
+    body = response.body.decode("utf-8", "replace").strip() if response.body else ""
+    first = body.splitlines()[0].strip() if body else ""
+    if not first or first.startswith("<"):  # no text, or an HTML page: the reason phrase
+        first = response.reason_phrase
+    return f"HTTP {response.status_code}: {first[:80]}"
+
+
 @dataclass(frozen=True, slots=True)
 class Handshake:
     """How the CSMS met one connection attempt (`probe`)."""

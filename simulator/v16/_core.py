@@ -4,9 +4,10 @@ heartbeats, network loss and reboots."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Self
 
 from websockets.asyncio.client import ClientConnection
@@ -23,7 +24,15 @@ from ocpp_bench.rpc import (
 from ocpp_bench.rpc.session import Transport
 
 from .._runtime import wait_event
-from ..connection import Handshake, Security, Target, open_connection, probe
+from ..connection import (
+    Handshake,
+    Security,
+    Target,
+    describe_failure,
+    failure_kind,
+    open_connection,
+    probe,
+)
 from ..errors import NotConnected, SimulatorError
 from ..faults import FaultyTransport
 from ._delivery import Delivery
@@ -49,6 +58,8 @@ class Core(Delivery):
     _previous: _Previous | None = None
     # Why this charge point is closing its own link, while it does (class default: no cost).
     _closing: str | None = None
+    # Told of each failed connection attempt: (why, seconds until the next); e.g. the console.
+    on_connect_failed: Callable[[str, float], None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -115,26 +126,24 @@ class Core(Delivery):
                 continue
             _keep(self.connect_attempts, self.clock.monotonic())
             try:
-                ws = await open_connection(
-                    self.url,
-                    self.identity,
-                    security=self.security(),
-                    ssl_context=self.ssl_context,
-                    ping_interval=self.config.get_int("WebSocketPingInterval") or None,
-                    limits=self.spec.limits,
-                )
+                ws = await self._connect()
             except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
-                _keep(self.connect_errors, f"{type(exc).__name__}: {exc}")
-                self._note("connect", "cp", 0.0, type(exc).__name__)
+                why = describe_failure(exc)
+                _keep(self.connect_errors, why)
+                self._note("connect", "cp", 0.0, failure_kind(exc))
                 delay = self.spec.backoff.delay(attempt)
                 attempt += 1
                 if self._previous is not None and attempt >= FALL_BACK_AFTER:
                     self._fall_back()
                 _keep(self.reconnect_delays, delay)
-                log.info("%s: connect failed (%s); retry in %.2f s", self.identity, exc, delay)
+                log.info("%s: connect failed (%s); retry in %.2f s", self.identity, why, delay)
+                if self.on_connect_failed is not None:
+                    self.on_connect_failed(why, delay)
                 await self._wait_any(self._wake, timeout=delay)
                 self._wake.clear()
                 continue
+            if ws is None:  # closed while connecting
+                return
             attempt = 0
             if self._previous is not None:  # the raised profile works: no way back (A05)
                 self._previous = None
@@ -151,6 +160,34 @@ class Core(Delivery):
                 _keep(self.reconnect_delays, delay)
                 await self._wait_any(self._wake, timeout=delay)
                 self._wake.clear()
+
+    async def _connect(self) -> ClientConnection | None:
+        """One connection attempt, given up when `close()` is called (None then)."""
+        opening = asyncio.ensure_future(
+            open_connection(
+                self.url,
+                self.identity,
+                security=self.security(),
+                ssl_context=self.ssl_context,
+                ping_interval=self.config.get_int("WebSocketPingInterval") or None,
+                limits=self.spec.limits,
+            )
+        )
+        stopped = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({opening, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            if not opening.done():
+                opening.cancel()
+        if not self._stop.is_set():
+            return await opening  # the connection, or why there is none
+        with contextlib.suppress(
+            asyncio.CancelledError, OSError, InvalidHandshake, InvalidURI, TimeoutError
+        ):
+            ws = await opening
+            await ws.close()
+        return None
 
     def security(self) -> Security:
         profile = self.switched_profile

@@ -1,0 +1,109 @@
+"""`ocpp-bench sim run` and `sim fleet` as a user runs them: the real CLI in a subprocess,
+against our CSMS (a subprocess too) or the test CSMS, with bounded waits."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from csms.process import CsmsProcess
+
+SIM = [sys.executable, "-m", "ocpp_bench.cli", "sim"]
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def unregistering_csms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CsmsProcess]:
+    """Our CSMS without --auto-register: every charger of these tests is unknown to it."""
+    with CsmsProcess(tmp_path_factory.mktemp("csms") / "csms.db", auto_register=False) as csms:
+        yield csms
+
+
+def read_until(process: subprocess.Popen[str], text: str, timeout: float) -> str:
+    """Lines of stdout up to the first containing `text`; fails after `timeout` seconds."""
+    assert process.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if text in line:
+            return "".join(seen)
+    pytest.fail(f"no {text!r} within {timeout} s; got:\n{''.join(seen)}")
+
+
+def finish(process: subprocess.Popen[str], timeout: float) -> tuple[str, str, float]:
+    began = time.monotonic()
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"still running {timeout} s later:\n{out[-2000:]}\n{err[-2000:]}")
+    return out, err, time.monotonic() - began
+
+
+@pytest.mark.parametrize("profile", ["idle", "charging"])
+def test_fleet_of_unknown_chargers_ends_by_its_duration(
+    unregistering_csms: CsmsProcess, profile: str
+) -> None:
+    """A charger that never boots (HTTP 404) used to keep `--profile charging` alive forever;
+    the summary names the CSMS's reason, not just the exception's type."""
+    began = time.monotonic()
+    process = subprocess.Popen(
+        [
+            *(*SIM, "fleet", "--url", unregistering_csms.url, "--count", "2", "--rate", "100"),
+            *("--profile", profile, "--duration", "2", "--id-pattern", f"UNKNOWN-{profile}-{{n}}"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    out, err, _ = finish(process, 20)
+    assert time.monotonic() - began < 15, "did not end by --duration"
+    assert process.returncode == 1, err  # nobody booted
+    assert "boots accepted: 0" in out
+    assert "connect:HTTP 404: Unknown charge point" in out, out
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_fleet_ends_on_the_first_signal_with_its_summary(
+    unregistering_csms: CsmsProcess, sig: signal.Signals
+) -> None:
+    process = subprocess.Popen(
+        [
+            *(*SIM, "fleet", "--url", unregistering_csms.url, "--count", "3", "--rate", "100"),
+            *("--profile", "charging", "--id-pattern", f"SIGNAL-{sig.name}-{{n}}"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    try:
+        read_until(process, "started 3/3", timeout=20)  # progress: all three running
+        process.send_signal(sig)
+        out, err, took = finish(process, 15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert took < 10, took
+    assert "charge points: 3  connected: 0  boots accepted: 0" in out, out
+    assert "Traceback" not in err
