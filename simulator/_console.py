@@ -120,39 +120,70 @@ async def run_console(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     cp.on_frame = printer(out)
+    cp.on_connect_failed = connect_failed(cp, out)
     runner = asyncio.create_task(cp.run())
+    outcome = 0
     try:
         async with asyncio.TaskGroup() as group:
             if session is not None:
-                group.create_task(_session(cp, session, stop, out))
+                scripted = group.create_task(_session(cp, session, stop, out))
             if interactive:
                 group.create_task(_commands(cp, stop, out))
             waiter = group.create_task(stop.wait())
             await asyncio.wait({waiter, runner}, return_when=asyncio.FIRST_COMPLETED)
             stop.set()
+        if session is not None and not scripted.result():
+            outcome = 1
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         await cp.close()
         await runner
-    return 0
+    return outcome
+
+
+def connect_failed(cp: ChargePoint16, out: TextIO) -> Callable[[str, float], None]:
+    """Say at once why a connection attempt failed, and when the next one is."""
+
+    def show(why: str, delay: float) -> None:
+        line = f"! connect to {cp.url} failed: {why}; retrying in {delay:.1f} s"
+        print(line, file=out, flush=True)
+
+    return show
 
 
 async def _session(
     cp: ChargePoint16, session: tuple[str, float], stop: asyncio.Event, out: TextIO
-) -> None:
+) -> bool:
+    """The scripted session, once booted (it waits, retrying, until then or a stop); True
+    unless a step failed (said on `out`)."""
     tag, seconds = session
-    await cp.wait_ready(60)
-    await cp.plug_in(1)
-    info = await cp.present_tag(1, tag)
-    print(f"= session: {tag} {info.get('status')}", file=out, flush=True)
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
-    if cp.transaction(1) is not None:
-        await cp.stop_charging(1)
-    await cp.unplug(1)
+    booted = asyncio.ensure_future(cp.ready.wait())
+    halt = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({booted, halt}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        booted.cancel()
+        halt.cancel()
+    if stop.is_set():
+        return True
+    try:
+        if not cp.connector(1).plugged:
+            await cp.plug_in(1)
+        info = await cp.present_tag(1, tag)
+        print(f"= session: {tag} {info.get('status')}", file=out, flush=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+        if cp.transaction(1) is not None:
+            await cp.stop_charging(1)
+        await cp.unplug(1)
+    except (SimulatorError, RpcError) as exc:
+        print(f"! session: {type(exc).__name__}: {exc}", file=out, flush=True)
+        return False
+    finally:
+        stop.set()
     print("= session done", file=out, flush=True)
-    stop.set()
+    return True
 
 
 async def _commands(cp: ChargePoint16, stop: asyncio.Event, out: TextIO) -> None:

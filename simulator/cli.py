@@ -77,6 +77,24 @@ def _faults(text: str) -> Faults:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+IDENTITY_MAX = 48  # CiString48: chargeBoxIdentity in OCPP 1.6
+
+
+def pattern_problem(pattern: str, last: int, what: str) -> str | None:
+    """Why `pattern` cannot name charge points 1..`last` (each its own), or None."""
+    try:
+        first, final = pattern.format(n=1), pattern.format(n=last)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        return f"{pattern!r} is not a format with {{n}} ({type(exc).__name__}: {exc})"
+    if what != "identity":  # one id tag for all is a choice (the CSMS may refuse ConcurrentTx)
+        return None
+    if last > 1 and first == final:
+        return f"{pattern!r} gives every charge point the same {what}: put {{n}} in it"
+    if len(final) > IDENTITY_MAX:
+        return f"{final!r} is longer than {IDENTITY_MAX} characters"
+    return None
+
+
 def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
     if args.tls_ca or args.cert:
         return tls_context(args.tls_ca, args.cert, args.key)
@@ -124,6 +142,18 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def fleet_command(args: argparse.Namespace) -> int:
+    last = args.count
+    for option, pattern, what in (
+        ("--id-pattern", args.id_pattern, "identity"),
+        ("--tag-pattern", args.tag_pattern, "id tag"),
+    ):
+        problem = pattern_problem(pattern, last, what)
+        if problem is not None:
+            print(
+                f"ocpp-bench sim fleet: error: {option} {problem} (e.g. SIM-{{n:05d}})",
+                file=sys.stderr,
+            )
+            return 2
     options = FleetOptions(
         url=args.url,
         count=args.count,

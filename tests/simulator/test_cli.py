@@ -107,3 +107,47 @@ def test_fleet_ends_on_the_first_signal_with_its_summary(
     assert took < 10, took
     assert "charge points: 3  connected: 0  boots accepted: 0" in out, out
     assert "Traceback" not in err
+
+
+def test_sim_run_against_a_dead_port_says_so_and_keeps_trying() -> None:
+    url = f"ws://127.0.0.1:{free_port()}/ocpp"
+    process = subprocess.Popen(
+        [*SIM, "run", "--url", url, "--no-input", "--session", "TAG:1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    try:
+        first = read_until(process, "failed", timeout=5)
+        assert f"! connect to {url} failed: ConnectionRefusedError" in first
+        assert "retrying in" in first
+        read_until(process, "failed", timeout=10)  # and again, after the back-off
+        process.send_signal(signal.SIGTERM)
+        _, err, _ = finish(process, 10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "ExceptionGroup" not in err
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        ("SIM-{x}", "is not a format with {n}"),
+        ("SIM", "the same identity"),
+        ("X" * 60 + "{n}", "longer"),
+    ],
+)
+def test_a_bad_id_pattern_is_a_usage_error(pattern: str, why: str) -> None:
+    done = subprocess.run(
+        [*SIM, "fleet", "--count", "3", "--id-pattern", pattern],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--id-pattern" in lines[0] and why in lines[0], done.stderr
