@@ -20,6 +20,25 @@ from .spec import ChargePointSpec
 from .v16.chargepoint import ChargePoint16
 
 
+class DefaultsFormatter(argparse.HelpFormatter):
+    """Help with each option's default, where it has one worth showing: "(default: 10)"."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            "%(default)" in text
+            or "default:" in text
+            or isinstance(default, bool)
+            or not isinstance(default, str | int | float)
+            or default in ("", argparse.SUPPRESS)
+        ):
+            return text
+        shown = f"(default: {default})".replace("%", "%%")
+        head, env, tail = text.partition(" [env ")
+        return f"{head} {shown}{env}{tail}" if env else f"{text} {shown}"
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sim = commands.add_parser("sim", help="simulated charge points")
     sub = sim.add_subparsers(dest="sim_command", required=True, metavar="COMMAND")
@@ -47,9 +66,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "clock-drift=SECONDS, schema[=SHARE], storm=COUNT, seed=N (comma-separated)",
     )
 
-    run = sub.add_parser("run", parents=[common], help="run one charge point")
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="run one charge point",
+        description="One charge point, its traffic printed; commands on stdin (type help).",
+        formatter_class=DefaultsFormatter,
+    )
     add_option(run, "--id", default="SIM-00001", help="charge point identity")
-    add_option(run, "--session", help="run a session on its own: TAG[:SECONDS] (default 30 s)")
+    add_option(run, "--session", help="run a session on its own: TAG[:SECONDS] (default: 30 s)")
+    add_option(
+        run,
+        "--plugged",
+        action="store_true",
+        default=False,
+        help="start with a cable in every connector, so a remote start begins at once",
+    )
     add_option(
         run,
         "--no-input",
@@ -59,14 +91,42 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     run.set_defaults(run=run_command)
 
-    fleet = sub.add_parser("fleet", parents=[common], help="run many charge points")
+    fleet = sub.add_parser(
+        "fleet",
+        parents=[common],
+        help="run many charge points",
+        description="Many charge points in this process; a summary at the end (--duration, "
+        "Ctrl-C or SIGTERM), open transactions ended first.",
+        formatter_class=DefaultsFormatter,
+    )
     add_option(fleet, "--count", type=int, default=100, help="number of charge points")
     add_option(fleet, "--rate", type=float, default=50.0, help="charge points started per s")
-    add_option(fleet, "--id-pattern", default="SIM-{n:05d}", help="identity pattern")
-    add_option(fleet, "--profile", default="idle", choices=PROFILES, help="behaviour")
+    add_option(
+        fleet, "--id-pattern", default="SIM-{n:05d}", help="identity of charge point number n"
+    )
+    add_option(
+        fleet,
+        "--profile",
+        default="idle",
+        choices=PROFILES,
+        help="idle: boot, heartbeats, answers to the CSMS; charging: also plug, tag, charge "
+        "for --charge-seconds, stop, unplug, pause --pause-seconds, again",
+    )
     add_option(fleet, "--duration", type=float, help="seconds to run (default: until Ctrl-C)")
-    add_option(fleet, "--charge-seconds", type=float, default=30.0, help="charging profile")
-    add_option(fleet, "--tag-pattern", default="FLEET-{n:05d}", help="id tag per charge point")
+    add_option(fleet, "--charge-seconds", type=float, default=30.0, help="charging: session length")
+    add_option(
+        fleet, "--pause-seconds", type=float, default=10.0, help="charging: between sessions"
+    )
+    add_option(
+        fleet,
+        "--meter-interval",
+        type=int,
+        default=10,
+        help="MeterValueSampleInterval (s): MeterValues during transactions; 0: none",
+    )
+    add_option(
+        fleet, "--tag-pattern", default="FLEET-{n:05d}", help="id tag of charge point number n"
+    )
     fleet.set_defaults(run=fleet_command)
 
 
@@ -130,6 +190,9 @@ def run_command(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         cp = ChargePoint16(spec, args.url, ssl_context=_tls(args), profile_targets=_targets(args))
+        if args.plugged:  # before the boot: reported Preparing once it is accepted
+            for number in range(1, args.connectors + 1):
+                await cp.plug_in(number)
         return await run_console(
             cp, session=_session(args.session), interactive=not args.no_input, out=sys.stdout
         )
@@ -165,6 +228,8 @@ def fleet_command(args: argparse.Namespace) -> int:
         heartbeat_s=args.heartbeat,
         id_tag=args.tag_pattern,
         charge_s=args.charge_seconds,
+        pause_s=args.pause_seconds,
+        meter_interval_s=args.meter_interval,
         faults=args.faults,
     )
 

@@ -69,7 +69,7 @@ class FleetOptions:
     id_tag: str = "FLEET-{n:05d}"
     charge_s: float = 30.0
     pause_s: float = 10.0
-    meter_interval_s: int = 0
+    meter_interval_s: int = 10  # MeterValueSampleInterval: MeterValues while charging; 0 off
     first: int = 1  # number of the first charge point (for several fleets side by side)
     faults: Faults = field(default_factory=Faults)  # misbehaviours of every charge point
 

@@ -3,17 +3,21 @@ against our CSMS (a subprocess too) or the test CSMS, with bounded waits."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from ocpp.v16 import call
 
 from csms.process import CsmsProcess
+
+from .conftest import MiniCsms
 
 SIM = [sys.executable, "-m", "ocpp_bench.cli", "sim"]
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -151,3 +155,55 @@ def test_a_bad_id_pattern_is_a_usage_error(pattern: str, why: str) -> None:
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "--id-pattern" in lines[0] and why in lines[0], done.stderr
+
+
+def test_help_shows_the_defaults() -> None:
+    for command, expected in (
+        ("fleet", ["--meter-interval", "(default: 10)", "(default: idle)", "(default: 100)"]),
+        ("run", ["(default: SIM-00001)", "--plugged", "(default: ws://127.0.0.1:9220/ocpp)"]),
+    ):
+        done = subprocess.run(
+            [*SIM, command, "--help"], capture_output=True, text=True, env=ENV, timeout=30
+        )
+        text = " ".join(done.stdout.split())  # argparse wraps lines
+        for item in expected:
+            assert item in text, (command, item)
+        assert "==SUPPRESS==" not in text and "(default: None)" not in text
+
+
+@pytest.fixture
+async def sim_against(csms: MiniCsms) -> AsyncIterator[list[asyncio.subprocess.Process]]:
+    """Processes started by the test, killed if it fails before they end."""
+    started: list[asyncio.subprocess.Process] = []
+    yield started
+    for process in started:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def spawn(
+    started: list[asyncio.subprocess.Process], *args: str
+) -> asyncio.subprocess.Process:
+    process = await asyncio.create_subprocess_exec(
+        *SIM, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=ENV
+    )
+    started.append(process)
+    return process
+
+
+async def test_sim_run_plugged_starts_a_remote_transaction_at_once(
+    csms: MiniCsms, sim_against: list[asyncio.subprocess.Process]
+) -> None:
+    process = await spawn(
+        sim_against, "run", "--url", csms.url, "--id", "CP-PLUG", "--plugged", "--no-input"
+    )
+    status = await csms.wait_for("StatusNotification", lambda p: p["connectorId"] == 1, timeout=15)
+    assert status["status"] == "Preparing"  # the cable is in from the start
+    answer = await csms.call("CP-PLUG", call.RemoteStartTransaction(id_tag="R-1", connector_id=1))
+    assert answer.status == "Accepted"
+    start = await csms.wait_for("StartTransaction", timeout=5)
+    assert start["idTag"] == "R-1"
+    process.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(process.communicate(), 15)
+    assert process.returncode == 0, err.decode()
