@@ -72,6 +72,7 @@ class FleetOptions:
     meter_interval_s: int = 10  # MeterValueSampleInterval: MeterValues while charging; 0 off
     first: int = 1  # number of the first charge point (for several fleets side by side)
     faults: Faults = field(default_factory=Faults)  # misbehaviours of every charge point
+    stop_grace_s: float = 5.0  # at the stop: time to end open transactions before closing
 
 
 class Fleet:
@@ -123,8 +124,8 @@ class Fleet:
         return sum(1 for cp in self.charge_points if cp.ready.is_set())
 
     async def run(self, duration: float | None = None) -> FleetStats:
-        """Ramp up and run until `duration` elapses or `stop()`; then every charge point
-        closes (within the close timeout)."""
+        """Ramp up and run until `duration` elapses or `stop()`; then every charge point ends
+        its open transactions and closes (within `stop_grace_s` and the close timeout)."""
         async with asyncio.TaskGroup() as group:
             group.create_task(self._ramp(group))
             await self._wait_stop(duration)
@@ -162,8 +163,9 @@ class Fleet:
                 await self._pause(delay)
 
     async def _life(self, cp: ChargePoint16, n: int) -> None:
-        """One charge point: connected and its profile played until the stop; then its link
-        closed. An internal error ends its profile, not the fleet, nor its run."""
+        """One charge point: connected and its profile played until the stop; then its open
+        transactions ended and its link closed. An internal error ends its profile, not the
+        fleet, nor its run."""
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(cp.run(), name=f"run {cp.identity}")
@@ -176,12 +178,31 @@ class Fleet:
                 if profile is not None:  # wherever it is: a step may wait for the CSMS
                     profile.cancel()
                     await asyncio.wait({profile})
+                await self._end_transactions(cp)
                 with contextlib.suppress(SimulatorError):  # its internal errors: summarised
                     await cp.close()
         except Exception as exc:  # noqa: BLE001 - a bug of ours: kept in cp.failures, summarised
             cp.report_failure(f"the fleet's {self.options.profile} profile", exc)
             with contextlib.suppress(SimulatorError):
                 await cp.close()
+
+    async def _end_transactions(self, cp: ChargePoint16) -> None:
+        """A regular end of each open transaction at the stop: StopTransaction with reason
+        Local (OCPP 1.6's Reason: "a regular termination of a transaction"), sent while the
+        link is up. Not PowerLoss: that reports, after the power is back, an outage that
+        did not happen. A charge point that is offline keeps them open, as a real one would."""
+        numbers = [n for n, c in cp.connectors.items() if c.transaction is not None]
+        if not numbers or not cp.online:
+            return
+        try:
+            async with asyncio.timeout(self.options.stop_grace_s):
+                for number in numbers:
+                    if cp.transaction(number) is not None:
+                        await cp.stop_charging(number, "Local")
+        except TimeoutError:
+            self.stats.errors["stop:StopTransaction not answered in time"] += 1
+        except (RpcError, SimulatorError) as exc:
+            self.stats.errors[f"stop:{type(exc).__name__}"] += 1
 
     async def _charging(self, cp: ChargePoint16, n: int) -> None:
         """Plug, tag, charge for charge_s, stop, unplug, pause; again until the stop (it is

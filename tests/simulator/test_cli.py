@@ -192,6 +192,31 @@ async def spawn(
     return process
 
 
+async def test_fleet_sends_meter_values_and_ends_its_transactions_on_sigint(
+    csms: MiniCsms, sim_against: list[asyncio.subprocess.Process]
+) -> None:
+    process = await spawn(
+        sim_against,
+        *("fleet", "--url", csms.url, "--count", "2", "--rate", "100", "--profile", "charging"),
+        *("--charge-seconds", "600", "--meter-interval", "1", "--id-pattern", "MV-{n}"),
+    )
+    for n in (1, 2):
+        await csms.wait_for("MeterValues", timeout=15)  # during the transaction
+        while not csms.payloads("MeterValues", f"MV-{n}"):
+            await csms.wait_for("MeterValues", start=len(csms.received), timeout=15)
+    starts = len(csms.payloads("StartTransaction"))
+    assert starts == 2
+    process.send_signal(signal.SIGINT)
+    out, err = await asyncio.wait_for(process.communicate(), 15)
+    assert process.returncode == 0, err.decode()
+    stops = {r.cp_id: r.payload for r in csms.received if r.action == "StopTransaction"}
+    assert sorted(stops) == ["MV-1", "MV-2"], stops  # each open transaction ended
+    assert sorted(s["transactionId"] for s in stops.values()) == [100, 101]  # the test CSMS's
+    assert {s["reason"] for s in stops.values()} == {"Local"}
+    assert all(s["meterStop"] > 0 for s in stops.values())
+    assert "StopTransaction" in out.decode()  # in the summary's messages per action
+
+
 async def test_sim_run_plugged_starts_a_remote_transaction_at_once(
     csms: MiniCsms, sim_against: list[asyncio.subprocess.Process]
 ) -> None:
