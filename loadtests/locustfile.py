@@ -22,6 +22,7 @@ from loadtests.bridge import AsyncioBridge
 from loadtests.options import add_arguments
 from loadtests.pool import Charger, ChargerPool
 from loadtests.profiles import PROFILES, Profile
+from loadtests.reporting import write_final_csv
 
 __all__ = ["ChargePointUser"]
 
@@ -31,9 +32,13 @@ def _options(parser: Any) -> None:
     add_arguments(parser)
 
 
+_environment: list[Any] = []  # this process's, for the quit listener (it gets no environment)
+
+
 @events.init.add_listener
 def _init(environment: Any, **_: Any) -> None:
     raise_open_files_limit()
+    _environment[:] = [environment]
 
 
 @events.spawning_complete.add_listener
@@ -55,6 +60,13 @@ def _test_stop(environment: Any, **_: Any) -> None:
 def _quitting(environment: Any, **_: Any) -> None:
     """Stop the asyncio thread before the interpreter goes down."""
     AsyncioBridge.shutdown()
+
+
+@events.quit.add_listener
+def _quit(**_: Any) -> None:
+    """The CSV files from the final stats, as the summary and the HTML report show them."""
+    if _environment:
+        write_final_csv(_environment[0])
 
 
 class ChargePointUser(User):

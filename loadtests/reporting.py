@@ -16,13 +16,14 @@ Rows (request type / name):
 
 from __future__ import annotations
 
+import csv
 from typing import Any
 
 from simulator import ChargePoint
 
 from .bridge import AsyncioBridge
 
-__all__ = ["OcppFailure", "Reporter", "fire"]
+__all__ = ["OcppFailure", "Reporter", "fire", "write_final_csv"]
 
 OCPP = "OCPP"
 OCPP_CSMS = "OCPP-CSMS"
@@ -124,3 +125,28 @@ def _reason(error: str, side: str) -> str:
     if error in RPC_ERRORS:
         return error
     return f"answered CALLERROR {error}" if side == "csms" else f"CALLERROR {error}"
+
+
+def write_final_csv(environment: Any) -> bool:
+    """Write `--csv`'s stats, failures and exceptions files once more, from the final stats.
+
+    Locust rewrites them every second from a greenlet and never at the end, so they missed
+    what happened in the last second of a run (and while the users stopped), and disagreed
+    with the console summary and the HTML report. Called when Locust quits, after the
+    summary is printed; a worker writes none (its master does). False when not asked for.
+    """
+    from locust.runners import WorkerRunner
+    from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
+
+    prefix = getattr(environment.parsed_options, "csv_prefix", None)
+    if not prefix or isinstance(environment.runner, WorkerRunner):
+        return False
+    writer = StatsCSV(environment, PERCENTILES_TO_REPORT)
+    for suffix, write in (
+        ("_stats.csv", writer.requests_csv),
+        ("_failures.csv", writer.failures_csv),
+        ("_exceptions.csv", writer.exceptions_csv),
+    ):
+        with open(f"{prefix}{suffix}", "w", newline="") as file:
+            write(csv.writer(file))
+    return True
