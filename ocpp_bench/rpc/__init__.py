@@ -1,6 +1,6 @@
 """OCPP-J RPC shared by the CSMS and the simulator: framing, schemas, errors, a session."""
 
-from .dialect import DIALECTS, V16, Dialect
+from .dialect import DIALECTS, KNOWN, V16, V201, Dialect
 from .errors import (
     CallErrorReceived,
     CallTimeout,
@@ -14,7 +14,9 @@ from .session import Handler, Observer, RpcSession, Transport
 
 __all__ = [
     "DIALECTS",
+    "KNOWN",
     "V16",
+    "V201",
     "Call",
     "CallError",
     "CallErrorReceived",

@@ -50,6 +50,9 @@ class Dialect:
     subprotocol: str
     schema_package: str
     wire_codes: Mapping[str, str] = field(default_factory=dict)
+    # schema file names: 1.6 ships Authorize.json, 2.0.1 AuthorizeRequest.json
+    request_suffix: str = ""
+    response_suffix: str = "Response"
     _validators: dict[str, Validator] = field(default_factory=dict, repr=False)
     _actions: frozenset[str] | None = field(default=None, repr=False)
 
@@ -57,10 +60,11 @@ class Dialect:
     def actions(self) -> frozenset[str]:
         """Every action the version defines (request schemas present)."""
         if self._actions is None:
-            names = (p.name for p in resources.files(self.schema_package).iterdir())
-            self._actions = frozenset(
-                n[:-5] for n in names if n.endswith(".json") and not n.endswith("Response.json")
-            )
+            names = [p.name[:-5] for p in resources.files(self.schema_package).iterdir()]
+            requests = [n for n in names if n.endswith(self.request_suffix)]
+            if not self.request_suffix:  # no suffix of its own: all but the responses
+                requests = [n for n in requests if not n.endswith(self.response_suffix)]
+            self._actions = frozenset(n[: len(n) - len(self.request_suffix)] for n in requests)
         return self._actions
 
     def wire_code(self, code: str) -> str:
@@ -69,7 +73,7 @@ class Dialect:
     def schema(self, action: str, response: bool) -> dict[str, Any]:
         if action not in self.actions:
             raise NotImplementedAction(f"Unknown action {action!r}")
-        name = f"{action}Response.json" if response else f"{action}.json"
+        name = f"{action}{self.response_suffix if response else self.request_suffix}.json"
         text = resources.files(self.schema_package).joinpath(name).read_text(encoding="utf-8")
         schema: dict[str, Any] = json.loads(text)
         return schema
@@ -98,4 +102,18 @@ class Dialect:
 
 V16 = Dialect(version="1.6", subprotocol="ocpp1.6", schema_package="ocpp.v16.schemas")
 
+# OCPP-J 2.0.1 (part 4) spells two error codes anew and names its schemas XRequest/XResponse.
+V201 = Dialect(
+    version="2.0.1",
+    subprotocol="ocpp2.0.1",
+    schema_package="ocpp.v201.schemas",
+    wire_codes={
+        "FormationViolation": "FormatViolation",
+        "OccurenceConstraintViolation": "OccurrenceConstraintViolation",
+    },
+    request_suffix="Request",
+)
+
+# The versions our CSMS and simulator speak, by subprotocol (2.0.1 is known, not yet spoken).
 DIALECTS: dict[str, Dialect] = {V16.subprotocol: V16}
+KNOWN: dict[str, Dialect] = {d.subprotocol: d for d in (V16, V201)}
