@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
+
+from ocpp_bench.rpc import timestamps
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -56,7 +57,7 @@ class TypeIs(Matcher):
     def mismatch(self, actual: Any) -> str | None:
         if self.name == "datetime":
             try:
-                datetime.fromisoformat(str(actual).replace("Z", "+00:00"))
+                timestamps.parse(str(actual))
             except ValueError:
                 return f"expected an ISO 8601 date-time, got {actual!r}"
             return None

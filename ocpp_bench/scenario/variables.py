@@ -8,6 +8,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ocpp_bench.rpc import timestamps
+
 _REF = re.compile(r"\$\{([^}]+)\}")
 
 
@@ -43,8 +45,7 @@ class Variables(dict[str, Any]):
                 offset = float(name[4:] or 0)
             except ValueError as exc:
                 raise UnknownVariable(f"bad time offset in {name!r}: use time+N or time-N") from exc
-            moment = datetime.now(UTC) + timedelta(seconds=offset)
-            return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+            return timestamps.iso(datetime.now(UTC) + timedelta(seconds=offset))
         if name.startswith("faker."):
             method = getattr(self.faker, name[6:], None)
             if not callable(method):
