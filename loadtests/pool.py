@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import gevent.event
 
+from ocpp_bench.rpc import RpcError
 from simulator import (
     Backoff,
     ChargePoint,
@@ -130,8 +131,10 @@ class ChargerPool:
         if cp is None:
             return
         try:
-            await asyncio.wait_for(cp.close(), CLOSE_TIMEOUT_S)
-        except (SimulatorError, TimeoutError, OSError) as exc:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await end_transactions(cp)
+                await cp.close()
+        except (RpcError, SimulatorError, TimeoutError, OSError) as exc:
             self.close_failures += 1
             log.debug("%s: close failed: %s", cp.identity, exc)
 
@@ -217,6 +220,16 @@ class Charger:
             self.pool.close_later(self.reporter)
         self.pool.release_number(self.number)
         self.cp = None
+
+
+async def end_transactions(cp: ChargePoint) -> None:
+    """A stopping user ends its open transactions before it closes, as `sim fleet` does:
+    StopTransaction with reason Local (a regular termination), while the link is up."""
+    if not cp.online:
+        return
+    for number, connector in cp.connectors.items():
+        if connector.transaction is not None:
+            await cp.stop_charging(number, "Local")
 
 
 def _ms(since: float) -> float:

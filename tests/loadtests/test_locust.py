@@ -123,7 +123,7 @@ def test_sessions_profile_reports_every_action_without_failures(tmp_path: Path) 
             tmp_path,
             csms.url,
             *("-u", str(users), "-r", str(users), "-t", "8s", "--id-prefix", "T-"),
-            *("--profile", "sessions", "--session-duration", "2", "--session-pause", "0.5"),
+            *("--profile", "sessions", "--session-duration", "60", "--session-pause", "0.5"),
             *("--meter-interval", "1"),
         ) as process,
     ):
@@ -152,6 +152,15 @@ def test_sessions_profile_reports_every_action_without_failures(tmp_path: Path) 
     final = csv_counts(tmp_path)
     assert final == console_counts(out), out
     assert final == html_counts(tmp_path / "report.html")
+    # Sessions outlast the run: the users' stop ended their transactions (one each), and
+    # none is left open at the CSMS.
+    assert final["OCPP", "StartTransaction"] == final["OCPP", "StopTransaction"] == (users, 0)
+    with sqlite3.connect(db) as connection:
+        left = connection.execute(
+            "SELECT COUNT(*) FROM transactions WHERE stop_timestamp IS NULL"
+        ).fetchone()[0]
+        reasons = {row[0] for row in connection.execute("SELECT stop_reason FROM transactions")}
+    assert left == 0 and reasons == {"Local"}, reasons
 
 
 def test_sessions_against_auto_register_and_free_vend_need_no_seeding(tmp_path: Path) -> None:
