@@ -17,10 +17,27 @@ from .errors import SimulatorError
 from .transcript import Entry
 from .v16.chargepoint import ChargePoint16
 
-HELP = """commands (N = connector number):
-  plug N | unplug N | tag N TAG | stop N | suspend N ev|evse | resume N
-  fault N [ERRORCODE] | clear N | offline | online | reboot [soft|hard] | power-loss
-  status | help | quit"""
+# The console's commands (N: a connector number, 1 when left out) and what each does.
+COMMANDS = (
+    ("plug N", "plug a cable in (a transaction starts if a tag was authorized here)"),
+    ("unplug N", "pull the cable out (ends the transaction: StopTransactionOnEVSideDisconnect)"),
+    ("tag N TAG", "present an id tag: Authorize and StartTransaction, or stop with the same tag"),
+    ("stop N", "end the transaction (reason Local)"),
+    ("suspend N ev|evse", "pause the energy flow: SuspendedEV or SuspendedEVSE"),
+    ("resume N", "let the energy flow again"),
+    ("fault N [ERRORCODE]", "raise a fault (default OtherError): Faulted"),
+    ("clear N", "clear the fault"),
+    ("offline", "lose the network (no closing handshake); transaction messages are queued"),
+    ("online", "regain the network: reconnect, deliver the queue"),
+    ("reboot [soft|hard]", "restart as after a Reset: end transactions, reconnect, boot"),
+    ("power-loss", "cut the power: the link drops; transactions end with reason PowerLoss"),
+    ("status", "the link, the registration and each connector's status and meter"),
+    ("help", "this list"),
+    ("quit", "close cleanly and exit (also Ctrl-C or SIGTERM)"),
+)
+HELP = "commands (N = connector number, 1 if left out):\n" + "\n".join(
+    f"  {syntax:<20} {what}" for syntax, what in COMMANDS
+)
 
 
 def printer(out: TextIO) -> Callable[[Entry], None]:

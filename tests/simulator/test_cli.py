@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from ocpp.v16 import call
@@ -232,3 +233,12 @@ async def test_sim_run_plugged_starts_a_remote_transaction_at_once(
     process.send_signal(signal.SIGTERM)
     _, err = await asyncio.wait_for(process.communicate(), 15)
     assert process.returncode == 0, err.decode()
+
+
+def test_the_readme_shows_the_sim_commands_as_the_parser_says() -> None:
+    from simulator.docs import BLOCKS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for name, make in BLOCKS.items():
+        block = readme.split(f"<!-- {name}:start -->\n", 1)[1].split(f"\n<!-- {name}:end -->")[0]
+        assert block == make(), f"{name} is stale: run python -m simulator.docs"
