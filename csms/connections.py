@@ -10,7 +10,7 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 
-from ocpp_bench.rpc import (
+from ocppj import (
     Call,
     CallError,
     CallResult,
@@ -20,7 +20,7 @@ from ocpp_bench.rpc import (
     RpcError,
     RpcSession,
 )
-from ocpp_bench.rpc.errors import SecurityError
+from ocppj.errors import SecurityError
 
 from . import ocpp16
 from .services import Services

@@ -9,7 +9,7 @@ import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from ocpp_bench.rpc import Call, CallError, Frame
+from ocppj import Call, CallError, Frame
 
 from .connections import ConnectionRegistry
 

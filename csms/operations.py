@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from ocpp_bench.rpc import V16, CallTimeout
+from ocppj import V16, CallTimeout
 
 from .connections import REDACTED
 from .services import Services

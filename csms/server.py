@@ -27,7 +27,7 @@ from websockets.headers import parse_subprotocol
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from ocpp_bench.rpc import DIALECTS
+from ocppj import DIALECTS
 
 from .connections import Connection, ConnectionRegistry
 from .services import Admission, Services

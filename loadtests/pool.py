@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import gevent.event
 
-from ocpp_bench.rpc import RpcError
+from ocppj import RpcError
 from simulator import (
     Backoff,
     ChargePoint,

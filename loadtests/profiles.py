@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import gevent
 
-from ocpp_bench.rpc import RpcError
+from ocppj import RpcError
 from simulator import ChargePoint, SimulatorError
 
 from .bridge import BridgeTimeout

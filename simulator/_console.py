@@ -11,7 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from ocpp_bench.rpc import RpcError
+from ocppj import RpcError
 
 from .errors import SimulatorError
 from .transcript import Entry

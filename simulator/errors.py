@@ -1,4 +1,4 @@
-"""The simulator's own errors. RPC failures keep their `ocpp_bench.rpc` classes."""
+"""The simulator's own errors. RPC failures keep their `ocppj` classes."""
 
 from __future__ import annotations
 

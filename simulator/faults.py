@@ -28,8 +28,8 @@ from typing import Any, Protocol
 
 import orjson
 
-from ocpp_bench.rpc import V16
-from ocpp_bench.rpc.errors import OcppError
+from ocppj import V16
+from ocppj.errors import OcppError
 
 __all__ = ["Faults", "FaultyTransport"]
 

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ocpp_bench.rpc import RpcError
+from ocppj import RpcError
 
 from .connection import Backoff, Limits, TargetLookup
 from .errors import SimulatorError

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ocpp_bench.rpc import OcppError
-from ocpp_bench.rpc.errors import ERROR_CLASSES, GenericError, NotSupportedAction
+from ocppj import OcppError
+from ocppj.errors import ERROR_CLASSES, GenericError, NotSupportedAction
 
 from .errors import ExpectationFailed
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ocpp_bench.rpc import Call, CallError, CallResult, Frame
+from ocppj import Call, CallError, CallResult, Frame
 
 from .errors import ExpectationFailed
 

@@ -30,7 +30,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from ocpp_bench.rpc import (
+from ocppj import (
     CallErrorReceived,
     CallTimeout,
     ConnectionLost,

@@ -1,6 +1,6 @@
 """OCPP 1.6J specifics of the CSMS."""
 
-from ocpp_bench.rpc import V16 as DIALECT
+from ocppj import V16 as DIALECT
 
 from .handlers import handlers
 

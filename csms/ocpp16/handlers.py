@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ocpp_bench.rpc import Handler
+from ocppj import Handler
 
 from ..services import Services, TagInfo
 

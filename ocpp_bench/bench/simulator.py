@@ -4,7 +4,7 @@ and the memory each one costs (RSS delta over the baseline / count).
     python -m ocpp_bench.bench.simulator --count 10000 --out reports/simulator-capacity.md
 
 It runs in a process of its own, so the RSS is the simulator's. The CSMS it talks to is a
-bare `ocpp_bench.rpc` server in another process (this module with `--serve`), answering
+bare `ocppj` server in another process (this module with `--serve`), answering
 BootNotification, Heartbeat and StatusNotification, so the CSMS does not limit the count.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection, serve
 
 from csms.process import raise_nofile, rss_kib
-from ocpp_bench.rpc import V16, RpcSession
+from ocppj import V16, RpcSession
 from simulator.fleet import Fleet, FleetOptions, FleetStats
 
 
@@ -170,7 +170,7 @@ def markdown(result: Capacity, command: str) -> str:
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: `{command}`.",
         f"Idle charge points (BootNotification, StatusNotification x2, then Heartbeat every "
         f"{result.heartbeat} s) started in stages at {result.rate:g}/s against a bare "
-        "`ocpp_bench.rpc` CSMS in a separate process. After each stage, once every charge point "
+        "`ocppj` CSMS in a separate process. After each stage, once every charge point "
         "is booted, memory is the simulator process's RSS delta over its baseline "
         f"({result.baseline_mib} MiB) divided by the number of charge points.",
         "",

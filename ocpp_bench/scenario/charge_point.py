@@ -11,7 +11,7 @@ import ssl
 from collections.abc import Callable
 from typing import Any
 
-from ocpp_bench.rpc import V16, Call, CallError, CallResult, OcppError
+from ocppj import V16, Call, CallError, CallResult, OcppError
 from simulator import (
     ChargePoint,
     ChargePointSpec,

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import trustme
 
-from ocpp_bench.rpc.errors import CallErrorReceived, CallTimeout, OcppError, RpcError
+from ocppj.errors import CallErrorReceived, CallTimeout, OcppError, RpcError
 
 
 class DriverError(Exception):

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ocpp_bench.rpc import timestamps
+from ocppj import timestamps
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),

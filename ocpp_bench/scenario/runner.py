@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ocpp_bench.rpc.errors import RpcError
+from ocppj.errors import RpcError
 from simulator import SimulatorError
 
 from .drivers import CsmsDriver, DriverError

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
 
-from ocpp_bench.rpc import V16
-from ocpp_bench.rpc.errors import CallErrorReceived, CallTimeout, OcppError, RpcError
+from ocppj import V16
+from ocppj.errors import CallErrorReceived, CallTimeout, OcppError, RpcError
 
 from .loader import ScenarioError, Step, _line_of, _message, schema
 from .matchers import mismatches

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ocpp_bench.rpc import timestamps
+from ocppj import timestamps
 
 _REF = re.compile(r"\$\{([^}]+)\}")
 

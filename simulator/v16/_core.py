@@ -13,7 +13,7 @@ from typing import Any, Self
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidHandshake, InvalidURI
 
-from ocpp_bench.rpc import (
+from ocppj import (
     V16,
     CallErrorReceived,
     CallTimeout,
@@ -21,7 +21,7 @@ from ocpp_bench.rpc import (
     RpcError,
     RpcSession,
 )
-from ocpp_bench.rpc.session import Transport
+from ocppj.session import Transport
 
 from .._runtime import wait_event
 from ..connection import (

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ocpp_bench.rpc import CallErrorReceived, CallTimeout, ConnectionLost, InvalidResponse
+from ocppj import CallErrorReceived, CallTimeout, ConnectionLost, InvalidResponse
 
 from ..errors import NotConnected
 from ._endpoint import Endpoint

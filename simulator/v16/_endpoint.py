@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.client import ClientConnection
 
-from ocpp_bench.rpc import (
+from ocppj import (
     CallError,
     CallErrorReceived,
     CallResult,
@@ -24,7 +24,7 @@ from ocpp_bench.rpc import (
     RpcError,
     RpcSession,
 )
-from ocpp_bench.rpc.errors import InternalError
+from ocppj.errors import InternalError
 
 from .._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random, iso, parse_iso
 from ..connection import TargetLookup

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ocpp_bench.rpc import RpcError
+from ocppj import RpcError
 
 from ..errors import NotConnected
 from ..incoming import Outcome

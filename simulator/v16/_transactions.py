@@ -10,7 +10,7 @@ from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
-from ocpp_bench.rpc import CallTimeout, ConnectionLost, RpcError
+from ocppj import CallTimeout, ConnectionLost, RpcError
 
 from ..errors import InvalidAction, NotConnected
 from ._core import Core

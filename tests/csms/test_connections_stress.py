@@ -16,8 +16,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 
 from csms import CsmsApp
-from ocpp_bench.rpc import V16, RpcSession
-from ocpp_bench.rpc.session import INBOX_LIMIT
+from ocppj import V16, RpcSession
+from ocppj.session import INBOX_LIMIT
 from tests.conftest import csms_config, eventually
 
 from .client import RawClient

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from csms import CsmsApp
-from ocpp_bench.rpc import V16, frames
+from ocppj import V16, frames
 
 from .client import RawClient
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from csms import CsmsApp
-from ocpp_bench.rpc import frames
-from ocpp_bench.rpc.errors import FrameError
+from ocppj import frames
+from ocppj.errors import FrameError
 
 from .client import RawClient
 

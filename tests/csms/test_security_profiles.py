@@ -15,7 +15,7 @@ from csms import CsmsApp, CsmsConfig
 from csms.process import CsmsProcess
 from csms.services import Services
 from csms.store import Database
-from ocpp_bench.rpc import V16, RpcSession
+from ocppj import V16, RpcSession
 from tests.conftest import csms_config
 
 from .client import RawClient

@@ -16,11 +16,11 @@ from typing import Any
 
 from csms import CsmsApp
 from csms.services import TagInfo
-from ocpp_bench.rpc.errors import InternalError
 from ocpp_bench.scenario.charge_point import Endpoints, charge_point_factory
 from ocpp_bench.scenario.drivers import EmbeddedCsms, EmbeddedDriver
 from ocpp_bench.scenario.loader import Scenario, load_file
 from ocpp_bench.scenario.runner import NotRun, ProtocolViolation, Run, StepError
+from ocppj.errors import InternalError
 
 Payload = dict[str, Any]
 SUITE = Path(__file__).resolve().parents[2] / "scenarios" / "ocpp16"

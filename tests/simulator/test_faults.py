@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from csms import CsmsApp
-from ocpp_bench.rpc import CallTimeout
+from ocppj import CallTimeout
 from simulator import ChargePoint, Faults, Fleet, FleetOptions, NotConnected, create_charge_point
 from simulator.cli import register
 from simulator.faults import FaultyTransport

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from ocpp.v16 import call
 
 from csms.certificates import ChargePointCa, read_csr
-from ocpp_bench.rpc import CallErrorReceived, OcppError
+from ocppj import CallErrorReceived, OcppError
 from simulator import Outcome, Status
 
 from .conftest import MiniCsms, StartCp

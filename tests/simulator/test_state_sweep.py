@@ -1,6 +1,6 @@
 """A sweep of the charge point's state machine: every connector status x every CSMS-initiated
 OCPP 1.6 operation (core, feature profiles, security whitepaper), with schema-valid payloads,
-one to three in a row, sent over a real WebSocket by a minimal CSMS made of `ocpp_bench.rpc`.
+one to three in a row, sent over a real WebSocket by a minimal CSMS made of `ocppj`.
 
 Properties, for every example:
 - each CALL is answered with a CALLRESULT that passes the 1.6 response schema (the CSMS
@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from websockets.asyncio.server import ServerConnection, serve
 
-from ocpp_bench.rpc import V16, OcppError, RpcSession
+from ocppj import V16, OcppError, RpcSession
 from simulator import ChargePoint, create_charge_point
 from simulator.v16.config import STANDARD_KEYS
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
-from ocpp_bench.rpc import V16, Handler, RpcSession
-from ocpp_bench.rpc.errors import ERROR_CLASSES
+from ocppj import V16, Handler, RpcSession
+from ocppj.errors import ERROR_CLASSES
 
 from .payloads import ANSWERS
 
