@@ -1,4 +1,5 @@
-"""OCPP-J RPC shared by the CSMS and the simulator: framing, schemas, errors, a session."""
+"""OCPP-J, the bottom floor shared by the CSMS and the simulator: framing, schemas, errors,
+versions, a session, date-times. It imports nothing of ours."""
 
 from .dialect import DIALECTS, KNOWN, V16, V201, Dialect
 from .errors import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ocpp_bench.rpc import DIALECTS, KNOWN, V16, V201
-from ocpp_bench.rpc.errors import OccurenceConstraintViolation, OcppError
+from ocppj import DIALECTS, KNOWN, V16, V201
+from ocppj.errors import OccurenceConstraintViolation, OcppError
 
 
 def test_each_version_names_its_actions_without_schema_suffixes() -> None:

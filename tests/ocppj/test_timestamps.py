@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ocpp_bench.rpc.timestamps import iso, normal, now, parse
+from ocppj.timestamps import iso, normal, now, parse
 
 
 def test_we_write_utc_with_milliseconds_and_a_z() -> None:
