@@ -16,7 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from ocpp_bench.options import add_option
+from ocppj.options import add_option
 
 from .app import CsmsApp
 from .config import CsmsConfig

@@ -1,4 +1,5 @@
-"""Command-line options that fall back to OCPP_BENCH_* environment variables."""
+"""Command-line options that fall back to OCPP_BENCH_* environment variables: one rule for
+every command (csms, sim, run, bench), so it sits on the bottom floor."""
 
 from __future__ import annotations
 

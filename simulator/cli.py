@@ -9,7 +9,7 @@ import ssl
 import sys
 import time
 
-from ocpp_bench.options import add_option
+from ocppj.options import add_option
 
 from ._console import run_console
 from .connection import TargetLookup, profile_targets, tls_context

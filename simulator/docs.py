@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ocpp_bench.options import ENV_PREFIX
+from ocppj.options import ENV_PREFIX
 
 from ._console import COMMANDS
 from .cli import register

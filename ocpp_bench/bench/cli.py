@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ocpp_bench.options import add_option
+from ocppj.options import add_option
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,7 +6,7 @@ import argparse
 from importlib import resources
 from pathlib import Path
 
-from ocpp_bench.options import add_option
+from ocppj.options import add_option
 
 
 def default_paths() -> list[str]:
