@@ -31,6 +31,12 @@ EDITABLE = {
     "security_profile",
 }
 
+# last-seen times of many chargers: each a primary-key lookup from a VALUES list
+TOUCH = (
+    "UPDATE chargers SET last_seen_at = seen.column1 FROM (VALUES {values}) AS seen"
+    " WHERE chargers.id = seen.column2"
+)
+TOUCH_CHUNK = 256
 # a charger's most recent events, newest first (charger_events_recent)
 RECENT_EVENTS = "SELECT * FROM charger_events WHERE charger_id = ? ORDER BY id DESC LIMIT ?"
 
@@ -122,10 +128,16 @@ class ChargerStore:
         await self.db.write(work)
 
     async def touch(self, seen: list[tuple[str, str]]) -> None:
-        """Store last-seen times: (ISO time, charger id) pairs."""
-        await self.db.write(
-            lambda tx: tx.executemany("UPDATE chargers SET last_seen_at = ? WHERE id = ?", seen)
-        )
+        """Store last-seen times: (ISO time, charger id) pairs, many per statement (one per
+        charger would hand the writer thread's GIL back and forth once per charger)."""
+
+        def work(tx: Writer) -> None:
+            for start in range(0, len(seen), TOUCH_CHUNK):
+                chunk = seen[start : start + TOUCH_CHUNK]
+                values = ", ".join(["(?, ?)"] * len(chunk))
+                tx.execute(TOUCH.format(values=values), [v for pair in chunk for v in pair])
+
+        await self.db.write(work)
 
     async def all_offline(self) -> None:
         """At start-up no charger is connected, whatever a crash left behind."""

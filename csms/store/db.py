@@ -31,6 +31,7 @@ T = TypeVar("T")
 
 PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000")
 MAX_GROUP = 512  # units of work per commit at most
+ROWS_PER_INSERT = 64  # rows per statement of Writer.insert_rows
 
 
 def utcnow() -> str:
@@ -92,12 +93,27 @@ class Writer:
     def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         self.connection.executemany(sql, rows)
 
+    def insert_rows(self, insert: str, rows: Sequence[Sequence[Any]]) -> None:
+        """`insert` ("INSERT INTO t (a, b) VALUES") for each of `rows`, many rows per
+        statement. Faster than executemany, and above all it hands the GIL back and forth
+        with the event loop once per statement rather than once per row: under load, each
+        such handover can keep this thread waiting for the loop's thread."""
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            chunk = rows[start : start + ROWS_PER_INSERT]
+            marks = "(" + ", ".join("?" * len(chunk[0])) + ")"
+            params = [value for row in chunk for value in row]
+            self.connection.execute(f"{insert} {', '.join([marks] * len(chunk))}", params)
+
     def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         row = self.connection.execute(sql, params).fetchone()
         return dict(row) if row is not None else None
 
     def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         return [dict(row) for row in self.connection.execute(sql, params)]
+
+    def fetch_rows(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        """Rows as tuples of the SELECT's columns: cheaper than dicts on a hot path."""
+        return [tuple(row) for row in self.connection.execute(sql, params)]
 
 
 Work = Callable[[Writer], Any]

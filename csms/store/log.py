@@ -15,9 +15,9 @@ from .db import Database, Row, Writer
 
 log = logging.getLogger(__name__)
 
-_INSERT = (
+INSERT = (
     "INSERT INTO message_log (charger_id, direction, message_type, action, message_id,"
-    " payload, error_code, transaction_id, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " payload, error_code, transaction_id, timestamp) VALUES"
 )
 
 
@@ -116,7 +116,7 @@ class MessageLog:
             row.flushed = True
 
         def work(tx: Writer) -> None:
-            tx.executemany(_INSERT, rows)
+            tx.insert_rows(INSERT, rows)
             tx.executemany(LINK, links)
 
         await self.db.write(work)

@@ -8,26 +8,52 @@ from .db import Database, Row, Writer, utcnow
 
 # A sample already stored (same charger, connector, transaction, instant, value and kind) is
 # not stored again: chargers resend MeterValues whose answer they missed, and a duplicate row
-# would count its energy twice. Samples of a transaction and samples outside any have a
-# statement each, so that each duplicate check is an equality on the leading columns of its
-# own partial index (meter_values_tx, meter_values_loose) and reads the few samples of one
-# instant: its cost does not grow with the table, nor with a long transaction.
-_METER_COLUMNS = (
+# would count its energy twice. Each instant of a message is checked with one lookup of the
+# samples stored at that instant, on the leading columns of a partial index (meter_values_tx
+# for a transaction's samples, meter_values_loose for the others): it reads the few samples
+# of one instant, so its cost grows neither with the table nor with a long transaction. The
+# new samples are then inserted with one statement (see db.insert_rows).
+METER_INSERT = (
     "INSERT INTO meter_values (charger_id, connector_id, transaction_id, timestamp, value,"
-    " measurand, unit, phase, location, context, format, source)"
-    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE NOT EXISTS ("
+    " measurand, unit, phase, location, context, format, source) VALUES"
 )
-_SAME_SAMPLE = (
-    " AND value = ?5 AND unit IS ?7 AND phase IS ?8 AND location IS ?9 AND context IS ?10)"
+_SAMPLE_KEY = "SELECT value, measurand, unit, phase, location, context FROM meter_values"
+LOOSE_AT = (
+    _SAMPLE_KEY + " WHERE transaction_id IS NULL AND charger_id = ? AND connector_id = ?"
+    " AND timestamp = ?"
 )
-METER_INSERT_IN_TRANSACTION = (
-    _METER_COLUMNS + "SELECT 1 FROM meter_values WHERE transaction_id = ?3 AND measurand = ?6"
-    " AND timestamp = ?4 AND charger_id = ?1 AND connector_id = ?2" + _SAME_SAMPLE
+IN_TRANSACTION_AT = (
+    _SAMPLE_KEY + " WHERE transaction_id = ? AND measurand IN ({marks}) AND timestamp = ?"
+    " AND charger_id = ? AND connector_id = ?"
 )
-METER_INSERT_LOOSE = (
-    _METER_COLUMNS + "SELECT 1 FROM meter_values WHERE transaction_id IS NULL AND charger_id = ?1"
-    " AND connector_id = ?2 AND timestamp = ?4 AND measurand = ?6" + _SAME_SAMPLE
-)
+_KEY = slice(4, 10)  # value, measurand, unit, phase, location, context in a meter_rows row
+
+
+def store_samples(tx: Writer, rows: list[tuple[Any, ...]]) -> int:
+    """Insert the rows (of `meter_rows`) not stored yet, nor twice in `rows`; returns how
+    many were inserted."""
+    instants: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+    for row in rows:  # charger, connector, transaction, timestamp
+        instants.setdefault(row[:4], []).append(row)
+    new = []
+    for (charger_id, connector_id, transaction_id, timestamp), samples in instants.items():
+        if transaction_id is None:
+            stored = tx.fetch_rows(LOOSE_AT, (charger_id, connector_id, timestamp))
+        else:
+            measurands = sorted({sample[5] for sample in samples})
+            sql = IN_TRANSACTION_AT.format(marks=", ".join("?" * len(measurands)))
+            params = (transaction_id, *measurands, timestamp, charger_id, connector_id)
+            stored = tx.fetch_rows(sql, params)
+        seen = set(stored)
+        for sample in samples:
+            key = sample[_KEY]
+            if key not in seen:
+                seen.add(key)
+                new.append(sample)
+    tx.insert_rows(METER_INSERT, new)
+    return len(new)
+
+
 # the transaction a MeterValues names, read in the same unit of work (primary key)
 METER_TRANSACTION = "SELECT charger_id, status FROM transactions WHERE id = ?"
 # a transaction's samples, in time order (meter_values_tx, sorted: one transaction's rows)
@@ -235,7 +261,7 @@ class TransactionStore:
             samples = meter_rows(
                 charger_id, row["connector_id"], transaction_id, transaction_data, "StopTransaction"
             )
-            tx.executemany(METER_INSERT_IN_TRANSACTION, samples)
+            store_samples(tx, samples)
             return row
 
         return await self.db.write(work)
@@ -252,10 +278,9 @@ class TransactionStore:
         rows = meter_rows(charger_id, connector_id, transaction_id, meter_value, "MeterValues")
 
         def work(tx: Writer) -> Row | None:
+            store_samples(tx, rows)
             if transaction_id is None:
-                tx.executemany(METER_INSERT_LOOSE, rows)
                 return None
-            tx.executemany(METER_INSERT_IN_TRANSACTION, rows)
             return tx.fetch_one(METER_TRANSACTION, (transaction_id,))
 
         return await self.db.write(work)
