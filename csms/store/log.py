@@ -60,6 +60,7 @@ class MessageLog:
         self._buffer: list[LogRow] = []
         self._links: list[tuple[int, str, str | None, str | None, str]] = []
         self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()
 
     def append(
         self,
@@ -108,6 +109,12 @@ class MessageLog:
             await self.flush()
 
     async def flush(self) -> int:
+        """Write what waits; when it returns, every row appended before the call is stored,
+        including those a flush already in flight (the background one) took."""
+        async with self._flushing:
+            return await self._flush()
+
+    async def _flush(self) -> int:
         if not self._buffer and not self._links:
             return 0
         rows, self._buffer = self._buffer, []
