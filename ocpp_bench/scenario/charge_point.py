@@ -27,8 +27,7 @@ from simulator import (
 from simulator.faults import Faults
 
 from .matchers import mismatches
-from .runner import ChargePointFactory, NotRun, ScenarioChargePoint
-from .steps import ScenarioBug, StepFailed
+from .outcomes import NotRun, ScenarioBug, StepFailed
 
 # Outcome statuses that mean "accept, then fail at this stage of the follow-up work".
 FAILED_STAGES = {
@@ -97,9 +96,9 @@ class Watch:
 
 
 class SimulatedChargePoint:
-    def __init__(self, cp: ChargePoint) -> None:
-        self.cp = cp
-        self.identity = cp.identity
+    def __init__(self, station: ChargePoint) -> None:
+        self.station = station  # the simulator itself: steps drive it directly
+        self.identity = station.identity
         self._seen: set[int] = set()
         self._excused: set[int] = set()  # CALLs whose step expects a CALLERROR
         self._claimed: Entry | None = None  # the last CALL `expect_sent` returned
@@ -107,69 +106,30 @@ class SimulatedChargePoint:
 
     async def close(self) -> None:
         if self._started:
-            await self.cp.close()
+            await self.station.close()
 
     async def boot(self, timeout: float) -> dict[str, Any]:
         if not self._started:
             self._started = True
             with contextlib.suppress(ConnectionError):  # a refused boot is the step's to judge
-                await self.cp.start(timeout)
+                await self.station.start(timeout)
         else:
-            await self.cp.call("BootNotification", self.cp.boot_payload(), timeout)
-        boots = self.cp.transcript.calls("out", "BootNotification")
-        if not boots and self.cp.connect_errors:
+            await self.station.call("BootNotification", self.station.boot_payload(), timeout)
+        boots = self.station.transcript.calls("out", "BootNotification")
+        if not boots and self.station.connect_errors:
             raise StepFailed(
                 f"the CSMS did not let the charge point connect within {timeout:g} s: "
-                f"{self.cp.connect_errors[-1]} (at {self.cp.url})"
+                f"{self.station.connect_errors[-1]} (at {self.station.url})"
             )
-        answer = self.cp.transcript.answer_to(boots[-1]) if boots else None
+        answer = self.station.transcript.answer_to(boots[-1]) if boots else None
         if answer is None or not isinstance(answer.frame, CallResult):
             raise StepFailed(f"no answer to BootNotification within {timeout:g} s")
         return answer.frame.payload
 
-    async def plug_in(self, connector: int) -> None:
-        await self.cp.plug_in(connector)
-
-    async def unplug(self, connector: int) -> None:
-        await self.cp.unplug(connector)
-
-    async def present_tag(self, tag: str, connector: int) -> dict[str, Any]:
-        return dict(await self.cp.present_tag(connector, tag))
-
-    async def stop_charging(self, connector: int, reason: str, tag: str | None) -> None:
-        await self.cp.stop_charging(connector, reason, tag)
-
     async def charge(self, connector: int, seconds: float) -> None:
-        if self.cp.transaction(connector) is None:
+        if self.station.transaction(connector) is None:
             raise StepFailed(f"connector {connector} has no transaction to charge")
-        await self.cp.clock.sleep(seconds)
-
-    async def suspend(self, connector: int, side: str) -> None:
-        await self.cp.suspend(connector, side.upper())
-
-    async def resume(self, connector: int) -> None:
-        await self.cp.resume(connector)
-
-    async def fault(self, connector: int, error_code: str) -> None:
-        await self.cp.fault(connector, error_code)
-
-    async def clear_fault(self, connector: int) -> None:
-        await self.cp.clear_fault(connector)
-
-    async def go_offline(self) -> None:
-        await self.cp.go_offline()
-
-    async def go_online(self, timeout: float) -> None:
-        await self.cp.go_online(timeout)
-
-    async def reboot(self, kind: str, timeout: float) -> None:
-        await self.cp.reboot(kind.capitalize(), timeout)
-
-    async def power_loss(self, timeout: float) -> None:
-        await self.cp.power_loss(timeout)
-
-    def configure(self, values: dict[str, str]) -> None:
-        self.cp.configure(values)
+        await self.station.clock.sleep(seconds)
 
     def set_outcome(self, action: str, reply: Any, error: Any, status: str | None) -> None:
         if error is not None:
@@ -182,18 +142,18 @@ class SimulatedChargePoint:
             outcome = Outcome.fail(FAILED_STAGES[status], times=1)
         else:
             outcome = Outcome.reject(status or "Rejected", times=1)
-        self.cp.set_outcome(action, outcome)
+        self.station.set_outcome(action, outcome)
 
     async def send(
         self, action: str, payload: dict[str, Any], raw: bool, timeout: float
     ) -> dict[str, Any]:
         if raw:
-            return await self.cp.call_raw(action, payload, timeout)
-        return await self.cp.call(action, payload, timeout)
+            return await self.station.call_raw(action, payload, timeout)
+        return await self.station.call(action, payload, timeout)
 
     def excuse_sent(self, action: str) -> None:
         """The last CALL of `action` sent may be answered with a CALLERROR: its step says so."""
-        calls = self.cp.transcript.calls("out", action)
+        calls = self.station.transcript.calls("out", action)
         if calls:
             self._excused.add(id(calls[-1]))
 
@@ -205,7 +165,7 @@ class SimulatedChargePoint:
     def watch_call(self, action: str, payload: dict[str, Any]) -> Watch:
         """Start looking for the CSMS's CALL of `action` matching `payload` (a `csms:` step's
         operation, verified where it must arrive: here)."""
-        return Watch(self.cp, action, payload)
+        return Watch(self.station, action, payload)
 
     async def protocol_problems(self, timeout: float) -> list[str]:
         """Every CALL this charge point sent that the CSMS did not answer with a CALLRESULT:
@@ -214,17 +174,17 @@ class SimulatedChargePoint:
         the link. A CALL whose link the charge point dropped itself is not the CSMS's fault."""
         pending = self._pending()
         if pending:
-            wait = timeout - (self.cp.now() - pending[-1].at).total_seconds()
+            wait = timeout - (self.station.now() - pending[-1].at).total_seconds()
             if wait > 0:
                 with contextlib.suppress(ExpectationFailed):
-                    await self.cp.transcript.wait_for(
-                        lambda e: not self._pending(), wait, start=len(self.cp.transcript)
+                    await self.station.transcript.wait_for(
+                        lambda e: not self._pending(), wait, start=len(self.station.transcript)
                     )
         return [problem for problem in map(self._problem, self._pending(all_calls=True)) if problem]
 
     def _pending(self, all_calls: bool = False) -> list[Entry]:
         """CALLs sent without an answer yet (`all_calls`: every CALL sent)."""
-        entries = list(self.cp.transcript)
+        entries = list(self.station.transcript)
         answered = {
             e.frame.message_id
             for e in entries
@@ -243,7 +203,7 @@ class SimulatedChargePoint:
     def _link_end(self, call: Entry) -> Entry | None:
         """The LINK entry that ended the connection `call` was sent on, if it ended."""
         after = False
-        for entry in self.cp.transcript:
+        for entry in self.station.transcript:
             if entry is call:
                 after = True
             elif after and entry.direction == "link" and entry.text.startswith(("closed", "lost")):
@@ -252,7 +212,7 @@ class SimulatedChargePoint:
 
     def _problem(self, call: Entry) -> str | None:
         assert isinstance(call.frame, Call)
-        answer = self.cp.transcript.answer_to(call)
+        answer = self.station.transcript.answer_to(call)
         if answer is not None and isinstance(answer.frame, CallError):
             if id(call) in self._excused:
                 return None
@@ -271,25 +231,20 @@ class SimulatedChargePoint:
 
     async def expect_call(self, action: str | None, timeout: float) -> Any:
         try:
-            return _Answered(await self.cp.expect_call(action, timeout))
+            return _Answered(await self.station.expect_call(action, timeout))
         except ExpectationFailed:
             return None
 
     async def next_call(self, action: str | None, within: float) -> Any:
         """A CSMS call that arrives from now on (calls already received do not count)."""
         try:
-            return _Answered(await self.cp.expect(action).wait(within))
+            return _Answered(await self.station.expect(action).wait(within))
         except ExpectationFailed:
             return None
 
-    def forget_calls(self, action: str) -> None:
-        """Mark calls of `action` received so far as seen (the `csms` step's own call)."""
-        while self.cp.inbox.claim_past(action, None) is not None:
-            pass
-
     async def hold_call(self, action: str | None, timeout: float) -> Any:
         try:
-            return _Held(await self.cp.expect(action, hold=True).wait(timeout))
+            return _Held(await self.station.expect(action, hold=True).wait(timeout))
         except ExpectationFailed:
             return None
 
@@ -298,7 +253,7 @@ class SimulatedChargePoint:
     ) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
         """The first CALL of `action` sent since the last mark and not yet claimed whose
         payload matches `request`, with the CSMS's answer."""
-        transcript = self.cp.transcript
+        transcript = self.station.transcript
         try:
             entry = await transcript.wait_for(
                 lambda e: (
@@ -339,7 +294,7 @@ class SimulatedChargePoint:
         self, subprotocols: list[str], profile: int | None, timeout: float
     ) -> dict[str, Any]:
         """One separate connection attempt as this charge point: how the CSMS met it."""
-        handshake = await self.cp.probe(subprotocols, profile, wait_close=timeout)
+        handshake = await self.station.probe(subprotocols, profile, wait_close=timeout)
         return {
             "accepted": handshake.accepted,
             "status": handshake.status,
@@ -352,31 +307,24 @@ class SimulatedChargePoint:
         """None once connected (and booted, if due) with `profile`; else what is wrong."""
         try:
             if profile is None:
-                await self.cp.wait_ready(timeout)
+                await self.station.wait_ready(timeout)
             else:
-                await self.cp.wait_profile(profile, timeout)
+                await self.station.wait_profile(profile, timeout)
         except NotConnected as exc:
-            return f"{exc} (at {self.cp.url})"
+            return f"{exc} (at {self.station.url})"
         return None
 
     async def wait_status(self, connector: int, status: str, timeout: float) -> bool:
         try:
-            await self.cp.wait_status(connector, status, timeout)
+            await self.station.wait_status(connector, status, timeout)
         except ExpectationFailed:
             return False
         return True
 
-    def status(self, connector: int) -> str:
-        return self.cp.status(connector)
-
-    def transaction_id(self, connector: int) -> int | None:
-        transaction = self.cp.transaction(connector)
-        return transaction.transaction_id if transaction else None
-
     async def sent_within(self, action: str, request: Any, within: float) -> dict[str, Any] | None:
         """The payload of a CALL of `action` matching `request` sent from now on, if one goes
         out within `within` seconds."""
-        transcript = self.cp.transcript
+        transcript = self.station.transcript
         try:
             entry = await transcript.wait_for(
                 lambda e: (
@@ -394,17 +342,17 @@ class SimulatedChargePoint:
         return entry.payload
 
     def sent(self, action: str) -> list[dict[str, Any]]:
-        return self.cp.transcript.sent_payloads(action)
+        return self.station.transcript.sent_payloads(action)
 
     def mark(self) -> None:
         """What was sent so far is not for `expect_sent`: it looks at what comes next."""
-        self._seen.update(id(entry) for entry in self.cp.transcript)
+        self._seen.update(id(entry) for entry in self.station.transcript)
 
     def schema_problems(self) -> list[str]:
         """Every frame the CSMS sent that breaks the OCPP schema (the simulator answers such
         a CALL with a CALLERROR; the scenario must fail on it too)."""
         problems = []
-        for entry in self.cp.transcript:
+        for entry in self.station.transcript:
             if entry.direction != "in" or entry.action is None:
                 continue
             if not isinstance(entry.frame, Call | CallResult):
@@ -417,7 +365,7 @@ class SimulatedChargePoint:
 
     def transcript(self, last: int) -> list[str]:
         """The last `last` frames, readable (0: all)."""
-        return self.cp.transcript.lines(last or None)
+        return self.station.transcript.lines(last or None)
 
 
 class Endpoints:
@@ -475,10 +423,13 @@ class Endpoints:
         return self._shared
 
 
+ChargePointFactory = Callable[[str, dict[str, Any]], "SimulatedChargePoint"]
+
+
 def charge_point_factory(endpoints: Endpoints, password: str | None = None) -> ChargePointFactory:
     """Build scenario charge points from their `charge_point` settings."""
 
-    def build(identity: str, config: dict[str, Any]) -> ScenarioChargePoint:
+    def build(identity: str, config: dict[str, Any]) -> SimulatedChargePoint:
         profile = int(config.get("security_profile", 1))
         if profile == 3:
             identity = endpoints.certificate_identity() or identity

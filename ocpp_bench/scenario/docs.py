@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .loader import schema
+from .source import schema
 
 _FREE_FORM = {
     "configure": "`KEY: value` pairs",

@@ -9,30 +9,17 @@ import functools
 import json
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import fastjsonschema
 import yaml
 
+from .checks import check_step
 from .matchers import Absent, AnyValue, InRange, Regex, TypeIs
+from .source import ScenarioError, line_of, message, schema
 
 DEFAULTS_FILE = "defaults.yaml"
-
-
-class ScenarioError(Exception):
-    """A scenario file problem, located: `file:line: message`; `scenario_id` names the
-    scenario it breaks (None: the whole file)."""
-
-    def __init__(
-        self, path: Path | str, line: int | None, message: str, scenario_id: str | None = None
-    ) -> None:
-        self.path = Path(path)
-        self.line = line
-        self.message = message
-        self.scenario_id = scenario_id
-        super().__init__(f"{path}:{line or '?'}: {message}")
 
 
 class LineDict(dict[str, Any]):
@@ -116,12 +103,6 @@ class Scenario:
     steps: list[Step] = field(default_factory=list)
 
 
-def schema() -> dict[str, Any]:
-    text = resources.files(__package__).joinpath("scenario.schema.json").read_text("utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
-
-
 @functools.cache
 def _validators() -> tuple[Any, Any]:
     """The file's outline (each scenario only an object) and one scenario, so that one broken
@@ -152,23 +133,6 @@ def parse_yaml(path: Path, text: str) -> Any:
         raise ScenarioError(path, None, f"YAML error: {exc}") from exc
 
 
-def _line_of(data: Any, keys: list[str]) -> int | None:
-    line, node = getattr(data, "line", None), data
-    for key in keys:
-        try:
-            child = node[int(key)] if isinstance(node, list) else node[key]
-        except (KeyError, IndexError, ValueError, TypeError):
-            break
-        line = getattr(child, "line", None) or getattr(node, "key_lines", {}).get(key, line)
-        node = child
-    return line
-
-
-def _message(exc: fastjsonschema.JsonSchemaValueException, prefix: str = "") -> str:
-    text = exc.message.replace("data.", prefix, 1).replace("data[", prefix.rstrip(".") + "[", 1)
-    return text.replace("data ", (prefix.rstrip(".") or "the file") + " ", 1)
-
-
 def _block(lines: list[str], line: int) -> str:
     """The YAML text of the list item starting at `line` (1-based)."""
     first = lines[line - 1]
@@ -186,7 +150,7 @@ def check_schema(path: Path, data: Any) -> None:
         _validators()[0](data)
     except fastjsonschema.JsonSchemaValueException as exc:
         keys = [str(k) for k in (exc.path or [])[1:]]
-        raise ScenarioError(path, _line_of(data, keys), f"schema: {_message(exc)}") from exc
+        raise ScenarioError(path, line_of(data, keys), f"schema: {message(exc)}") from exc
 
 
 def load_defaults(folder: Path) -> dict[str, Any]:
@@ -234,15 +198,13 @@ def load_entries(path: Path) -> list[Scenario | ScenarioError]:
 def _scenario(
     path: Path, entry: Any, defaults: dict[str, Any], lines: list[str], seen: dict[str, int]
 ) -> Scenario:
-    from .steps import check_step  # the step table lives with the step runners
-
     if entry.get("steps") == []:
         raise ScenarioError(path, entry.line, f"scenario {entry.get('id')} has no steps")
     try:
         _validators()[1](entry)
     except fastjsonschema.JsonSchemaValueException as exc:
         keys = [str(k) for k in (exc.path or [])[1:]]
-        raise ScenarioError(path, _line_of(entry, keys), f"schema: {_message(exc)}") from exc
+        raise ScenarioError(path, line_of(entry, keys), f"schema: {message(exc)}") from exc
     if entry["id"] in seen:
         raise ScenarioError(
             path,
@@ -269,3 +231,15 @@ def _scenario(
         setup={**defaults.get("setup", {}), **entry.get("setup", {})},
         steps=steps,
     )
+
+
+__all__ = [
+    "DEFAULTS_FILE",
+    "Scenario",
+    "ScenarioError",
+    "Step",
+    "load_defaults",
+    "load_entries",
+    "load_file",
+    "parse_yaml",
+]

@@ -19,8 +19,9 @@ from .facts import facts, header
 from .report import Results
 
 if TYPE_CHECKING:  # the engine is imported once scenarios are collected: cheap for all else
-    from .loader import Scenario, ScenarioError, Step
+    from .loader import Scenario, Step
     from .runner import Run
+    from .source import ScenarioError
     from .target import Target
 
 DEFAULTS_FILE = "defaults.yaml"  # shared settings of a folder, not scenarios
@@ -99,7 +100,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
-        from .loader import ScenarioError, load_entries
+        from .loader import load_entries
+        from .source import ScenarioError
 
         try:
             entries = load_entries(self.path)
@@ -146,7 +148,8 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         import asyncio
 
-        from .runner import NotRun, Run
+        from .outcomes import NotRun
+        from .runner import Run
 
         target = _target(self.config)
         verdict = target.verdict(self.scenario)
@@ -168,7 +171,7 @@ class ScenarioItem(pytest.Item):
             _allure_frames(run)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        from .runner import Located, ProtocolViolation
+        from .outcomes import Located, ProtocolViolation
 
         error = excinfo.value
         if isinstance(error, ProtocolViolation):

@@ -6,136 +6,28 @@ import secrets
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from ocppj.errors import RpcError
 from simulator import SimulatorError
 
+from .charge_point import ChargePointFactory, SimulatedChargePoint
 from .drivers import CsmsDriver, DriverError
 from .loader import Scenario, Step
-from .steps import RUNNERS, ScenarioBug, StepFailed
+from .outcomes import (
+    NotRun,
+    ProtocolViolation,
+    ScenarioBug,
+    StepBroken,
+    StepError,
+    StepFailed,
+)
+from .steps import RUNNERS
 from .variables import UnknownVariable, Variables
 
-TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
-
-
-class IncomingCall(Protocol):
-    action: str
-    payload: dict[str, Any]
-    response: dict[str, Any] | None  # the charge point's own answer, when it gave it
-
-    async def answer(self, reply: dict[str, Any] | None, error: dict[str, Any] | None) -> None: ...
-
-
-class ScenarioChargePoint(Protocol):
-    """What the steps need from a charge point (the simulator, adapted)."""
-
-    identity: str
-
-    async def close(self) -> None: ...
-    async def boot(self, timeout: float) -> dict[str, Any]: ...
-    async def plug_in(self, connector: int) -> None: ...
-    async def unplug(self, connector: int) -> None: ...
-    async def present_tag(self, tag: str, connector: int) -> dict[str, Any]: ...
-    async def stop_charging(self, connector: int, reason: str, tag: str | None) -> None: ...
-    async def charge(self, connector: int, seconds: float) -> None: ...
-    async def suspend(self, connector: int, side: str) -> None: ...
-    async def resume(self, connector: int) -> None: ...
-    async def fault(self, connector: int, error_code: str) -> None: ...
-    async def clear_fault(self, connector: int) -> None: ...
-    async def go_offline(self) -> None: ...
-    async def go_online(self, timeout: float) -> None: ...
-    async def reboot(self, kind: str, timeout: float) -> None: ...
-    async def power_loss(self, timeout: float) -> None: ...
-    def configure(self, values: dict[str, str]) -> None: ...
-    def set_outcome(self, action: str, reply: Any, error: Any, status: str | None) -> None: ...
-    async def send(
-        self, action: str, payload: dict[str, Any], raw: bool, timeout: float
-    ) -> dict[str, Any]: ...
-    async def expect_call(self, action: str | None, timeout: float) -> IncomingCall | None: ...
-    async def hold_call(self, action: str | None, timeout: float) -> IncomingCall | None: ...
-    async def next_call(self, action: str | None, within: float) -> IncomingCall | None: ...
-    async def expect_sent(
-        self, action: str, timeout: float, request: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any] | None] | None: ...
-    def sent(self, action: str) -> list[dict[str, Any]]: ...
-    async def sent_within(
-        self, action: str, request: Any, within: float
-    ) -> dict[str, Any] | None: ...
-    async def connect(
-        self, subprotocols: list[str], profile: int | None, timeout: float
-    ) -> dict[str, Any]: ...
-    async def wait_connected(self, profile: int | None, timeout: float) -> str | None: ...
-    async def wait_status(self, connector: int, status: str, timeout: float) -> bool: ...
-    def status(self, connector: int) -> str: ...
-    def transaction_id(self, connector: int) -> int | None: ...
-    def mark(self) -> None: ...
-    def transcript(self, last: int) -> list[str]: ...
-    def schema_problems(self) -> list[str]: ...
-    async def protocol_problems(self, timeout: float) -> list[str]: ...
-    def excuse_sent(self, action: str) -> None: ...
-    def excuse_claimed(self) -> None: ...
-    def watch_call(self, action: str, payload: dict[str, Any]) -> Watch: ...
-
-
-class Watch(Protocol):
-    others: list[dict[str, Any]]
-
-    async def arrived(self, timeout: float) -> dict[str, Any] | None: ...
-    def cancel(self) -> None: ...
-
-
-ChargePointFactory = Callable[[str, dict[str, Any]], ScenarioChargePoint]
 StepHook = Callable[[Step, str], AbstractContextManager[Any]]
 
-
-class Located(Exception):
-    """A step that went wrong, with its place and the recent frames, for a person to read."""
-
-    def __init__(
-        self, step: Step, index: int, message: str, transcripts: dict[str, list[str]], path: str
-    ) -> None:
-        self.step = step
-        self.index = index
-        self.message = message
-        self.transcripts = transcripts
-        self.location = f"{path}:{step.line}"
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        what = f"step {self.index + 1} ({self.step.kind})" if self.index >= 0 else "starting state"
-        lines = [
-            f"{self.location}: {what} failed",
-            "",
-            _indent(self.step.source),
-            "",
-            self.message,
-        ]
-        for name, frames in self.transcripts.items():
-            lines += ["", f"recent frames of {name}:", *["  " + f for f in frames]]
-        return "\n".join(lines)
-
-
-class StepError(Located, AssertionError):
-    """The CSMS did not do what the step expects: the case fails."""
-
-
-class StepBroken(Located):
-    """The scenario or the bench went wrong, not the CSMS: the case is broken."""
-
-
-class ProtocolViolation(AssertionError):
-    """The CSMS under test broke the protocol: a frame its OCPP version's schema forbids, a
-    CALLERROR or no answer to a charge point's CALL."""
-
-
-class NotRun(Exception):
-    """The case cannot run here: it needs the CSMS to act and nothing can make it (the
-    reason says what would)."""
-
-
-def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines())
+TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
 
 
 @dataclass(frozen=True)
@@ -173,11 +65,11 @@ class Run:
         self.timeout = timeout
         self.step_hook = step_hook
         self.variables = Variables()
-        self.charge_points: dict[str, ScenarioChargePoint] = {}
+        self.charge_points: dict[str, SimulatedChargePoint] = {}
         self.suffix = unique_suffix()
         self.fixed = fixed or Fixed()
 
-    def cp(self, step: Step | None = None) -> ScenarioChargePoint:
+    def cp(self, step: Step | None = None) -> SimulatedChargePoint:
         name = step.cp if step is not None and step.cp else next(iter(self.charge_points))
         if name not in self.charge_points:
             raise ScenarioBug(f"no charge point named {name!r}; have {list(self.charge_points)}")
@@ -290,7 +182,7 @@ class Run:
         for cp in self.charge_points.values():
             cp.mark()
 
-    async def _reach(self, state: str, name: str, cp: ScenarioChargePoint) -> None:
+    async def _reach(self, state: str, name: str, cp: SimulatedChargePoint) -> None:
         """Bring `cp` to the starting state. Connecting and booting are every case's business:
         a refusal fails it, naming the cause. A CSMS that refuses the tag or the start leaves
         a case about something else not run, and says why in one line."""
@@ -314,15 +206,16 @@ class Run:
                 reason += "; the CSMS answered " + problems[0].splitlines()[-1].strip()
             raise NotRun(reason) from exc
 
-    async def _start_session(self, state: str, name: str, cp: ScenarioChargePoint) -> None:
+    async def _start_session(self, state: str, name: str, cp: SimulatedChargePoint) -> None:
         own = self.scenario.charge_points[name].get("id_tag")
         tag = self.variables.resolve(own) if own else self.variables["tag"]
         if state == "charging":
-            await cp.plug_in(1)
-        info = await cp.present_tag(tag, 1)
+            await cp.station.plug_in(1)
+        info = await cp.station.present_tag(1, tag)
         if info.get("status") != "Accepted":
             raise StepFailed(f"Authorize of the Accepted tag {tag} answered {info.get('status')}")
         if state == "charging":
             if not await cp.wait_status(1, "Charging", self.timeout):
-                raise StepFailed(f"connector 1 of {name} is {cp.status(1)}, not Charging")
-            self.variables["transactionId"] = cp.transaction_id(1)
+                raise StepFailed(f"connector 1 of {name} is {cp.station.status(1)}, not Charging")
+            transaction = cp.station.transaction(1)
+            self.variables["transactionId"] = transaction.transaction_id if transaction else None

@@ -1,4 +1,4 @@
-"""The step vocabulary: checking a step when a file loads, and running it.
+"""The step vocabulary: running each step (checking it when its file loads is checks.py).
 
 A step is a mapping with one kind key (`plug_in: {connector: 1}`) and an optional `cp:` naming
 the charge point it acts on (default: the scenario's first).
@@ -7,109 +7,33 @@ the charge point it acts on (default: the scenario's first).
 from __future__ import annotations
 
 import asyncio
-import difflib
-import functools
 from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import fastjsonschema
-
-from ocppj import V16
 from ocppj.errors import CallErrorReceived, CallTimeout, OcppError, RpcError
 
-from .loader import ScenarioError, Step, _line_of, _message, schema
+from .checks import KINDS
 from .matchers import mismatches
-from .variables import dig
+from .outcomes import ScenarioBug, StepFailed
+from .variables import Variables, dig
 
 if TYPE_CHECKING:
-    from .runner import Run
-
-Runner = Callable[["Run", Step, Any], Awaitable[None]]
-_SCHEMA = schema()
-KINDS = sorted(_SCHEMA["definitions"]["steps"])
+    from .charge_point import SimulatedChargePoint
+    from .drivers import CsmsDriver
+    from .loader import Step
 
 
-@functools.cache
-def _validator(kind: str) -> Callable[[Any], Any]:
-    """The step's schema, compiled the first time a step of its kind loads."""
-    spec = _SCHEMA["definitions"]["steps"][kind]
-    validate: Callable[[Any], Any] = fastjsonschema.compile(
-        {"definitions": _SCHEMA["definitions"], **spec}
-    )
-    return validate
+class Run(Protocol):
+    """What a step needs of the run it is part of (the runner's Run)."""
+
+    timeout: float
+    variables: Variables
+    driver: CsmsDriver
+
+    def cp(self, step: Step | None = None) -> SimulatedChargePoint: ...
 
 
-class ScenarioBug(Exception):
-    """The scenario asks for something that cannot be: its author's to fix, not the CSMS's."""
-
-
-class StepFailed(AssertionError):
-    """A step's expectation did not hold; `detail` says what was expected and what came."""
-
-    def __init__(self, message: str, detail: str = "") -> None:
-        self.message = message
-        self.detail = detail
-        super().__init__(message + (f"\n{detail}" if detail else ""))
-
-
-def check_step(path: Path, node: Any) -> tuple[str, Any, str | None]:
-    line = getattr(node, "line", None)
-    if not isinstance(node, dict):
-        raise ScenarioError(
-            path, line, f"a step is a mapping like 'plug_in: {{connector: 1}}', got {node!r}"
-        )
-    cp = node.get("cp")
-    kinds = [key for key in node if key != "cp"]
-    if len(kinds) != 1:
-        raise ScenarioError(path, line, f"a step has exactly one kind, got {kinds or 'none'}")
-    kind = kinds[0]
-    if kind not in _SCHEMA["definitions"]["steps"]:
-        raise ScenarioError(path, line, f"unknown step {kind!r}; known steps: {', '.join(KINDS)}")
-    try:
-        _validator(kind)(node[kind])
-    except fastjsonschema.JsonSchemaValueException as exc:
-        keys = [str(k) for k in (exc.path or [])[1:]]
-        message = _message(exc, f"{kind}.")
-        raise ScenarioError(path, _line_of(node, [kind, *keys]) or line, message) from exc
-    problem = _action_problem(kind, node[kind])
-    if problem is not None:
-        raise ScenarioError(path, _line_of(node, [kind, "action"]) or line, problem)
-    return kind, node[kind], cp
-
-
-def _has_variables(value: Any) -> bool:
-    if isinstance(value, str):
-        return "${" in value
-    if isinstance(value, dict):
-        return any(_has_variables(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_has_variables(item) for item in value)
-    return False
-
-
-def _action_problem(kind: str, args: Any) -> str | None:
-    """An unknown action, or a `send` payload that breaks the schema (unless `raw`)."""
-    if kind not in ("send", "csms", "expect_call", "expect_sent", "expect_not_sent", "outcome"):
-        return None
-    action = args["action"]
-    if kind == "send" and args.get("raw"):
-        return None
-    if action not in V16.actions:
-        close = difflib.get_close_matches(action, sorted(V16.actions), n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        raw = " (raw: true sends it as it is)" if kind == "send" else ""
-        return f"{kind}: {action!r} is not an OCPP 1.6 action{hint}{raw}"
-    payload = args.get("payload", {})
-    if kind == "send" and not _has_variables(payload):
-        try:
-            V16.validate(action, payload)
-        except OcppError as exc:
-            return (
-                f"send: the {action} payload breaks the OCPP 1.6 schema: {exc.description}; "
-                "fix it, or add raw: true to send it as it is"
-            )
-    return None
+Runner = Callable[[Run, "Step", Any], Awaitable[None]]
 
 
 def expect(what: str, expected: Any, actual: Any) -> None:
@@ -144,22 +68,23 @@ async def boot(run: Run, step: Step, args: Any) -> None:
 
 
 async def plug_in(run: Run, step: Step, args: Any) -> None:
-    await run.cp(step).plug_in(_connector(args))
+    await run.cp(step).station.plug_in(_connector(args))
 
 
 async def unplug(run: Run, step: Step, args: Any) -> None:
-    await run.cp(step).unplug(_connector(args))
+    await run.cp(step).station.unplug(_connector(args))
 
 
 async def present_tag(run: Run, step: Step, args: Any) -> None:
-    info = await run.cp(step).present_tag(args["tag"], _connector(args))
+    info = dict(await run.cp(step).station.present_tag(_connector(args), args["tag"]))
     if "expect" in args:
         expect("idTagInfo", args["expect"], info)
 
 
 async def stop_charging(run: Run, step: Step, args: Any) -> None:
     args = args or {}
-    await run.cp(step).stop_charging(_connector(args), args.get("reason", "Local"), args.get("tag"))
+    station = run.cp(step).station
+    await station.stop_charging(_connector(args), args.get("reason", "Local"), args.get("tag"))
 
 
 async def charge(run: Run, step: Step, args: Any) -> None:
@@ -167,40 +92,41 @@ async def charge(run: Run, step: Step, args: Any) -> None:
 
 
 async def suspend(run: Run, step: Step, args: Any) -> None:
-    await run.cp(step).suspend(_connector(args), args["side"])
+    await run.cp(step).station.suspend(_connector(args), args["side"].upper())
 
 
 async def resume(run: Run, step: Step, args: Any) -> None:
-    await run.cp(step).resume(_connector(args))
+    await run.cp(step).station.resume(_connector(args))
 
 
 async def fault(run: Run, step: Step, args: Any) -> None:
     args = args or {}
-    await run.cp(step).fault(_connector(args), args.get("error_code", "InternalError"))
+    await run.cp(step).station.fault(_connector(args), args.get("error_code", "InternalError"))
 
 
 async def clear_fault(run: Run, step: Step, args: Any) -> None:
-    await run.cp(step).clear_fault(_connector(args))
+    await run.cp(step).station.clear_fault(_connector(args))
 
 
 async def go_offline(run: Run, step: Step, args: Any) -> None:
-    await run.cp(step).go_offline()
+    await run.cp(step).station.go_offline()
 
 
 async def go_online(run: Run, step: Step, args: Any) -> None:
-    await run.cp(step).go_online(timeout=run.timeout)
+    await run.cp(step).station.go_online(run.timeout)
 
 
 async def reboot(run: Run, step: Step, args: Any) -> None:
-    await run.cp(step).reboot((args or {}).get("type", "soft"), timeout=run.timeout)
+    kind = (args or {}).get("type", "soft").capitalize()
+    await run.cp(step).station.reboot(kind, run.timeout)
 
 
 async def power_loss(run: Run, step: Step, args: Any) -> None:
-    await run.cp(step).power_loss(timeout=run.timeout)
+    await run.cp(step).station.power_loss(run.timeout)
 
 
 async def configure(run: Run, step: Step, args: Any) -> None:
-    run.cp(step).configure({key: str(value) for key, value in args.items()})
+    run.cp(step).station.configure({key: str(value) for key, value in args.items()})
 
 
 async def outcome(run: Run, step: Step, args: Any) -> None:
@@ -302,7 +228,7 @@ async def expect_status(run: Run, step: Step, args: Any) -> None:
     if not reached:
         raise StepFailed(
             f"connector {connector} did not reach {args['status']} within {timeout:g} s",
-            f"  its status: {run.cp(step).status(connector)}",
+            f"  its status: {run.cp(step).station.status(connector)}",
         )
 
 

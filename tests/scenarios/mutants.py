@@ -19,7 +19,8 @@ from csms.services import TagInfo
 from ocpp_bench.scenario.charge_point import Endpoints, charge_point_factory
 from ocpp_bench.scenario.drivers import EmbeddedCsms, EmbeddedDriver
 from ocpp_bench.scenario.loader import Scenario, load_file
-from ocpp_bench.scenario.runner import NotRun, ProtocolViolation, Run, StepError
+from ocpp_bench.scenario.outcomes import NotRun, ProtocolViolation, StepError
+from ocpp_bench.scenario.runner import Run
 from ocppj.errors import InternalError
 
 Payload = dict[str, Any]
