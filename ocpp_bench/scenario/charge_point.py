@@ -95,6 +95,16 @@ class Watch:
         self._waiter.future.cancel()
 
 
+def _sent(entry: Entry, action: str, request: Any) -> bool:
+    """Whether `entry` is a CALL of `action` the charge point sent, matching `request`."""
+    return (
+        entry.direction == "out"
+        and isinstance(entry.frame, Call)
+        and entry.action == action
+        and not mismatches(request or {}, entry.frame.payload)
+    )
+
+
 class SimulatedChargePoint:
     def __init__(self, station: ChargePoint) -> None:
         self.station = station  # the simulator itself: steps drive it directly
@@ -119,7 +129,7 @@ class SimulatedChargePoint:
         if not boots and self.station.connect_errors:
             raise StepFailed(
                 f"the CSMS did not let the charge point connect within {timeout:g} s: "
-                f"{self.station.connect_errors[-1]} (at {self.station.url})"
+                f"{self.station.connect_errors[-1]} (at {self.station.endpoint_url})"
             )
         answer = self.station.transcript.answer_to(boots[-1]) if boots else None
         if answer is None or not isinstance(answer.frame, CallResult):
@@ -256,13 +266,7 @@ class SimulatedChargePoint:
         transcript = self.station.transcript
         try:
             entry = await transcript.wait_for(
-                lambda e: (
-                    e.direction == "out"
-                    and isinstance(e.frame, Call)
-                    and e.action == action
-                    and id(e) not in self._seen
-                    and not mismatches(request or {}, e.frame.payload)
-                ),
+                lambda e: _sent(e, action, request) and id(e) not in self._seen,
                 timeout,
                 what=f"{action} sent",
             )
@@ -311,7 +315,7 @@ class SimulatedChargePoint:
             else:
                 await self.station.wait_profile(profile, timeout)
         except NotConnected as exc:
-            return f"{exc} (at {self.station.url})"
+            return f"{exc} (at {self.station.endpoint_url})"
         return None
 
     async def wait_status(self, connector: int, status: str, timeout: float) -> bool:
@@ -327,12 +331,7 @@ class SimulatedChargePoint:
         transcript = self.station.transcript
         try:
             entry = await transcript.wait_for(
-                lambda e: (
-                    e.direction == "out"
-                    and isinstance(e.frame, Call)
-                    and e.action == action
-                    and not mismatches(request or {}, e.frame.payload)
-                ),
+                lambda e: _sent(e, action, request),
                 within,
                 start=len(transcript),
                 what=f"{action} sent",
