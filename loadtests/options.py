@@ -28,7 +28,8 @@ def add_arguments(parser: Any) -> None:
     group.add_argument(
         "--csms-url",
         default="ws://127.0.0.1:9220/ocpp",
-        help="CSMS WebSocket URL; the charger id is appended as the last path segment",
+        help="CSMS WebSocket URL; the charger id is appended as the last path segment, or put "
+        "where {id} stands (ws://host/ws/ocpp/{id}/)",
     )
     group.add_argument(
         "--id-prefix",

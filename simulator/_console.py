@@ -163,7 +163,7 @@ def connect_failed(cp: ChargePoint16, out: TextIO) -> Callable[[str, float], Non
     """Say at once why a connection attempt failed, and when the next one is."""
 
     def show(why: str, delay: float) -> None:
-        line = f"! connect to {cp.url} failed: {why}; retrying in {delay:.1f} s"
+        line = f"! connect to {cp.endpoint_url} failed: {why}; retrying in {delay:.1f} s"
         print(line, file=out, flush=True)
 
     return show

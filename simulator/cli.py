@@ -43,7 +43,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     sim = commands.add_parser("sim", help="simulated charge points")
     sub = sim.add_subparsers(dest="sim_command", required=True, metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)
-    add_option(common, "--url", default="ws://127.0.0.1:9220/ocpp", help="CSMS OCPP URL")
+    add_option(
+        common,
+        "--url",
+        default="ws://127.0.0.1:9220/ocpp",
+        help="CSMS OCPP URL: the identity is appended as its last path segment, or put where"
+        " {id} stands (ws://host/ws/ocpp/{id}/)",
+    )
     add_option(common, "--password", help="Basic Auth password (security profile 1/2)")
     add_option(common, "--connectors", type=int, default=1, help="connectors per charge point")
     add_option(common, "--tls-ca", help="CA file to verify the CSMS certificate (wss)")

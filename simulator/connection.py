@@ -83,9 +83,17 @@ def profile_targets(
     return lookup
 
 
+ID_FIELD = "{id}"  # where a URL template puts the identity
+
+
 def endpoint(url: str, identity: str) -> str:
-    """The CSMS URL with the charge point identity as last path segment."""
-    return f"{url.rstrip('/')}/{quote(identity, safe='')}"
+    """Where `identity` connects: a template's `{id}` replaced by the identity, as in
+    `ws://host/ws/ocpp/{id}/`; any other URL gets the identity as its last path segment
+    (`ws://host/ocpp` -> `ws://host/ocpp/CP-1`). The identity is URL-quoted either way."""
+    quoted = quote(identity, safe="")
+    if ID_FIELD in url:
+        return url.replace(ID_FIELD, quoted)
+    return f"{url.rstrip('/')}/{quoted}"
 
 
 def basic_auth(identity: str, password: str) -> str:

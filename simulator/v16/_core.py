@@ -29,6 +29,7 @@ from ..connection import (
     Security,
     Target,
     describe_failure,
+    endpoint,
     failure_kind,
     open_connection,
     probe,
@@ -189,6 +190,12 @@ class Core(Delivery):
             await ws.close()
         return None
 
+    @property
+    def endpoint_url(self) -> str:
+        """The URL this charge point connects to, its identity in it (`url` may be a
+        template: `ws://host/ws/ocpp/{id}/`)."""
+        return endpoint(self.url, self.identity)
+
     def security(self) -> Security:
         profile = self.switched_profile
         if profile is None:
@@ -220,7 +227,7 @@ class Core(Delivery):
             call_timeout=self.spec.call_timeout_s,
         )
         self._ws, self._session = ws, session
-        self._observe("link", f"connected to {self.url}", None, None)
+        self._observe("link", f"connected to {self.endpoint_url}", None, None)
 
         try:
             async with asyncio.TaskGroup() as group:

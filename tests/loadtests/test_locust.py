@@ -21,6 +21,7 @@ import trustme
 
 from csms.api.auth import load_or_create_token
 from loadtests.ourcsms import CsmsProcess, charger_ids, register_chargers, seed_tags
+from tests.simulator.foreign import ForeignCsms
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
@@ -375,4 +376,23 @@ def test_wss_with_the_tls_options(tmp_path: Path) -> None:
     stats = rows(tmp_path)
     assert int(stats["WS", "connect"]["Request Count"]) == users, out
     assert int(stats["OCPP", "BootNotification"]["Request Count"]) == users
+    assert int(stats["", "Aggregated"]["Failure Count"]) == 0, failures(tmp_path)
+
+
+def test_a_url_template_reaches_a_third_party_route(tmp_path: Path) -> None:
+    """`--csms-url 'ws://host/ws/ocpp/{id}/'`: the id where the CSMS routes it (a CSMS written
+    with the `ocpp` library, its route with a trailing slash)."""
+    users = 2
+    with ForeignCsms(implements=["StatusNotification", "Heartbeat"]) as csms:
+        with locust(
+            tmp_path,
+            csms.template,
+            *("-u", str(users), "-r", str(users), "-t", "3s", "--id-prefix", "TPL-"),
+        ) as process:
+            out = finish(process)
+        paths = sorted(csms.paths)
+    assert process.returncode == 0, out
+    assert paths == ["/ws/ocpp/TPL-0-00001/", "/ws/ocpp/TPL-0-00002/"], paths
+    stats = rows(tmp_path)
+    assert int(stats["WS", "connect"]["Request Count"]) == users, out
     assert int(stats["", "Aggregated"]["Failure Count"]) == 0, failures(tmp_path)

@@ -125,7 +125,7 @@ def test_sim_run_against_a_dead_port_says_so_and_keeps_trying() -> None:
     )
     try:
         first = read_until(process, "failed", timeout=5)
-        assert f"! connect to {url} failed: ConnectionRefusedError" in first
+        assert f"! connect to {url}/SIM-00001 failed: ConnectionRefusedError" in first
         assert "retrying in" in first
         read_until(process, "failed", timeout=10)  # and again, after the back-off
         process.send_signal(signal.SIGTERM)

@@ -1,0 +1,87 @@
+"""The simulator against a third-party-style CSMS (`foreign.ForeignCsms`, written with the
+`ocpp` library): a route with a trailing slash, reached through a URL template, and actions
+answered CALLERROR NotImplemented, which cost the charge point nothing but a count."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+from ocpp_bench.scenario.charge_point import Endpoints, charge_point_factory
+from simulator import create_charge_point, endpoint
+
+from .conftest import fast_spec
+from .foreign import ForeignCsms
+from .test_cli import ENV
+
+SIM = [sys.executable, "-m", "ocpp_bench.cli", "sim"]
+
+
+def test_the_identity_goes_where_the_template_says_or_at_the_end() -> None:
+    assert endpoint("ws://h/ws/ocpp/{id}/", "CP 1") == "ws://h/ws/ocpp/CP%201/"
+    assert endpoint("ws://h/{id}/ocpp?x=1", "CP-1") == "ws://h/CP-1/ocpp?x=1"
+    assert endpoint("ws://h/ocpp", "CP-1") == "ws://h/ocpp/CP-1"
+    assert endpoint("ws://h/ocpp/", "CP/1") == "ws://h/ocpp/CP%2F1"
+
+
+async def test_a_template_reaches_a_trailing_slash_route_and_the_transcript_says_where() -> None:
+    with ForeignCsms(implements=["StatusNotification"]) as csms:
+        cp = create_charge_point(fast_spec("TPL-1"), csms.template)
+        async with cp:
+            assert cp.registration == "Accepted"
+        assert csms.paths == ["/ws/ocpp/TPL-1/"]
+    links = [e.text for e in cp.transcript if e.direction == "link"]
+    port = csms.template.split(":")[2].split("/")[0]
+    assert links[0] == f"connected to ws://127.0.0.1:{port}/ws/ocpp/TPL-1/"
+
+
+async def test_sim_run_and_sim_fleet_take_a_template() -> None:
+    with ForeignCsms(implements=["StatusNotification", "Heartbeat"]) as csms:
+        run = await asyncio.create_subprocess_exec(
+            *(*SIM, "run", "--url", csms.template, "--id", "RUN-T", "--no-input"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=ENV,
+        )
+        fleet = await asyncio.create_subprocess_exec(
+            *(*SIM, "fleet", "--url", csms.template, "--count", "2", "--rate", "100"),
+            *("--id-pattern", "FLEET-T{n}"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=ENV,
+        )
+        try:
+            wanted = {"RUN-T", "FLEET-T1", "FLEET-T2"}
+            await csms.until(
+                lambda c: all(c.count(i, "StatusNotification") >= 2 for i in wanted),
+                20,
+                "every charge point booted and reported its connectors",
+            )
+            run.send_signal(signal.SIGTERM)
+            fleet.send_signal(signal.SIGINT)
+            run_out, run_err = await asyncio.wait_for(run.communicate(), 15)
+            fleet_out, fleet_err = await asyncio.wait_for(fleet.communicate(), 15)
+        finally:
+            for process in (run, fleet):
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+        assert sorted(csms.paths) == sorted(f"/ws/ocpp/{i}/" for i in wanted)
+    assert run.returncode == 0, run_err.decode()
+    assert f"connected to {endpoint(csms.template, 'RUN-T')}" in run_out.decode()
+    assert fleet.returncode == 0, fleet_err.decode()
+    assert "boots accepted: 2" in fleet_out.decode()
+
+
+async def test_a_scenario_charge_point_boots_and_probes_through_a_template() -> None:
+    with ForeignCsms(implements=["StatusNotification"]) as csms:
+        cp = charge_point_factory(Endpoints({1: csms.template}))("SCN-T", {})
+        try:
+            answer = await cp.boot(5)
+            assert answer["status"] == "Accepted"
+            handshake = await cp.connect(["ocpp1.6"], None, 5)
+        finally:
+            await cp.close()
+        assert handshake["accepted"] is True and handshake["status"] == 101
+        assert csms.paths == ["/ws/ocpp/SCN-T/"] * 2
