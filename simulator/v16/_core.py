@@ -278,7 +278,11 @@ class Core(Delivery):
             if woken:
                 self._wake.clear()
                 continue
-            answer = await self._call("Heartbeat", {})
+            try:
+                answer = await self._call("Heartbeat", {})
+            except (CallErrorReceived, InvalidResponse) as exc:  # answered: the link works
+                log.info("%s: Heartbeat refused: %s", self.identity, exc)  # counted: on_exchange
+                continue
             self.sync_clock(answer.get("currentTime"))
 
     def boot_payload(self) -> dict[str, Any]:

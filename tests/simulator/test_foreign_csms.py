@@ -9,7 +9,9 @@ import signal
 import sys
 
 from ocpp_bench.scenario.charge_point import Endpoints, charge_point_factory
-from simulator import create_charge_point, endpoint
+from simulator import ChargePoint, create_charge_point, endpoint
+from simulator.fleet import Fleet, FleetOptions, summary
+from tests.conftest import eventually
 
 from .conftest import fast_spec
 from .foreign import ForeignCsms
@@ -85,3 +87,40 @@ async def test_a_scenario_charge_point_boots_and_probes_through_a_template() -> 
             await cp.close()
         assert handshake["accepted"] is True and handshake["status"] == 101
         assert csms.paths == ["/ws/ocpp/SCN-T/"] * 2
+
+
+def _answered_heartbeats(cp: ChargePoint) -> int:
+    return sum(1 for e in cp.transcript if e.kind == "CALLERROR" and e.action == "Heartbeat")
+
+
+async def test_a_callerror_to_a_heartbeat_costs_the_link_nothing() -> None:
+    """Heartbeat answered NotImplemented, again and again: one connection throughout."""
+    with ForeignCsms(interval=1) as csms:  # a heartbeat every 1 s x time_scale
+        cp = create_charge_point(fast_spec("HB-1", time_scale=0.02), csms.template)
+        async with cp:
+            await cp.transcript.wait_for(
+                lambda _: _answered_heartbeats(cp) >= 5, 10, what="5 Heartbeats refused"
+            )
+            assert cp.connected
+        assert csms.connections == ["HB-1"]
+    assert sum(1 for e in cp.transcript if e.text.startswith("connected to")) == 1
+
+
+async def test_a_fleet_counts_refused_heartbeats_and_keeps_its_links() -> None:
+    with ForeignCsms(interval=1) as csms:
+        options = FleetOptions(url=csms.template, count=3, rate=100, id_pattern="HBF-{n}")
+        fleet = Fleet(options, spec_hook=lambda spec: setattr(spec, "time_scale", 0.02))
+        runner = asyncio.create_task(fleet.run())
+        try:
+            await eventually(lambda: _at_least(fleet, "Heartbeat:NotImplemented", 15), 10)
+        finally:
+            fleet.stop()
+            await runner
+        assert sorted(csms.connections) == ["HBF-1", "HBF-2", "HBF-3"]
+    text = "\n".join(summary(fleet, 1.0))
+    assert "Heartbeat:NotImplemented" in text
+    assert "connect:" not in text  # never a reconnect
+
+
+async def _at_least(fleet: Fleet, kind: str, count: int) -> bool:
+    return fleet.stats.errors[kind] >= count
