@@ -8,8 +8,8 @@ import contextlib
 import json
 import signal
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TextIO
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TextIO
 
 from ocppj import RpcError
 
@@ -31,9 +31,9 @@ COMMANDS = (
     ("online", "regain the network: reconnect, deliver the queue"),
     ("reboot [soft|hard]", "restart as after a Reset: end transactions, reconnect, boot"),
     ("power-loss", "cut the power: the link drops; transactions end with reason PowerLoss"),
-    ("status", "the link, the registration and each connector's status and meter"),
+    ("status", "the link, the registration and each connector's status and meter (at once)"),
     ("help", "this list"),
-    ("quit", "close cleanly and exit (also Ctrl-C or SIGTERM)"),
+    ("quit", "close cleanly and exit at once (also Ctrl-C or SIGTERM)"),
 )
 HELP = "commands (N = connector number, 1 if left out):\n" + "\n".join(
     f"  {syntax:<20} {what}" for syntax, what in COMMANDS
@@ -203,22 +203,59 @@ async def _session(
     return True
 
 
+IMMEDIATE = frozenset({"status", "help", "quit", "exit"})  # answered at once, whatever runs
+
+
 async def _commands(cp: ChargePoint16, stop: asyncio.Event, out: TextIO) -> None:
+    """Read commands from the start (before the first connection too). The driver's actions
+    run one after another in a worker; `status`, `help` and `quit` are answered at once, also
+    while an action waits (for a boot, an answer, a reconnect). At the end of the input the
+    actions read so far still run."""
     reader = await stdin_lines()
     if reader is None:
         return
-    with contextlib.suppress(SimulatorError):  # commands wait for the boot, if it comes
-        await cp.wait_ready(30)
-    while not stop.is_set():
-        read = asyncio.ensure_future(reader.readline())
-        halt = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({read, halt}, return_when=asyncio.FIRST_COMPLETED)
+    queued: asyncio.Queue[str] = asyncio.Queue()
+    worker = asyncio.create_task(_worker(cp, queued, out), name="console actions")
+    try:
+        while not stop.is_set():
+            read = asyncio.ensure_future(reader.readline())
+            halt = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({read, halt}, return_when=asyncio.FIRST_COMPLETED)
+            halt.cancel()
+            if not read.done():
+                read.cancel()
+                return
+            raw = read.result()
+            if not raw:  # end of input: the actions read run; then on until a signal
+                await _until(queued.join(), stop)
+                return
+            line = raw.decode(errors="replace")
+            words = line.split()
+            if words and words[0].lower() in IMMEDIATE:
+                if not await execute(cp, line, out):
+                    stop.set()
+            elif words:
+                queued.put_nowait(line)
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+
+
+async def _worker(cp: ChargePoint16, queued: asyncio.Queue[str], out: TextIO) -> None:
+    while True:
+        line = await queued.get()
+        try:
+            await execute(cp, line, out)
+        finally:
+            queued.task_done()
+
+
+async def _until(work: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:
+    """`work`, unless `stop` is set first."""
+    done = asyncio.ensure_future(work)
+    halt = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({done, halt}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        done.cancel()
         halt.cancel()
-        if not read.done():
-            read.cancel()
-            return
-        raw = read.result()
-        if not raw:  # end of input: keep running until a signal
-            return
-        if not await execute(cp, raw.decode(errors="replace"), out):
-            stop.set()

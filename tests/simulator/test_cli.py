@@ -137,6 +137,36 @@ def test_sim_run_against_a_dead_port_says_so_and_keeps_trying() -> None:
     assert "Traceback" not in err and "ExceptionGroup" not in err
 
 
+def test_sim_run_takes_commands_before_it_ever_connects_and_while_one_waits() -> None:
+    """`status` and `quit` at any time: before the first connection, and while `online` waits
+    (up to 30 s) for a CSMS that is not there."""
+    url = f"ws://127.0.0.1:{free_port()}/ocpp"
+    process = subprocess.Popen(
+        [*SIM, "run", "--url", url, "--id", "CONSOLE-1"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    assert process.stdin is not None
+    try:
+        process.stdin.write("status\n")
+        process.stdin.flush()
+        read_until(process, "CONSOLE-1: offline, registration None", timeout=10)
+        process.stdin.write("online\nstatus\n")
+        process.stdin.flush()
+        read_until(process, "CONSOLE-1: offline", timeout=10)
+        process.stdin.write("quit\n")
+        process.stdin.flush()
+        _, err, _ = finish(process, 10)  # not after `online` gives up (30 s)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     ("pattern", "why"),
     [
