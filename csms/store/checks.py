@@ -15,6 +15,8 @@ from contextlib import closing
 from pathlib import Path
 from urllib.parse import quote
 
+from .schema import migrations
+
 __all__ = ["DatabaseUnusable", "check", "describe"]
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -78,8 +80,6 @@ def check(path: Path, *, thorough: bool = False) -> None:
 
 
 def _check_contents(path: Path, thorough: bool) -> None:
-    from .db import migrations  # db imports this module
-
     newest = migrations()[-1][0]
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     with closing(sqlite3.connect(uri, uri=True)) as connection:

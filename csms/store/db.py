@@ -17,13 +17,13 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
 from .checks import DatabaseUnusable, check, describe
+from .schema import migrations
 
 Row = dict[str, Any]
 Params = Sequence[Any] | dict[str, Any]
@@ -37,15 +37,6 @@ ROWS_PER_INSERT = 64  # rows per statement of Writer.insert_rows
 def utcnow() -> str:
     """Now as the ISO 8601 UTC text every table stores."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def migrations() -> list[tuple[int, str]]:
-    folder = resources.files("csms.store").joinpath("migrations")
-    found = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
-    return sorted(found)
 
 
 def connect(path: Path) -> sqlite3.Connection:
