@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import InvalidHandshake, InvalidMessage, InvalidStatus, InvalidURI
 
 from ._runtime import SYSTEM_RANDOM, Random
 
@@ -150,14 +150,20 @@ async def open_connection(
 def describe_failure(exc: BaseException) -> str:
     """Why a connection attempt failed, for a person: `HTTP 404: Unknown charge point` (the
     CSMS's status and the first line of its answer), `ConnectionRefusedError: ...`."""
-    if isinstance(exc, InvalidStatus):
+    if isinstance(exc, InvalidStatus | InvalidMessage):
         return failure_kind(exc)
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def failure_kind(exc: BaseException) -> str:
     """Why a connection attempt failed, in a few words fit to count failures by: the HTTP
-    status and the CSMS's reason for a refused handshake, else the exception's type."""
+    status and the CSMS's reason for a refused handshake, what came instead of an HTTP answer,
+    else the exception's type."""
+    if isinstance(exc, InvalidMessage):  # websockets' "did not receive a valid HTTP response"
+        cause = exc.__cause__
+        if cause is None or isinstance(cause, EOFError):
+            return "no HTTP answer: the connection closed during the handshake"
+        return f"no valid HTTP answer to the handshake ({cause})"[:120]
     if not isinstance(exc, InvalidStatus):
         return type(exc).__name__
     response = exc.response

@@ -95,6 +95,7 @@ class Fleet:
         self.stats = FleetStats()
         self.charge_points: list[ChargePoint16] = []
         self.stopping = asyncio.Event()
+        self.connected_at_stop: int | None = None  # before any link is closed by the stop
 
     def spec(self, n: int) -> ChargePointSpec:
         o = self.options
@@ -129,11 +130,15 @@ class Fleet:
         async with asyncio.TaskGroup() as group:
             group.create_task(self._ramp(group))
             await self._wait_stop(duration)
-            self.stopping.set()
+            self.stop()
         return self.stats
 
     def stop(self) -> None:
-        self.stopping.set()
+        """End the run: the charge points connected now are counted, then each one ends its
+        transactions and closes."""
+        if not self.stopping.is_set():
+            self.connected_at_stop = self.connected
+            self.stopping.set()
 
     async def _wait_stop(self, duration: float | None) -> None:
         with contextlib.suppress(TimeoutError):
@@ -201,7 +206,9 @@ class Fleet:
                         await cp.stop_charging(number, "Local")
         except TimeoutError:
             self.stats.errors["stop:StopTransaction not answered in time"] += 1
-        except (RpcError, SimulatorError) as exc:
+        except RpcError:
+            pass  # counted already, by the exchange that failed (stats.record)
+        except SimulatorError as exc:
             self.stats.errors[f"stop:{type(exc).__name__}"] += 1
 
     async def _charging(self, cp: ChargePoint16, n: int) -> None:
@@ -220,7 +227,8 @@ class Fleet:
                     await cp.stop_charging(1)
                 await cp.unplug(1)
             except (RpcError, SimulatorError) as exc:
-                self.stats.errors[f"session:{type(exc).__name__}"] += 1
+                if isinstance(exc, SimulatorError):  # an RpcError: counted by its exchange
+                    self.stats.errors[f"session:{type(exc).__name__}"] += 1
                 with contextlib.suppress(SimulatorError):
                     if cp.connector(1).plugged:
                         await cp.unplug(1)
@@ -247,8 +255,9 @@ class Fleet:
 def summary(fleet: Fleet, elapsed: float) -> list[str]:
     """The closing report of a fleet run, as text lines."""
     stats = fleet.stats
+    connected = fleet.connected if fleet.connected_at_stop is None else fleet.connected_at_stop
     lines = [
-        f"charge points: {len(fleet.charge_points)}  connected: {fleet.connected}  "
+        f"charge points: {len(fleet.charge_points)}  connected: {connected}  "
         f"boots accepted: {sum(1 for cp in fleet.charge_points if cp.registration == 'Accepted')}"
         f"  elapsed: {elapsed:.1f} s",
         "messages per action:",

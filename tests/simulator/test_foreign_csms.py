@@ -13,7 +13,7 @@ from simulator import ChargePoint, create_charge_point, endpoint
 from simulator.fleet import Fleet, FleetOptions, summary
 from tests.conftest import eventually
 
-from .conftest import fast_spec
+from .conftest import MiniCsms, fast_spec
 from .foreign import ForeignCsms
 from .test_cli import ENV
 
@@ -124,3 +124,71 @@ async def test_a_fleet_counts_refused_heartbeats_and_keeps_its_links() -> None:
 
 async def _at_least(fleet: Fleet, kind: str, count: int) -> bool:
     return fleet.stats.errors[kind] >= count
+
+
+async def test_a_fleet_counts_each_error_once() -> None:
+    """Authorize answered NotImplemented: one error per refused Authorize, not one more for
+    the session it ended."""
+    with ForeignCsms(implements=["StatusNotification", "Heartbeat"]) as csms:
+        options = FleetOptions(
+            url=csms.template,
+            count=2,
+            rate=100,
+            id_pattern="AUF-{n}",
+            profile="charging",
+            charge_s=0.05,
+            pause_s=0.05,
+        )
+        fleet = Fleet(options)
+        runner = asyncio.create_task(fleet.run())
+        try:
+            await eventually(lambda: _at_least(fleet, "Authorize:NotImplemented", 4), 10)
+        finally:
+            fleet.stop()
+            await runner
+        refused = sum(csms.count(f"AUF-{n}", "Authorize") for n in (1, 2))
+    assert set(fleet.stats.errors) == {"Authorize:NotImplemented"}  # no "session:..." too
+    # at most one per refusal (the last may be cut short by the stop: its answer not awaited)
+    assert 4 <= fleet.stats.errors["Authorize:NotImplemented"] <= refused
+
+
+async def test_a_fleet_summary_counts_the_links_up_when_it_stopped(csms: MiniCsms) -> None:
+    fleet = Fleet(FleetOptions(url=csms.url, count=2, rate=100, id_pattern="UP-{n}"))
+    runner = asyncio.create_task(fleet.run())
+    try:
+        await eventually(lambda: _accepted(fleet, 2), 10)
+    finally:
+        fleet.stop()
+        await runner
+    assert fleet.connected == 0  # all closed by now
+    assert "charge points: 2  connected: 2  boots accepted: 2" in summary(fleet, 1.0)[0]
+
+
+async def _accepted(fleet: Fleet, count: int) -> bool:
+    return fleet.accepted >= count
+
+
+async def test_a_handshake_without_an_http_answer_is_explained() -> None:
+    """A server that closes the socket before answering the handshake (websockets'
+    InvalidMessage): the summary says so, not just the exception's name."""
+
+    async def hang_up(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    fleet = Fleet(FleetOptions(url=f"ws://127.0.0.1:{port}/ocpp", count=1, id_pattern="EOF-{n}"))
+    runner = asyncio.create_task(fleet.run())
+    try:
+        await eventually(lambda: _failed(fleet), 10)
+    finally:
+        fleet.stop()
+        await runner
+        server.close()
+    text = "\n".join(summary(fleet, 1.0))
+    assert "connect:no HTTP answer: the connection closed during the handshake" in text, text
+    assert "InvalidMessage" not in text
+
+
+async def _failed(fleet: Fleet) -> bool:
+    return any(kind.startswith("connect:") for kind in fleet.stats.errors)
