@@ -278,12 +278,13 @@ class Core(Delivery):
             if woken:
                 self._wake.clear()
                 continue
+            sent_at = self.clock.monotonic()
             try:
                 answer = await self._call("Heartbeat", {})
             except (CallErrorReceived, InvalidResponse) as exc:  # answered: the link works
                 log.info("%s: Heartbeat refused: %s", self.identity, exc)  # counted: on_exchange
                 continue
-            self.sync_clock(answer.get("currentTime"))
+            self.sync_clock(answer.get("currentTime"), sent_at)
 
     def boot_payload(self) -> dict[str, Any]:
         spec = self.spec
@@ -306,6 +307,7 @@ class Core(Delivery):
     async def _boot(self, session: RpcSession) -> bool:
         """BootNotification until Accepted; silent while Rejected. False if the link died."""
         while not session.closed.is_set():
+            sent_at = self.clock.monotonic()
             try:
                 answer = await self._call("BootNotification", self.boot_payload())
             except (CallErrorReceived, CallTimeout, InvalidResponse) as exc:
@@ -313,7 +315,7 @@ class Core(Delivery):
                 answer = {"status": "Pending", "interval": 0}
             self.registration = answer["status"]
             interval = int(answer.get("interval", 0))
-            self.sync_clock(answer.get("currentTime"))
+            self.sync_clock(answer.get("currentTime"), sent_at)
             if self.registration == "Accepted":
                 if interval > 0:
                     self.config.set("HeartbeatInterval", interval)

@@ -7,6 +7,7 @@ import asyncio
 import functools
 import logging
 import random
+import re
 import ssl
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
@@ -347,19 +348,42 @@ class Endpoint:
         """The charge point's clock: the injected clock set by the CSMS's currentTime."""
         return self.clock.now() + self.time_offset
 
-    def sync_clock(self, current_time: str | None) -> None:
-        """Set the clock from a BootNotification or Heartbeat answer (as the spec recommends)."""
-        if current_time:
-            try:
-                self.time_offset = parse_iso(current_time) - self.clock.now()
-            except ValueError:
-                log.warning("%s: unreadable currentTime %r", self.identity, current_time)
+    def sync_clock(self, current_time: str | None, sent_at: float | None = None) -> None:
+        """Set the clock from a BootNotification or Heartbeat answer (as the spec recommends)
+        to the CALL sent at monotonic `sent_at`. The CSMS's time holds to its precision (a
+        second without fractions) plus the round trip; a clock within that agrees already
+        and is left alone, so it never steps back for want of the CSMS's milliseconds.
+        Outside, it moves only as far as it must: forward to the CSMS's time, or back to the
+        latest moment that time allows."""
+        if not current_time:
+            return
+        try:
+            told = parse_iso(current_time)
+        except ValueError:
+            log.warning("%s: unreadable currentTime %r", self.identity, current_time)
+            return
+        slack = _precision(current_time)
+        if sent_at is not None:
+            slack += timedelta(seconds=max(0.0, self.clock.monotonic() - sent_at))
+        now = self.now()
+        if now < told:
+            self.time_offset += told - now
+        elif now > told + slack:
+            self.time_offset -= now - (told + slack)
 
     def timestamp(self) -> str:
         return iso(self.now())
 
 
 FAILURES_KEPT = 20  # internal errors remembered per charge point
+_FRACTION = re.compile(r"[Tt]\d\d:\d\d:\d\d[.,](\d+)")
+
+
+def _precision(text: str) -> timedelta:
+    """How precise an RFC 3339 date-time is: a second without fractions, 1 ms with three
+    digits."""
+    found = _FRACTION.search(text)
+    return timedelta(seconds=10.0 ** -len(found.group(1)) if found else 1.0)
 
 
 def _keep_last(history: list[BaseException], error: BaseException) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from websockets.asyncio.server import ServerConnection
 
-from simulator import InvalidTransition, Status
+from simulator import InvalidTransition, Status, SystemClock, create_charge_point
 
-from .conftest import MiniCsms, StartCp
+from .conftest import MiniCsms, StartCp, fast_spec
+from .test_misbehaving_csms import tiny_csms
 
 
 async def test_boot_then_statuses_for_every_connector(csms: MiniCsms, start_cp: StartCp) -> None:
@@ -111,3 +115,38 @@ async def test_clock_set_from_the_boot_answer(csms: MiniCsms, start_cp: StartCp)
     stamp = csms.payloads("StatusNotification")[-1]["timestamp"]
     ahead = datetime.fromisoformat(stamp.replace("Z", "+00:00")) - datetime.now(UTC)
     assert timedelta(minutes=59) < ahead < timedelta(minutes=61)
+
+
+class _LateClock(SystemClock):
+    """The system clock 0.9 s into a second when the test starts: a CSMS that tells whole
+    seconds is up to 0.9 s 'behind' it without being wrong."""
+
+    def __init__(self) -> None:
+        real = datetime.now(UTC)
+        self._shift = real.replace(microsecond=900_000) - real
+
+    def now(self) -> datetime:
+        return super().now() + self._shift
+
+
+async def test_a_currenttime_without_fractions_never_steps_the_clock_back() -> None:
+    clock = _LateClock()
+
+    async def whole_seconds(websocket: ServerConnection, frame: list[Any]) -> None:
+        told = clock.now().replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        answer: dict[str, Any] = {"currentTime": told}
+        if frame[2] == "BootNotification":
+            answer |= {"status": "Accepted", "interval": 1}
+        elif frame[2] != "Heartbeat":
+            answer = {}
+        await websocket.send(json.dumps([3, frame[1], answer]))
+
+    async with tiny_csms(whole_seconds) as (_, url):
+        cp = create_charge_point(fast_spec("CP-WHOLE", time_scale=0.05), url, clock=clock)
+        async with cp:
+            await cp.transcript.wait_for(
+                lambda _: len(cp.transcript.calls("out", "Heartbeat")) >= 4, 5, what="4 beats"
+            )
+    stamps = [entry.at for entry in cp.transcript]
+    assert stamps == sorted(stamps), "\n".join(cp.transcript.lines())
+    assert abs((cp.now() - clock.now()).total_seconds()) < 1  # it agrees with the CSMS
