@@ -23,8 +23,8 @@ LOOSE_AT = (
     " AND timestamp = ?"
 )
 IN_TRANSACTION_AT = (
-    _SAMPLE_KEY + " WHERE transaction_id = ? AND measurand IN ({marks}) AND timestamp = ?"
-    " AND charger_id = ? AND connector_id = ?"
+    _SAMPLE_KEY + " WHERE transaction_id = ? AND timestamp = ? AND charger_id = ?"
+    " AND connector_id = ?"
 )
 _KEY = slice(4, 10)  # value, measurand, unit, phase, location, context in a meter_rows row
 
@@ -40,10 +40,8 @@ def store_samples(tx: Writer, rows: list[tuple[Any, ...]]) -> int:
         if transaction_id is None:
             stored = tx.fetch_rows(LOOSE_AT, (charger_id, connector_id, timestamp))
         else:
-            measurands = sorted({sample[5] for sample in samples})
-            sql = IN_TRANSACTION_AT.format(marks=", ".join("?" * len(measurands)))
-            params = (transaction_id, *measurands, timestamp, charger_id, connector_id)
-            stored = tx.fetch_rows(sql, params)
+            params = (transaction_id, timestamp, charger_id, connector_id)
+            stored = tx.fetch_rows(IN_TRANSACTION_AT, params)
         seen = set(stored)
         for sample in samples:
             key = sample[_KEY]
@@ -56,15 +54,21 @@ def store_samples(tx: Writer, rows: list[tuple[Any, ...]]) -> int:
 
 # the transaction a MeterValues names, read in the same unit of work (primary key)
 METER_TRANSACTION = "SELECT charger_id, status FROM transactions WHERE id = ?"
-# a transaction's samples, in time order (meter_values_tx, sorted: one transaction's rows)
+# a transaction's samples, in time order (meter_values_tx: index order)
 TRANSACTION_SAMPLES = "SELECT * FROM meter_values WHERE transaction_id = ? ORDER BY timestamp, id"
-# The newest energy register of each transaction (value, unit, timestamp): one descent of
-# meter_values_tx per transaction, from its newest sample, whatever the session's length.
+# The newest energy register of each transaction (value, unit, timestamp): read from the
+# newest end of the transaction's samples in meter_values_tx, usually within its last
+# message. At most REGISTER_WINDOW samples are read: a transaction whose newest
+# REGISTER_WINDOW samples hold no register (its charger does not send one) has none here,
+# rather than a pass over a long session on every poll of the dashboard.
+REGISTER_WINDOW = 1000
 LATEST_REGISTER = (
     "SELECT t.id AS transaction_id, m.value, m.unit, m.timestamp FROM transactions AS t"
-    " JOIN meter_values AS m ON m.id = (SELECT s.id FROM meter_values AS s"
-    " WHERE s.transaction_id = t.id AND s.measurand = 'Energy.Active.Import.Register'"
-    " AND (s.phase IS NULL OR s.phase = '') ORDER BY s.timestamp DESC, s.id DESC LIMIT 1)"
+    " JOIN meter_values AS m ON m.id = (SELECT w.id FROM (SELECT s.id, s.measurand, s.phase"
+    " FROM meter_values AS s WHERE s.transaction_id = t.id"
+    f" ORDER BY s.timestamp DESC, s.id DESC LIMIT {REGISTER_WINDOW}) AS w"
+    " WHERE w.measurand = 'Energy.Active.Import.Register' AND (w.phase IS NULL OR w.phase = '')"
+    " LIMIT 1)"
     " WHERE t.id IN ({marks})"
 )
 
