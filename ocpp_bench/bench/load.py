@@ -10,7 +10,7 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -20,17 +20,80 @@ NOW = "2026-11-24T10:00:00Z"
 BOOT = {"chargePointVendor": "bench", "chargePointModel": "load"}
 STATUS = {"connectorId": 1, "status": "Charging", "errorCode": "NoError"}
 
+# The 10 values of a MeterValues, as chargers send them: sampled on the outlet during a
+# session (Sample.Periodic), or clock-aligned from the charger's main meter (Sample.Clock).
+# (measurand, unit, phase, location, typical value; the first is the energy register)
+Shape = tuple[str, str, str | None, str, float]
+SAMPLED: tuple[Shape, ...] = (
+    ("Energy.Active.Import.Register", "Wh", None, "Outlet", 0.0),
+    ("Power.Active.Import", "W", None, "Outlet", 11000.0),
+    ("Current.Import", "A", "L1", "Outlet", 16.0),
+    ("Current.Import", "A", "L2", "Outlet", 16.0),
+    ("Current.Import", "A", "L3", "Outlet", 16.0),
+    ("Voltage", "V", "L1-N", "Outlet", 230.0),
+    ("Voltage", "V", "L2-N", "Outlet", 230.0),
+    ("Voltage", "V", "L3-N", "Outlet", 230.0),
+    ("Temperature", "Celsius", None, "Body", 35.0),
+    ("SoC", "Percent", None, "EV", 50.0),
+)
+CLOCK: tuple[Shape, ...] = (
+    ("Energy.Active.Import.Register", "Wh", None, "Inlet", 0.0),
+    ("Energy.Active.Export.Register", "Wh", None, "Inlet", 0.0),
+    ("Energy.Reactive.Import.Register", "varh", None, "Inlet", 0.0),
+    ("Power.Active.Import", "W", None, "Inlet", 22000.0),
+    ("Voltage", "V", "L1-N", "Inlet", 230.0),
+    ("Voltage", "V", "L2-N", "Inlet", 230.0),
+    ("Voltage", "V", "L3-N", "Inlet", 230.0),
+    ("Current.Import", "A", "L1", "Inlet", 32.0),
+    ("Current.Import", "A", "L2", "Inlet", 32.0),
+    ("Current.Import", "A", "L3", "Inlet", 32.0),
+)
+# Every instant of the process is a new one (clock-aligned ones 15 min apart, sampled ones
+# 1 ms apart), so no sample repeats one stored before, whatever the charger and the stage.
+CLOCK_BASE = datetime(2027, 1, 1, tzinfo=UTC)
+CLOCK_STEP = timedelta(minutes=15)  # ClockAlignedDataInterval 900
+SAMPLED_BASE = datetime.now(UTC)
+SAMPLED_STEP = timedelta(milliseconds=1)
+_aligned = itertools.count()
+_sampled = itertools.count()
 
-def meter_values(transaction_id: int, n: int = 10) -> dict[str, Any]:
-    samples = [
-        {"value": str(1000 + i), "measurand": "Energy.Active.Import.Register", "unit": "Wh"}
-        for i in range(n)
-    ]
-    return {
-        "connectorId": 1,
-        "transactionId": transaction_id,
-        "meterValue": [{"timestamp": NOW, "sampledValue": samples}],
-    }
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Meter:
+    """One charger's meter in a stage: each MeterValues is a new instant and a higher register,
+    so every sample is stored (a repeat of a stored sample would be dropped as a duplicate)."""
+
+    transaction_id: int | None  # None: values outside any transaction
+    clock: bool  # clock-aligned (Sample.Clock) or sampled (Sample.Periodic)
+    register: int = 0
+
+    def payload(self) -> dict[str, Any]:
+        if self.clock:
+            moment = _iso(CLOCK_BASE + next(_aligned) * CLOCK_STEP)  # aligned instants
+            shapes, context = CLOCK, "Sample.Clock"
+        else:
+            moment = _iso(SAMPLED_BASE + next(_sampled) * SAMPLED_STEP)
+            shapes, context = SAMPLED, "Sample.Periodic"
+        self.register += 31
+        samples = []
+        for k, (measurand, unit, phase, location, typical) in enumerate(shapes):
+            value = str(self.register) if k == 0 else f"{typical * (0.95 + k / 100):.1f}"
+            sample = {"value": value, "context": context, "measurand": measurand,
+                      "location": location, "unit": unit}  # fmt: skip
+            if phase:
+                sample["phase"] = phase
+            samples.append(sample)
+        payload: dict[str, Any] = {
+            "connectorId": 0 if self.transaction_id is None and self.clock else 1,
+            "meterValue": [{"timestamp": moment, "sampledValue": samples}],
+        }
+        if self.transaction_id is not None:
+            payload["transactionId"] = self.transaction_id
+        return payload
 
 
 class Client:
@@ -69,6 +132,8 @@ class Result:
     errors: int = 0
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    began: float = 0.0  # perf_counter at the start of the stage
+    moments: list[float] = field(default_factory=list)  # perf_counter of each completion
 
     @property
     def rate(self) -> float:
@@ -80,48 +145,88 @@ class Result:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
+    def rate_in(self, first: float, last: float) -> float:
+        """Units of work per second completed between shares `first` and `last` of the stage
+        (0.0, 0.1: its first 10 %)."""
+        low = self.began + first * self.seconds
+        high = self.began + last * self.seconds
+        done = sum(1 for moment in self.moments if low <= moment < high)
+        return done / ((last - first) * self.seconds) if self.seconds else 0.0
 
-Work = Callable[[Client, int], Awaitable[int]]  # does one unit of work, returns messages sent
+
+KINDS = (
+    "Heartbeat",
+    "StatusNotification",
+    "MeterValues (tx, sampled)",
+    "MeterValues (tx, clock)",
+    "MeterValues (no tx, clock)",
+    "MeterValues (no tx, sampled)",
+    "Session mix",
+)
+SESSION = 6  # messages of a Session mix unit: Authorize, Start, 3 x MeterValues, Stop
+Work = Callable[[Client, Meter], Awaitable[int]]  # does one unit of work, returns messages sent
 
 
-def work_for(kind: str) -> tuple[Work, Callable[[Client], Awaitable[int]]]:
-    """(unit of work, per-connection setup returning a transaction id) for a message kind."""
+async def _start(client: Client) -> int:
+    # a timestamp of now: a repeated start (same charger, connector, tag, time) is the same
+    # transaction, and a stage's transaction must be a new one
+    start = {
+        "connectorId": 1,
+        "idTag": "BENCH",
+        "meterStart": 0,
+        "timestamp": _iso(datetime.now(UTC)),
+    }
+    started = await client.call("StartTransaction", start)
+    return int(started["transactionId"])
 
-    async def setup(client: Client) -> int:
+
+def work_for(kind: str) -> tuple[Work, Callable[[Client], Awaitable[Meter]]]:
+    """(unit of work, per-connection setup returning the connection's meter) for a kind.
+    MeterValues "tx" kinds send all their values to one transaction started at setup, so by
+    the end of a stage it is a long one."""
+    in_transaction = "(tx," in kind
+    clock = "clock" in kind
+
+    async def setup(client: Client) -> Meter:
         await client.call("BootNotification", BOOT)
-        started = await client.call(
-            "StartTransaction",
-            {"connectorId": 1, "idTag": "BENCH", "meterStart": 0, "timestamp": NOW},
-        )
-        return int(started["transactionId"])
+        transaction = await _start(client) if in_transaction else None
+        return Meter(transaction, clock)
 
-    async def heartbeat(client: Client, tx: int) -> int:
+    async def heartbeat(client: Client, meter: Meter) -> int:
         await client.call("Heartbeat", {})
         return 1
 
-    async def status(client: Client, tx: int) -> int:
+    async def status(client: Client, meter: Meter) -> int:
         await client.call("StatusNotification", STATUS)
         return 1
 
-    async def meter(client: Client, tx: int) -> int:
-        await client.call("MeterValues", meter_values(tx))
+    async def values(client: Client, meter: Meter) -> int:
+        await client.call("MeterValues", meter.payload())
         return 1
 
-    async def session(client: Client, tx: int) -> int:
+    async def session(client: Client, meter: Meter) -> int:
         await client.call("Authorize", {"idTag": "BENCH"})
-        stamp = datetime.now(UTC).isoformat()  # a repeated start would get the same id back
-        start = {"connectorId": 1, "idTag": "BENCH", "meterStart": 0, "timestamp": stamp}
-        started = await client.call("StartTransaction", start)
-        tid = int(started["transactionId"])
+        tid = await _start(client)
+        sampled = Meter(tid, clock=False)
         for _ in range(3):
-            await client.call("MeterValues", meter_values(tid))
-        stop = {"transactionId": tid, "meterStop": 100, "timestamp": NOW}
+            await client.call("MeterValues", sampled.payload())
+        stop = {
+            "transactionId": tid,
+            "meterStop": sampled.register,
+            "timestamp": _iso(datetime.now(UTC)),
+        }
         await client.call("StopTransaction", stop)
-        return 6
+        return SESSION
 
-    table = {"Heartbeat": heartbeat, "StatusNotification": status, "MeterValues": meter,
-             "Session mix": session}  # fmt: skip
+    if kind.startswith("MeterValues"):
+        return values, setup
+    table = {"Heartbeat": heartbeat, "StatusNotification": status, "Session mix": session}
     return table[kind], setup
+
+
+def identity(prefix: str, n: int) -> str:
+    """The charger of connection `n` (0-based): PREFIX-001, ... (SITE: the filled site's)."""
+    return f"{prefix}-{n + 1:03d}"
 
 
 async def run_load(
@@ -130,14 +235,23 @@ async def run_load(
 ) -> Result:  # fmt: skip
     """Closed loop (as fast as answers come) or, with `rate`, open loop at that many units
     per second in all; latencies are per unit of work."""
-    work, setup = work_for(kind)
-    clients = [await Client.open(url, f"{prefix}-{kind[:4]}-{i}") for i in range(connections)]
-    transactions = [await setup(c) for c in clients]
-    result = Result()
+    return (await run_mixed(url, (kind,), connections, seconds, rate, prefix))[kind]
+
+
+async def run_mixed(
+    url: str, kinds: tuple[str, ...], connections: int, seconds: float,
+    rate: float | None = None, prefix: str = "BENCH",
+) -> dict[str, Result]:  # fmt: skip
+    """`run_load` with connection i doing kinds[i % len(kinds)]: one Result per kind."""
+    results = {kind: Result() for kind in kinds}
+    plan = [(kinds[i % len(kinds)], *work_for(kinds[i % len(kinds)])) for i in range(connections)]
+    clients = [await Client.open(url, identity(prefix, i)) for i in range(connections)]
+    meters = [await setup(client) for client, (_, _, setup) in zip(clients, plan, strict=True)]
     stop_at = time.perf_counter() + seconds
     interval = connections / rate if rate else 0.0
 
-    async def drive(client: Client, tx: int, offset: float) -> None:
+    async def drive(client: Client, kind: str, work: Work, meter: Meter, offset: float) -> None:
+        result = results[kind]
         next_at = time.perf_counter() + offset
         while True:
             if interval:
@@ -151,22 +265,36 @@ async def run_load(
                 return
             began = time.perf_counter()
             try:
-                sent = await work(client, tx)  # not `+= await`: that would lose updates
+                sent = await work(client, meter)  # not `+= await`: that would lose updates
             except Exception:  # noqa: BLE001 - counted and reported, the load goes on
                 result.errors += 1
                 return
+            done = time.perf_counter()
             result.completed += sent
-            result.latencies.append(time.perf_counter() - began)
+            result.latencies.append(done - began)
+            result.moments.append(done)
 
     began = time.perf_counter()
+    for result in results.values():
+        result.began = began
+    drives = zip(clients, plan, meters, strict=True)
     await asyncio.gather(
-        *(drive(c, tx, i * interval / connections) for i, (c, tx) in
-          enumerate(zip(clients, transactions, strict=True)))
+        *(drive(client, kind, work, meter, i * interval / connections)
+          for i, (client, (kind, work, _), meter) in enumerate(drives))
     )  # fmt: skip
-    result.seconds = time.perf_counter() - began
-    for client in clients:
+    elapsed = time.perf_counter() - began
+    for result in results.values():
+        result.seconds = elapsed
+    for client, (kind, _, _), meter in zip(clients, plan, meters, strict=True):
+        if meter.transaction_id is not None:  # a charger ends its session before it goes
+            stop = {"transactionId": meter.transaction_id, "meterStop": meter.register,
+                    "timestamp": _iso(datetime.now(UTC))}  # fmt: skip
+            try:
+                await client.call("StopTransaction", stop)
+            except Exception:  # noqa: BLE001 - counted and reported
+                results[kind].errors += 1
         await client.close()
-    return result
+    return results
 
 
 async def steady_heartbeats(clients: list[Client], interval: float, seconds: float) -> Result:

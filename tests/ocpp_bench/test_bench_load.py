@@ -5,10 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from csms import CsmsApp
-from ocpp_bench.bench import simulator
-from ocpp_bench.bench.load import boot_storm, run_load, steady_heartbeats
-from ocpp_bench.bench.runner import targets
+from ocpp_bench.bench import api, simulator
+from ocpp_bench.bench.load import (
+    KINDS,
+    Result,
+    boot_storm,
+    run_load,
+    run_mixed,
+    steady_heartbeats,
+)
+from ocpp_bench.bench.runner import SUSTAINED, targets
 from tests.conftest import csms_config
 
 
@@ -27,7 +36,8 @@ async def test_closed_loop_count_matches_the_csms_message_log(tmp_path: Path) ->
 
 async def test_paced_load_keeps_near_its_rate(tmp_path: Path) -> None:
     async with CsmsApp(csms_config(tmp_path, auto_register=True)) as app:
-        result = await run_load(app.ocpp_url, "MeterValues", connections=4, seconds=1.0, rate=40)
+        kind = "MeterValues (tx, sampled)"
+        result = await run_load(app.ocpp_url, kind, connections=4, seconds=1.0, rate=40)
         assert result.errors == 0
         assert 20 <= result.rate <= 60, result.rate
         assert 0 < result.percentile(50) <= result.percentile(99)
@@ -72,13 +82,21 @@ def test_simulator_capacity_runs_in_its_own_process() -> None:
     assert 0 < figures.kib_per_charge_point < 1024
 
 
-def _report(heartbeat_ratio: float, storm_failed: int) -> dict[str, Any]:
-    def rates(heartbeat: float, meter: float) -> dict[str, Any]:
-        return {"Heartbeat": {"max_per_s": heartbeat}, "MeterValues": {"max_per_s": meter}}
+def _report(ratio: float, storm_failed: int, held: float = 0.95) -> dict[str, Any]:
+    """A report whose figures are `ratio` times the reference's, full and empty alike."""
 
+    def rates(factor: float) -> dict[str, Any]:
+        return {kind: {"max_per_s": 1000 * factor} for kind in KINDS}
+
+    ends = {"last_over_first": held, "errors": 0}
+    api_figures = {what: {"p95_ms": 12.0, "errors": 0} for what, _ in api.ROUTES}
     return {
-        "ours": rates(1000 * heartbeat_ratio, 3000),
-        "reference": rates(1000, 1000),
+        "ours": rates(ratio),
+        "ours_full": rates(ratio),
+        "reference": rates(1),
+        "plan": {"sustained_seconds": 120},
+        "sustained": {"ours": {kind: ends for kind in (*SUSTAINED, "both")}},
+        "api": {"empty": api_figures, "full": api_figures},
         "boot_storms": [
             {"chargers": 1000, "seconds_to_all_accepted": 1, "failed": 0},
             {"chargers": 10000, "seconds_to_all_accepted": 14, "failed": storm_failed},
@@ -90,10 +108,54 @@ def _report(heartbeat_ratio: float, storm_failed: int) -> dict[str, Any]:
 
 
 def test_targets_are_checked_against_the_figures() -> None:
-    met = {goal: ok for goal, _, ok in targets(_report(1.5, 0))}
-    assert all(met.values()) and len(met) == 5
-    missed = [goal for goal, _, ok in targets(_report(0.9, 3)) if not ok]
+    met = {goal: ok for goal, _, ok in targets(_report(2.5, 0))}
+    assert all(met.values()) and len(met) == len(KINDS) + 2 + 2 + 3 + 2 + 3
+    missed = [goal for goal, _, ok in targets(_report(1.5, 3, held=0.8)) if not ok]
     assert missed == [
-        "Heartbeat ours/reference >= 1",
+        "MeterValues (tx, sampled) ours/reference >= 2",
+        "MeterValues (no tx, clock) ours/reference >= 2, empty and full database",
+        "MeterValues (no tx, sampled) ours/reference >= 2, empty and full database",
+        "sustained 120 s, MeterValues (tx, sampled): last 10 % >= 0.9 x first 10 %",
+        "sustained 120 s, MeterValues (no tx, clock): last 10 % >= 0.9 x first 10 %",
+        "sustained 120 s, all: last 10 % >= 0.9 x first 10 %",
         "boot storm of 10000 accepted within 60 s, none failed",
     ]
+
+
+def test_a_full_database_slower_than_the_empty_one_misses_its_target() -> None:
+    report = _report(2.5, 0)
+    report["ours_full"]["MeterValues (no tx, clock)"]["max_per_s"] = 2000  # 0.8 x empty
+    missed = [goal for goal, _, ok in targets(report) if not ok]
+    assert missed == ["MeterValues (no tx, clock): full/empty database >= 0.9"]
+
+
+async def test_each_meter_value_is_stored_and_a_stage_ends_its_transactions(
+    tmp_path: Path,
+) -> None:
+    """Every MeterValues is a new instant (none dropped as a duplicate) with 10 values, and
+    the transactions a stage started are stopped when it ends."""
+    async with CsmsApp(csms_config(tmp_path, auto_register=True)) as app:
+        results = await run_mixed(app.ocpp_url, SUSTAINED, connections=4, seconds=0.5)
+        sent = sum(result.completed for result in results.values())
+        assert sent > 20 and not any(result.errors for result in results.values())
+        db = app.services.db
+        row = await db.fetch_one(
+            "SELECT COUNT(*) AS n, COUNT(transaction_id) AS in_tx FROM meter_values"
+        )
+        assert row is not None and row["n"] == 10 * sent
+        assert row["in_tx"] == 10 * results[SUSTAINED[0]].completed
+        active = await db.fetch_one(
+            "SELECT COUNT(*) AS n FROM transactions WHERE status = 'Active'"
+        )
+        assert active == {"n": 0}
+        loose = await db.fetch_one(
+            "SELECT MIN(connector_id) AS c FROM meter_values WHERE transaction_id IS NULL"
+        )
+        assert loose == {"c": 0}  # clock-aligned values of the main meter, connector 0
+
+
+def test_rates_of_a_stage_s_first_and_last_tenth() -> None:
+    result = Result(completed=30, seconds=10.0, began=100.0)
+    result.moments = [100.0 + i * 0.1 for i in range(10)] + [109.5] * 2
+    assert result.rate_in(0.0, 0.1) == pytest.approx(10.0)  # 10 in the first second
+    assert result.rate_in(0.9, 1.0) == pytest.approx(2.0)
