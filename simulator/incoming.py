@@ -98,6 +98,7 @@ class IncomingCall:
     held: bool = False
     response: dict[str, Any] | None = None
     error: OcppError | None = None
+    reason: str | None = None  # why the charge point answered as it did, when it refused
     _answer: asyncio.Future[dict[str, Any] | OcppError | None] | None = field(
         default=None, repr=False
     )

@@ -17,7 +17,8 @@ from .errors import ExpectationFailed
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One frame: `direction` is "out" (charge point to CSMS) or "in"; or a change of the
-    link (`direction` "link", no frame): the connection opened or closed, and by whom."""
+    link (`direction` "link", no frame): the connection opened or closed, and by whom; or
+    why the charge point answers a CSMS CALL as it does (`direction` "note", no frame)."""
 
     at: datetime
     direction: str
@@ -29,6 +30,8 @@ class Entry:
     def kind(self) -> str:
         if self.direction == "link":
             return "LINK"
+        if self.direction == "note":
+            return "NOTE"
         if isinstance(self.frame, Call):
             return "CALL"
         if isinstance(self.frame, CallResult):

@@ -122,6 +122,7 @@ class Endpoint:
         self._sender: asyncio.Task[None] | None = None
         self._children: set[asyncio.Task[Any]] = set()
         self._after_reply: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._answering: IncomingCall | None = None  # the CSMS CALL being handled
         self._runner: asyncio.Task[None] | None = None
         # internal errors (bugs) in answering the CSMS or in background work; the last few
         self.failures: list[BaseException] = []
@@ -248,7 +249,7 @@ class Endpoint:
     async def _dispatch(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         started = self.clock.monotonic()
         self._after_reply.clear()
-        call = IncomingCall(action, payload, self.now())
+        call = self._answering = IncomingCall(action, payload, self.now())
         try:
             try:
                 result = await self._answer(call)
@@ -294,6 +295,17 @@ class Endpoint:
             self._after_reply.clear()
             result = {**result, "status": outcome.status}
         return result
+
+    def explain(self, why: str) -> None:
+        """Say why the CSMS CALL being handled gets the answer it gets (e.g. why it is
+        Rejected): logged, kept as the IncomingCall's `reason`, and noted in the transcript,
+        where a failed step shows it beside the answer."""
+        call = self._answering
+        action = call.action if call is not None else None
+        log.info("%s: %s: %s", self.identity, action, why)
+        if call is not None:
+            call.reason = why
+        self._observe("note", why, None, action)
 
     def after_reply(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run `work` once the answer to the CALL being handled is on the wire."""

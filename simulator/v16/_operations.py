@@ -133,10 +133,19 @@ class Operations(Driver):
         current = self.security().profile
         new = int(value) if value.isdigit() else -1
         target = self.target(new) if current < new <= 3 else None
-        if target is None or (new in (1, 2) and not self.password):
-            return {"status": "Rejected"}
-        self.after_reply(lambda: self.switch_profile(new, target))
-        return {"status": "Accepted"}
+        if not 0 <= new <= 3:
+            why = f"{value!r} is not a security profile (0 to 3)"
+        elif new <= current:
+            why = f"security profile {new} is not above the one in use, {current} (A05)"
+        elif target is None:
+            why = f"no endpoint for security profile {new}: no CSMS URL (and TLS) known for it"
+        elif new in (1, 2) and not self.password:
+            why = f"security profile {new} needs a Basic Auth password, and there is none"
+        else:
+            self.after_reply(lambda: self.switch_profile(new, target))
+            return {"status": "Accepted"}
+        self.explain(f"SecurityProfile {value} Rejected: {why}")
+        return {"status": "Rejected"}
 
     async def op_GetConfiguration(self, p: Payload, outcome: Outcome) -> Payload:
         keys = p.get("key") or []

@@ -311,6 +311,21 @@ async def test_raising_the_security_profile_reconnects_with_it(ca: trustme.CA) -
             await server.wait_closed()
 
 
+async def test_a_refused_security_profile_says_why(csms: MiniCsms, start_cp: StartCp) -> None:
+    """TC_083 against a CSMS whose profile-2 URL the charge point was not given: the reason
+    for the Rejected is kept with the call and in the transcript a failed step shows."""
+    from ocpp_bench.scenario.charge_point import SimulatedChargePoint
+
+    cp = await start_cp("CP-WHY", password="0123456789abcdef")
+    answer = await csms.call("CP-WHY", call.ChangeConfiguration("SecurityProfile", "2"))
+    assert answer.status == "Rejected"
+    refused = await cp.expect_call("ChangeConfiguration", timeout=1)
+    assert refused.reason is not None
+    assert refused.reason.startswith("SecurityProfile 2 Rejected: no endpoint for security")
+    shown = "\n".join(SimulatedChargePoint(cp).transcript(12))  # what a failed step prints
+    assert f"NOTE       ChangeConfiguration {refused.reason}" in shown, shown
+
+
 async def test_a_raised_profile_that_never_connects_falls_back(
     csms: MiniCsms, start_cp: StartCp
 ) -> None:
