@@ -13,7 +13,7 @@ from .connections import Connection, ConnectionRegistry
 from .heap import HeapKeeper
 from .metrics import Metrics
 from .monitor import Monitor
-from .operations import Operations
+from .operations import ChargerNotConnected, Operations
 from .server import OcppServer
 from .services import Services
 from .store import Database
@@ -24,12 +24,6 @@ if TYPE_CHECKING:
     from .api import ApiServer
 
 log = logging.getLogger(__name__)
-
-
-class ChargerNotConnected(LookupError):
-    def __init__(self, charger_id: str) -> None:
-        self.charger_id = charger_id
-        super().__init__(f"Charger {charger_id} is not connected")
 
 
 class CsmsApp:
@@ -121,10 +115,12 @@ class CsmsApp:
         self._operations = Operations(services, self.call)
         await services.chargers.store.all_offline()
         if self.config.api_port is not None:
-            from .api import ApiServer, create_api, load_or_create_token
+            from .api import ApiServer, Backend, create_api, load_or_create_token
 
             token = self.config.api_token or load_or_create_token(self.config.db_path)
-            self._api = ApiServer(create_api(self, token), self.config.host, self.config.api_port)
+            backend = Backend(services, self._operations, self.registry, self.metrics)
+            api = create_api(backend, token)
+            self._api = ApiServer(api, self.config.host, self.config.api_port)
         self._server = OcppServer(services, self.registry, on_refused=self.metrics.refused)
         await self._server.start(self.config.host, self.config.ocpp_port)
         await self._start_tls_listeners(services)

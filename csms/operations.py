@@ -81,6 +81,12 @@ _REQUEST_EVENTS = {
 _ACCEPTED = ("Accepted", "RebootRequired")
 
 
+class ChargerNotConnected(LookupError):
+    def __init__(self, charger_id: str) -> None:
+        self.charger_id = charger_id
+        super().__init__(f"Charger {charger_id} is not connected")
+
+
 class UnknownCharger(LookupError):
     def __init__(self, charger_id: str) -> None:
         self.charger_id = charger_id

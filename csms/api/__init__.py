@@ -2,6 +2,7 @@
 
 from .app import create_api
 from .auth import load_or_create_token, token_path
+from .deps import Backend
 from .server import ApiServer
 
-__all__ = ["ApiServer", "create_api", "load_or_create_token", "token_path"]
+__all__ = ["ApiServer", "Backend", "create_api", "load_or_create_token", "token_path"]

@@ -11,11 +11,10 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from ..app import CsmsApp
 from ..metrics import CONTENT_TYPE
 from . import errors, operations, records, registry
 from .auth import token_matches
-from .deps import Csms, given_token, require_token
+from .deps import Backend, Csms, given_token, require_token
 from .errors import ApiError
 
 DESCRIPTION = """\
@@ -38,7 +37,7 @@ def _page(name: str) -> str:
     return resources.files("csms.api").joinpath("static", name).read_text("utf-8")
 
 
-def create_api(csms: CsmsApp, token: str) -> FastAPI:
+def create_api(csms: Backend, token: str) -> FastAPI:
     api = FastAPI(
         title="ocpp-bench CSMS",
         description=DESCRIPTION,

@@ -1,21 +1,41 @@
-"""Request dependencies: the running CSMS and the bearer-token check."""
+"""Request dependencies: what the API works with, and the bearer-token check."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..app import CsmsApp
+from ..config import CsmsConfig
+from ..connections import ConnectionRegistry
+from ..metrics import Metrics
+from ..operations import Operations
+from ..services import Services
 from .auth import token_matches
 from .errors import ApiError
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`")
 
 
-def get_csms(request: Request) -> CsmsApp:
-    csms: CsmsApp = request.app.state.csms
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """What the HTTP API works with, handed over by the CSMS process when it starts: the
+    domain services, the CSMS-initiated operations, the live connections and the metrics."""
+
+    services: Services
+    operations: Operations
+    registry: ConnectionRegistry
+    metrics: Metrics
+
+    @property
+    def config(self) -> CsmsConfig:
+        return self.services.config
+
+
+def get_csms(request: Request) -> Backend:
+    csms: Backend = request.app.state.csms
     return csms
 
 
@@ -42,4 +62,4 @@ async def require_token(
         raise error
 
 
-Csms = Annotated[CsmsApp, Depends(get_csms)]
+Csms = Annotated[Backend, Depends(get_csms)]

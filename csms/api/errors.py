@@ -38,8 +38,7 @@ from ocppj import (
     OcppError,
 )
 
-from ..app import ChargerNotConnected
-from ..operations import UnknownAction, UnknownCharger
+from ..operations import ChargerNotConnected, UnknownAction, UnknownCharger
 from ..services.validation import InvalidField
 
 # the API's names of the registry's fields (InvalidField names them as the store does)

@@ -7,11 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..app import CsmsApp
 from ..services import validation
 from ..services.chargers import REGISTRATION_STATES
 from . import views
-from .deps import Csms
+from .deps import Backend, Csms
 from .errors import ApiError
 
 router = APIRouter(prefix="/api", tags=["registry"])
@@ -88,7 +87,7 @@ class TagPatch(_Strict):
 # -- chargers ------------------------------------------------------------------------------
 
 
-async def charger_detail(csms: CsmsApp, charger_id: str) -> dict[str, Any]:
+async def charger_detail(csms: Backend, charger_id: str) -> dict[str, Any]:
     store = csms.services.chargers.store
     row = await store.get(charger_id)
     if row is None:
@@ -110,12 +109,12 @@ async def charger_detail(csms: CsmsApp, charger_id: str) -> dict[str, Any]:
     }
 
 
-def _check_charger(csms: CsmsApp, body: NewCharger, allow_weak_password: bool) -> None:
+def _check_charger(csms: Backend, body: NewCharger, allow_weak_password: bool) -> None:
     validation.charger_id(body.chargerId, csms.config.identity_max_length)
     validation.password(body.password, allow_weak=allow_weak_password)
 
 
-async def _register(csms: CsmsApp, body: NewCharger) -> bool:
+async def _register(csms: Backend, body: NewCharger) -> bool:
     """`body` checked with `_check_charger` first."""
     return await csms.services.chargers.register(
         body.chargerId,
@@ -130,7 +129,7 @@ async def _register(csms: CsmsApp, body: NewCharger) -> bool:
 
 
 async def _update(
-    csms: CsmsApp, charger_id: str, fields: dict[str, Any], allow_weak_password: bool
+    csms: Backend, charger_id: str, fields: dict[str, Any], allow_weak_password: bool
 ) -> dict[str, Any]:
     chargers = csms.services.chargers
     if await chargers.store.get(charger_id) is None:
@@ -239,7 +238,7 @@ async def delete_charger(csms: Csms, charger_id: str) -> Response:
 
 
 async def _tag_fields(
-    csms: CsmsApp, tag: str, body: TagFields | TagPatch, *, unset: bool
+    csms: Backend, tag: str, body: TagFields | TagPatch, *, unset: bool
 ) -> dict[str, Any]:
     """The store's fields of `body`, checked as the CLI checks them."""
     names = {"status": "status", "expiryDate": "expiry_date", "parentIdTag": "parent_id_tag"}
@@ -250,7 +249,7 @@ async def _tag_fields(
     return await validation.id_tag_fields(csms.services.tags, tag, fields)
 
 
-async def _tag(csms: CsmsApp, tag: str) -> dict[str, Any]:
+async def _tag(csms: Backend, tag: str) -> dict[str, Any]:
     row = await csms.services.tags.get(tag)
     if row is None:
         raise ApiError(404, "UnknownIdTag", f"Unknown id tag {tag}", idTag=tag)
