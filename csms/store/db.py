@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import sqlite3
 import threading
@@ -24,6 +25,8 @@ import aiosqlite
 
 from .checks import DatabaseUnusable, check, describe
 from .schema import migrations
+
+log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 Params = Sequence[Any] | dict[str, Any]
@@ -131,10 +134,22 @@ class _WriterThread(threading.Thread):
                 if group:
                     self._commit(connection, writer, group)
                 if stopping:
+                    self._optimize(connection)
                     return
         finally:
             connection.close()
             self._refuse_waiting()
+
+    @staticmethod
+    def _optimize(connection: sqlite3.Connection) -> None:
+        """What SQLite advises before a long-lived connection closes: statistics for the
+        tables its queries found lacking (bounded: analysis_limit), so the next start plans
+        with them."""
+        try:
+            connection.execute("PRAGMA analysis_limit = 1000")
+            connection.execute("PRAGMA optimize")
+        except sqlite3.Error as exc:  # e.g. a full disk: closing matters more
+            log.warning("PRAGMA optimize at close failed: %s", exc)
 
     def _refuse_waiting(self) -> None:
         """Units queued after the last commit (after close(), or if this thread failed) are

@@ -124,3 +124,31 @@ async def test_a_unit_queued_behind_the_close_is_refused_not_left_waiting(tmp_pa
         await asyncio.wait_for(database.write(_insert("BEHIND")), 5)
     await database.close()
     assert _stored(database.path) == []
+
+
+async def test_closing_leaves_the_planner_statistics_behind(tmp_path: Path) -> None:
+    """PRAGMA optimize at close: the tables the writer's queries used get sqlite_stat1 rows."""
+    database = await Database.open(tmp_path / "stats.db")
+    await database.execute(
+        "INSERT INTO chargers (id, created_at, updated_at) VALUES ('CP', 'now', 'now')"
+    )
+    await database.write(
+        lambda tx: tx.executemany(
+            "INSERT INTO transactions (charger_id, connector_id, id_tag, auth_status,"
+            " meter_start, start_timestamp, created_at, updated_at)"
+            " VALUES ('CP', 1, ?, 'Accepted', 0, ?, 'now', 'now')",
+            [(f"T{n % 7}", str(n)) for n in range(100)],
+        )
+    )
+    await database.write(
+        lambda tx: tx.fetch_all(
+            "SELECT * FROM transactions WHERE id_tag = 'T' AND status = 'Active'"
+        )  # a choice of indexes, which statistics inform
+    )
+    await database.close()
+    connection = sqlite3.connect(tmp_path / "stats.db")
+    try:
+        tables = {row[0] for row in connection.execute("SELECT tbl FROM sqlite_stat1")}
+    finally:
+        connection.close()
+    assert "transactions" in tables
