@@ -10,56 +10,35 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 
-from ocppj import (
-    Call,
-    CallError,
-    CallResult,
-    Dialect,
-    Frame,
-    OcppError,
-    RpcError,
-    RpcSession,
-)
-from ocppj.errors import SecurityError
+from ocppj import Call, CallError, CallResult, Frame, OcppError, RpcError, RpcSession
 
-from . import ocpp16
+from .adapter import Adapter
 from .services import Services
 from .store import utcnow
 from .store.log import LogRow
 
 log = logging.getLogger(__name__)
 
-REDACTED = "***"
-
 # observer(charger id, direction, decoded frame or None, action or None), e.g. metrics
 FrameObserver = Callable[[str, str, Frame | None, str | None], None]
 
 
-def redact(frame: Frame | None, text: str) -> str:
-    """Hide secrets (the AuthorizationKey password) from the message log."""
-    if (
-        isinstance(frame, Call)
-        and frame.action == "ChangeConfiguration"
-        and frame.payload.get("key") == "AuthorizationKey"
-    ):
-        return text.replace(str(frame.payload.get("value")), REDACTED)
-    return text
-
-
 class Connection:
-    """A charger's live connection: its RPC session, boot state and last sign of life."""
+    """A charger's live connection: its RPC session, boot state and last sign of life. What
+    the frames mean is the business of `adapter`, the version the charger speaks."""
 
     def __init__(
         self,
         charger_id: str,
         websocket: ServerConnection,
         services: Services,
-        dialect: Dialect = ocpp16.DIALECT,
+        adapter: Adapter,
         *,
         boot_accepted: bool = False,
     ) -> None:
         self.charger_id = charger_id
         self.websocket = websocket
+        self.adapter = adapter
         self.log = services.log
         self.boot_accepted = boot_accepted
         self.connected_at = utcnow()
@@ -71,8 +50,8 @@ class Connection:
         self._follow_ups: asyncio.TaskGroup | None = None
         self.session = RpcSession(
             websocket,
-            dialect,
-            ocpp16.handlers(services, self),
+            adapter.dialect,
+            adapter.handlers(services, self),
             observer=self._observe,
             guard=self._guard,
             call_timeout=services.config.call_timeout,
@@ -125,8 +104,7 @@ class Connection:
             log.exception("%s: follow-up work failed", self.charger_id)
 
     def _guard(self, action: str) -> None:
-        if not self.boot_accepted and action != "BootNotification":
-            raise SecurityError(f"{action} refused: BootNotification not accepted yet")
+        self.adapter.guard(self, action)
 
     def _observe(self, direction: str, text: str, frame: Frame | None, action: str | None) -> None:
         if direction == "in":
@@ -138,8 +116,7 @@ class Connection:
         transaction_id = None
         error_code = None
         if isinstance(frame, Call | CallResult):
-            value = frame.payload.get("transactionId")
-            transaction_id = value if type(value) is int else None
+            transaction_id = self.adapter.transaction_id(frame)
         if isinstance(frame, CallError):
             error_code = frame.code
         row = self.log.append(
@@ -148,7 +125,7 @@ class Connection:
             frame.type_id if frame else None,
             action,
             frame.message_id if frame else None,
-            redact(frame, text),
+            self.adapter.redact(frame, text),
             utcnow(),
             error_code,
             transaction_id,

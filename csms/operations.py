@@ -22,7 +22,7 @@ import orjson
 
 from ocppj import V16, CallTimeout
 
-from .connections import REDACTED
+from .ocpp16 import REDACTED
 from .services import Services
 from .services.validation import utc_iso
 from .store import ChargingProfileStore, ReservationStore

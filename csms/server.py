@@ -27,11 +27,10 @@ from websockets.headers import parse_subprotocol
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from ocppj import DIALECTS
-
 from .connections import Connection, ConnectionRegistry
 from .services import Admission, Services
 from .services.validation import identity_problem
+from .versions import ADAPTERS
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +174,7 @@ class OcppServer:
             port,
             process_request=self._admit,
             select_subprotocol=self._select_subprotocol,
-            subprotocols=[Subprotocol(name) for name in DIALECTS],
+            subprotocols=[Subprotocol(name) for name in ADAPTERS],
             compression=None,
             max_size=self.config.max_frame_size,
             ping_interval=self.config.ping_interval,
@@ -194,7 +193,7 @@ class OcppServer:
         connection: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
         for name in offered:
-            if name in DIALECTS:
+            if name in ADAPTERS:
                 return name
         return None  # handshake completes without the header; _serve closes at once
 
@@ -215,14 +214,14 @@ class OcppServer:
             offered = offered_subprotocols(request.headers)
         except InvalidHeader as exc:
             return self._refuse(connection, 400, str(exc))
-        if not any(name in DIALECTS for name in offered):
+        if not any(name in ADAPTERS for name in offered):
             # Completed without Sec-WebSocket-Protocol, then closed with 1002 (_serve); not
             # admitted, so nothing is registered and no password is checked.
             log.warning(
                 "refused %s: offers subprotocols %s, none of %s",
                 identity,
                 offered or "(none)",
-                list(DIALECTS),
+                list(ADAPTERS),
             )
             self._refused(SUBPROTOCOL_REFUSAL)
             return None
@@ -259,9 +258,9 @@ class OcppServer:
         identity, admission = admitted
         if admission.register:
             await self.services.chargers.auto_register(identity)
-        dialect = DIALECTS[websocket.subprotocol]
+        adapter = ADAPTERS[websocket.subprotocol]  # the version the charger speaks
         connection = Connection(
-            identity, websocket, self.services, dialect, boot_accepted=admission.boot_accepted
+            identity, websocket, self.services, adapter, boot_accepted=admission.boot_accepted
         )
         previous = self.registry.add(connection)
         if previous is not None:

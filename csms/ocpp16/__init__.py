@@ -1,7 +1,46 @@
-"""OCPP 1.6J specifics of the CSMS."""
+"""OCPP 1.6J's adapter: its handlers, and the rules a 1.6 connection applies to its frames."""
 
-from ocppj import V16 as DIALECT
+from __future__ import annotations
 
+from ocppj import V16, Call, CallResult, Dialect, Frame, Handler
+from ocppj.errors import SecurityError
+
+from ..adapter import Peer
+from ..services import Services
 from .handlers import handlers
 
-__all__ = ["DIALECT", "handlers"]
+DIALECT = V16
+REDACTED = "***"  # what the message log and the configuration keep of an AuthorizationKey
+
+
+class Ocpp16:
+    """The 1.6 side of the CSMS (see `csms.adapter.Adapter`)."""
+
+    dialect: Dialect = DIALECT
+
+    def handlers(self, services: Services, peer: Peer) -> dict[str, Handler]:
+        return handlers(services, peer)
+
+    def guard(self, peer: Peer, action: str) -> None:
+        """A charger talks only once its BootNotification was accepted."""
+        if not peer.boot_accepted and action != "BootNotification":
+            raise SecurityError(f"{action} refused: BootNotification not accepted yet")
+
+    def redact(self, frame: Frame | None, text: str) -> str:
+        """Hide secrets (the AuthorizationKey password) from the message log."""
+        if (
+            isinstance(frame, Call)
+            and frame.action == "ChangeConfiguration"
+            and frame.payload.get("key") == "AuthorizationKey"
+        ):
+            return text.replace(str(frame.payload.get("value")), REDACTED)
+        return text
+
+    def transaction_id(self, frame: Call | CallResult) -> int | None:
+        value = frame.payload.get("transactionId")
+        return value if type(value) is int else None
+
+
+ADAPTER = Ocpp16()
+
+__all__ = ["ADAPTER", "DIALECT", "REDACTED", "Ocpp16"]

@@ -16,7 +16,7 @@ from ..services import Services, TagInfo
 if TYPE_CHECKING:
     from cryptography import x509
 
-    from ..connections import Connection
+    from ..adapter import Peer
 
 Payload = dict[str, Any]
 
@@ -42,7 +42,7 @@ def id_tag_info(info: TagInfo) -> Payload:
     return out
 
 
-def handlers(services: Services, connection: Connection) -> dict[str, Handler]:
+def handlers(services: Services, connection: Peer) -> dict[str, Handler]:
     """The handler table for one connected charger."""
     charger_id = connection.charger_id
 

@@ -1,0 +1,53 @@
+"""The seam between the version-neutral gateway and the adapter of one OCPP version.
+
+The gateway (`server.py`, `connections.py`, the registry) speaks OCPP-J and knows no payload.
+What a version's payloads mean is its adapter's business (`csms/ocpp16/` for 1.6): the handlers
+of the charge point's CALLs, the rules a connection applies to its frames, the actions the CSMS
+may send and what their answers change. `csms/versions.py` holds the adapters by subprotocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from ocppj import Call, CallResult, Dialect, Frame, Handler
+
+from .services import Services
+
+Payload = dict[str, Any]
+
+
+class Peer(Protocol):
+    """What an adapter's handlers use of the connection they serve."""
+
+    @property
+    def charger_id(self) -> str: ...
+
+    boot_accepted: bool
+
+    def after_reply(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` once the answer to the CALL being handled is on the wire."""
+
+    async def call(
+        self, action: str, payload: Payload, timeout: float | None = None
+    ) -> Payload: ...
+
+
+class Adapter(Protocol):
+    """One OCPP version, as the gateway sees it."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    def handlers(self, services: Services, peer: Peer) -> dict[str, Handler]:
+        """The handler of each charge-point-initiated action, for one connection."""
+
+    def guard(self, peer: Peer, action: str) -> None:
+        """Raise an OcppError to refuse a CALL before it is handled."""
+
+    def redact(self, frame: Frame | None, text: str) -> str:
+        """`text` (the frame as on the wire) as the message log may keep it."""
+
+    def transaction_id(self, frame: Call | CallResult) -> int | None:
+        """The transaction a frame names, as the message log links it; None if none."""
