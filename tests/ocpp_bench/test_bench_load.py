@@ -17,7 +17,7 @@ from ocpp_bench.bench.load import (
     run_mixed,
     steady_heartbeats,
 )
-from ocpp_bench.bench.runner import SUSTAINED, targets
+from ocpp_bench.bench.report import SUSTAINED, targets
 from tests.conftest import csms_config
 
 
