@@ -11,7 +11,7 @@ from .errors import (
     RpcError,
 )
 from .frames import Call, CallError, CallResult, Frame, decode, encode
-from .session import Handler, Observer, RpcSession, Transport
+from .session import FollowUp, Handler, Observer, RpcSession, Transport
 
 __all__ = [
     "DIALECTS",
@@ -25,6 +25,7 @@ __all__ = [
     "CallTimeout",
     "ConnectionLost",
     "Dialect",
+    "FollowUp",
     "Frame",
     "Handler",
     "InvalidResponse",

@@ -3,7 +3,9 @@
 Used by both sides: the CSMS and the simulated charge point. Unlike the `ocpp` library's
 ChargePoint, incoming CALLs are handled by a worker task apart from the receive loop, so a
 handler may itself `call()` the peer without deadlocking; a CALLERROR answer raises
-`CallErrorReceived`; and every frame in and out is validated and reported to an observer.
+`CallErrorReceived`; every frame in and out is validated and reported to an observer; and a
+handler can leave work to run once its answer is on the wire (`after_reply`), owned by a task
+group, never fired and forgotten.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Protocol
 
 from websockets.exceptions import ConnectionClosed
@@ -28,6 +30,7 @@ from .errors import (
     NotImplementedAction,
     NotSupportedAction,
     OcppError,
+    RpcError,
 )
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,10 @@ Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 Observer = Callable[[str, str, frames.Frame | None, str | None], None]
 # guard(action) runs before a CALL is handled; it raises OcppError to refuse it
 Guard = Callable[[str], None]
+# work left by a handler, to run once its answer is on the wire
+FollowUp = Callable[[], Coroutine[Any, Any, None]]
+# start_follow_up(work, action): runs `work` elsewhere than in the session's task group
+FollowUpStarter = Callable[[FollowUp, str], None]
 
 
 class Transport(Protocol):
@@ -65,6 +72,7 @@ class RpcSession:
         validate: bool = True,
         call_timeout: float = 30.0,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        start_follow_up: FollowUpStarter | None = None,
     ) -> None:
         self.transport = transport
         self.dialect = dialect
@@ -74,29 +82,48 @@ class RpcSession:
         self.validate = validate
         self.call_timeout = call_timeout
         self.new_id = new_id
+        self.start_follow_up = start_follow_up
         self._pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
         self._call_lock = asyncio.Lock()
         # CALLs to answer, and ready CALLERRORs for undecodable frames, kept in arrival order
         self._inbox: asyncio.Queue[frames.Call | frames.CallError] = asyncio.Queue(INBOX_LIMIT)
+        self._follow_ups: list[FollowUp] = []  # left by the handler of the CALL being answered
+        self._group: asyncio.TaskGroup | None = None  # while running
         self.closed = asyncio.Event()
 
     # -- running -----------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Serve until the transport closes. Pending calls then fail with ConnectionLost."""
+        """Serve until the transport closes. Pending calls then fail with ConnectionLost;
+        follow-up work still running in the session's task group is waited for."""
         try:
             async with asyncio.TaskGroup() as group:
+                self._group = group
                 worker = group.create_task(self._work())
                 try:
                     await self._receive_loop()
                 finally:
                     worker.cancel()
+                    self._lost()  # before the group waits: follow-ups must not wait in vain
         finally:
-            self.closed.set()
-            for action, future in self._pending.values():
-                if not future.done():
-                    future.set_exception(ConnectionLost(f"{action}: connection closed"))
-            self._pending.clear()
+            self._group = None
+            self._lost()
+
+    def _lost(self) -> None:
+        self.closed.set()
+        for action, future in self._pending.values():
+            if not future.done():
+                future.set_exception(ConnectionLost(f"{action}: connection closed"))
+        self._pending.clear()
+
+    def after_reply(self, work: FollowUp) -> None:
+        """From a handler, while it runs: run `work` once the answer to its CALL is on the
+        wire (the CALL that follows from it, say). Dropped when the answer is a CALLERROR or
+        cannot be sent. It runs in this session's task group, so it ends with the session
+        (its own CALLs fail with ConnectionLost once the link is gone) and its errors are
+        logged; or, with `start_follow_up`, wherever that puts it (e.g. with an owner that
+        outlives the link)."""
+        self._follow_ups.append(work)
 
     async def _receive_loop(self) -> None:
         while True:
@@ -145,10 +172,30 @@ class RpcSession:
                 reply: frames.Frame = item
             else:
                 reply = await self._answer(item)
+            follow_ups, self._follow_ups = self._follow_ups, []
+            action: str | None = getattr(item, "action", None)
             try:
-                await self._send(reply, getattr(item, "action", None))
+                await self._send(reply, action)
             except ConnectionLost:
                 lost = True
+                continue
+            if isinstance(reply, frames.CallResult):
+                for work in follow_ups:
+                    self._start(work, action or "?")
+
+    def _start(self, work: FollowUp, action: str) -> None:
+        if self.start_follow_up is not None:
+            self.start_follow_up(work, action)
+        elif self._group is not None:
+            self._group.create_task(self._follow_up(work, action), name=f"after {action}")
+
+    async def _follow_up(self, work: FollowUp, action: str) -> None:
+        try:
+            await work()
+        except (RpcError, OcppError) as exc:  # the peer went away, refused, or timed out
+            log.info("the work after %s failed: %r", action, exc)
+        except Exception:  # a bug must cost this work, not the connection
+            log.exception("the work after %s failed", action)
 
     async def _answer(self, call: frames.Call) -> frames.Frame:
         try:
