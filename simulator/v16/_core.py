@@ -225,6 +225,7 @@ class Core(Delivery):
             self._dispatch_table(),
             observer=self._observe,
             call_timeout=self.spec.call_timeout_s,
+            start_follow_up=self._start_follow_up,
         )
         self._ws, self._session = ws, session
         self._observe("link", f"connected to {self.endpoint_url}", None, None)
@@ -335,6 +336,7 @@ class Core(Delivery):
         """Lose the network: the socket drops without a closing handshake; no reconnect until
         `go_online()`."""
         self.network_up.clear()
+        self.ready.clear()
         session = self._session
         if self._ws is not None:
             self._closing = "network lost"

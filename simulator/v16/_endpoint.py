@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any
 from websockets.asyncio.client import ClientConnection
 
 from ocppj import (
-    CallError,
     CallErrorReceived,
-    CallResult,
+    FollowUp,
     Frame,
     OcppError,
     RpcError,
@@ -267,6 +266,11 @@ class Endpoint:
         call.response = result
         self.inbox.deliver(call)
         self._note(action, "csms", self.clock.monotonic() - started, None)
+        follow_ups, self._after_reply = self._after_reply, []
+        session = self._session
+        if session is not None:
+            for work in follow_ups:
+                session.after_reply(work)
         return result
 
     async def _answer(self, call: IncomingCall) -> dict[str, Any]:
@@ -308,8 +312,19 @@ class Endpoint:
         self._observe("note", why, None, action)
 
     def after_reply(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run `work` once the answer to the CALL being handled is on the wire."""
+        """Run `work` once the answer to the CALL being handled is on the wire (the session's
+        after-reply hook, given the work only once the answer is decided)."""
         self._after_reply.append(work)
+
+    def _start_follow_up(self, work: FollowUp, action: str) -> None:
+        """The session's follow-up work runs as this charge point's: it outlives the link
+        (a Reset's reboot drops it), and its errors are kept in `failures`."""
+        try:
+            coroutine = work()
+        except Exception as exc:  # noqa: BLE001 - a bug of ours, kept in failures
+            self.report_failure(f"starting the work after {action}", exc)
+            return
+        self.spawn(coroutine, name=f"after {action}")
 
     def _observe(self, direction: str, text: str, frame: Frame | None, action: str | None) -> None:
         if self.transcript.enabled or self.on_frame is not None:
@@ -317,13 +332,6 @@ class Endpoint:
             self.transcript.add(entry)
             if self.on_frame is not None:
                 self.on_frame(entry)
-        if direction == "out" and isinstance(frame, CallResult | CallError) and self._after_reply:
-            pending, self._after_reply = self._after_reply, []
-            for work in pending:
-                try:
-                    self.spawn(work(), name=f"after {action}")
-                except Exception as exc:  # noqa: BLE001 - a bug of ours, kept in failures
-                    self.report_failure(f"starting the work after {action}", exc)
 
     # -- waiting for the CSMS ----------------------------------------------------------------
 
