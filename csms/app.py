@@ -113,7 +113,7 @@ class CsmsApp:
             await db.close()
             raise
         self._operations = Operations(services, self.call)
-        await services.chargers.store.all_offline()
+        await services.chargers.all_offline()
         if self.config.api_port is not None:
             from .api import ApiServer, Backend, create_api, load_or_create_token
 

@@ -42,7 +42,7 @@ class Monitor:
                 self.silent.discard(charger_id)
                 await chargers.connected(charger_id)
         if seen:
-            await chargers.store.touch(seen)
+            await chargers.seen(seen)
 
 
 def _iso(moment: datetime) -> str:

@@ -25,7 +25,6 @@ from ocppj import V16, CallTimeout
 from .ocpp16 import REDACTED
 from .services import Services
 from .services.validation import utc_iso
-from .store import ChargingProfileStore, ReservationStore
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +112,6 @@ class Operations:
     def __init__(self, services: Services, call: Caller) -> None:
         self.services = services
         self._call = call
-        self.reservations = ReservationStore(services.db)
-        self.profiles = ChargingProfileStore(services.db)
 
     @staticmethod
     def check_action(action: str) -> None:
@@ -125,7 +122,7 @@ class Operations:
         self, charger_id: str, action: str, payload: Payload, timeout: float | None = None
     ) -> Payload:
         self.check_action(action)
-        if await self.services.chargers.store.get(charger_id) is None:
+        if await self.services.chargers.get(charger_id) is None:
             raise UnknownCharger(charger_id)
         limit = self.services.config.call_timeout if timeout is None else timeout
         try:
@@ -143,7 +140,8 @@ class Operations:
     async def record(self, charger_id: str, action: str, request: Payload, result: Payload) -> None:
         """Bring the CSMS's state in line with a request the charger answered with `result`."""
         status = result.get("status")
-        chargers = self.services.chargers
+        services = self.services
+        chargers = services.chargers
         if action == "ChangeConfiguration" and status in _ACCEPTED:
             key, value = request["key"], request["value"]
             if key == "AuthorizationKey":
@@ -152,17 +150,17 @@ class Operations:
                 value = REDACTED
             elif key == "SecurityProfile" and value.isdigit():
                 # the charger reconnects with the new profile; the old one is refused from now
-                await chargers.store.update(charger_id, security_profile=int(value))
-            await chargers.store.set_configuration(charger_id, [(key, value, False)])
+                await chargers.update(charger_id, security_profile=int(value))
+            await chargers.set_configuration(charger_id, [(key, value, False)])
         elif action == "GetConfiguration":
             items = [
                 (item["key"], item.get("value"), bool(item.get("readonly", False)))
                 for item in result.get("configurationKey", [])
             ]
             if items:
-                await chargers.store.set_configuration(charger_id, items)
+                await chargers.set_configuration(charger_id, items)
         elif action == "ReserveNow" and status == "Accepted":
-            await self.reservations.put(
+            await services.reservations.put(
                 charger_id,
                 request["reservationId"],
                 request["connectorId"],
@@ -171,10 +169,12 @@ class Operations:
                 request.get("parentIdTag"),
             )
         elif action == "CancelReservation" and status == "Accepted":
-            await self.reservations.set_status(charger_id, request["reservationId"], "Cancelled")
+            await services.reservations.set_status(
+                charger_id, request["reservationId"], "Cancelled"
+            )
         elif action == "SetChargingProfile" and status == "Accepted":
             profile = request["csChargingProfiles"]
-            await self.profiles.put(
+            await services.charging_profiles.put(
                 charger_id,
                 request["connectorId"],
                 profile["chargingProfileId"],
@@ -184,7 +184,7 @@ class Operations:
                 orjson.dumps(profile).decode(),
             )
         elif action == "ClearChargingProfile" and status == "Accepted":
-            await self.profiles.clear(
+            await services.charging_profiles.clear(
                 charger_id,
                 profile_id=request.get("id"),
                 connector_id=request.get("connectorId"),
@@ -192,10 +192,11 @@ class Operations:
                 stack_level=request.get("stackLevel"),
             )
         elif action == "SendLocalList" and status == "Accepted":
-            await chargers.store.update(charger_id, local_list_version=request["listVersion"])
+            await chargers.update(charger_id, local_list_version=request["listVersion"])
         elif action == "GetLocalListVersion":
-            await chargers.store.update(charger_id, local_list_version=result["listVersion"])
+            await chargers.update(charger_id, local_list_version=result["listVersion"])
         kind = _REQUEST_EVENTS.get(action)
         if kind is not None:
-            body = orjson.dumps({"request": request, "response": result}).decode()
-            await chargers.store.add_event(charger_id, kind, status, body)
+            await chargers.add_event(
+                charger_id, kind, status, {"request": request, "response": result}
+            )

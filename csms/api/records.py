@@ -35,19 +35,20 @@ async def list_transactions(
             detail = f"{name} must be an ISO 8601 time: {exc}"
             raise ApiError(422, "InvalidField", detail, field=name) from exc
     since, until = times["since"], times["until"]
-    store = csms.services.transactions.transactions
-    rows = await store.find(
+    transactions = csms.services.transactions
+    rows = await transactions.find(
         charger_id=chargerId, status=status, since=since, until=until, limit=limit, offset=offset
     )
-    latest = await store.latest_registers([row["id"] for row in rows if row["status"] == "Active"])
+    active = [row["id"] for row in rows if row["status"] == "Active"]
+    latest = await transactions.latest_registers(active)
     items = [views.transaction(row, latest.get(row["id"])) for row in rows]
     return {"items": items, "limit": limit, "offset": offset}
 
 
 @router.get("/transactions/{transaction_id}", summary="A transaction with its meter values")
 async def get_transaction(csms: Csms, transaction_id: int) -> dict[str, Any]:
-    store = csms.services.transactions.transactions
-    row = await store.get(transaction_id)
+    transactions = csms.services.transactions
+    row = await transactions.get(transaction_id)
     if row is None:
         raise ApiError(
             404,
@@ -55,8 +56,8 @@ async def get_transaction(csms: Csms, transaction_id: int) -> dict[str, Any]:
             f"Unknown transaction {transaction_id}",
             transactionId=transaction_id,
         )
-    latest = (await store.latest_registers([transaction_id])).get(transaction_id)
-    samples = await store.meter_values(transaction_id)
+    latest = (await transactions.latest_registers([transaction_id])).get(transaction_id)
+    samples = await transactions.samples(transaction_id)
     return {
         **views.transaction(row, latest),
         "meterValues": [views.meter_value(sample) for sample in samples],
@@ -73,7 +74,7 @@ async def list_messages(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    if await csms.services.chargers.store.get(charger_id) is None:
+    if await csms.services.chargers.get(charger_id) is None:
         raise ApiError(404, "UnknownCharger", f"Unknown charger {charger_id}", chargerId=charger_id)
     rows = await csms.services.log.query(
         charger_id,

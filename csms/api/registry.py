@@ -88,24 +88,24 @@ class TagPatch(_Strict):
 
 
 async def charger_detail(csms: Backend, charger_id: str) -> dict[str, Any]:
-    store = csms.services.chargers.store
-    row = await store.get(charger_id)
+    services = csms.services
+    chargers = services.chargers
+    row = await chargers.get(charger_id)
     if row is None:
         raise ApiError(404, "UnknownCharger", f"Unknown charger {charger_id}", chargerId=charger_id)
     live = csms.registry.get(charger_id)
-    operations = csms.operations
     return {
         **views.charger(row, live),
         "connection": views.connection(live),
-        "connectors": [views.connector(c) for c in await store.connectors(charger_id)],
-        "configuration": [views.configuration(c) for c in await store.configuration(charger_id)],
+        "connectors": [views.connector(c) for c in await chargers.connectors(charger_id)],
+        "configuration": [views.configuration(c) for c in await chargers.configuration(charger_id)],
         "reservations": [
-            views.reservation(r) for r in await operations.reservations.find(charger_id)
+            views.reservation(r) for r in await services.reservations.find(charger_id)
         ],
         "chargingProfiles": [
-            views.charging_profile(p) for p in await operations.profiles.find(charger_id)
+            views.charging_profile(p) for p in await services.charging_profiles.find(charger_id)
         ],
-        "events": [views.event(e) for e in await store.events(charger_id, last=50)],
+        "events": [views.event(e) for e in await chargers.events(charger_id, last=50)],
     }
 
 
@@ -132,7 +132,7 @@ async def _update(
     csms: Backend, charger_id: str, fields: dict[str, Any], allow_weak_password: bool
 ) -> dict[str, Any]:
     chargers = csms.services.chargers
-    if await chargers.store.get(charger_id) is None:
+    if await chargers.get(charger_id) is None:
         raise ApiError(404, "UnknownCharger", f"Unknown charger {charger_id}", chargerId=charger_id)
     if "password" in fields:
         fields["password"] = validation.password(fields["password"], allow_weak=allow_weak_password)
@@ -141,7 +141,7 @@ async def _update(
         fields["enabled"] = int(fields["enabled"])
     if "securityProfile" in fields:
         fields["security_profile"] = fields.pop("securityProfile")
-    await chargers.store.update(charger_id, **fields)
+    await chargers.update(charger_id, **fields)
     live = csms.registry.get(charger_id)
     if live is not None and fields.get("enabled") == 0:
         await live.close(1000, "Charger disabled")
@@ -156,9 +156,9 @@ async def list_chargers(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     online = None if status is None else status == "online"
-    store = csms.services.chargers.store
-    rows = await store.find(online=online, limit=limit, offset=offset)
-    connectors = await store.connectors_of([row["id"] for row in rows])
+    chargers = csms.services.chargers
+    rows = await chargers.find(online=online, limit=limit, offset=offset)
+    connectors = await chargers.connectors_of([row["id"] for row in rows])
     items = [
         {
             **views.charger(row, csms.registry.get(row["id"])),
@@ -166,7 +166,7 @@ async def list_chargers(
         }
         for row in rows
     ]
-    total = await store.count(online=online)
+    total = await chargers.count(online=online)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -226,7 +226,7 @@ async def patch_charger(
 
 @router.delete("/chargers/{charger_id}", status_code=204, summary="Remove a charger")
 async def delete_charger(csms: Csms, charger_id: str) -> Response:
-    if not await csms.services.chargers.store.delete(charger_id):
+    if not await csms.services.chargers.delete(charger_id):
         raise ApiError(404, "UnknownCharger", f"Unknown charger {charger_id}", chargerId=charger_id)
     live = csms.registry.get(charger_id)
     if live is not None:

@@ -7,8 +7,8 @@ from typing import Any
 import orjson
 
 from ..connections import Connection
+from ..services import Row
 from ..services.energy import energy_delivered, register_wh
-from ..store import Row
 
 Json = dict[str, Any]
 

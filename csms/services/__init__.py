@@ -6,7 +6,16 @@ from dataclasses import dataclass
 
 from ..certificates import ChargePointCa
 from ..config import CsmsConfig
-from ..store import ChargerStore, Database, MessageLog, TagStore, TransactionStore
+from ..store import (
+    ChargerStore,
+    ChargingProfileStore,
+    Database,
+    MessageLog,
+    ReservationStore,
+    Row,
+    TagStore,
+    TransactionStore,
+)
 from .authorization import AuthorizationService, TagInfo
 from .certificates import CertificateService
 from .chargers import Admission, BootDecision, ChargerService
@@ -25,6 +34,8 @@ class Services:
     tags: TagStore
     log: MessageLog
     certificates: CertificateService
+    reservations: ReservationStore  # what the CSMS asked of chargers and they accepted
+    charging_profiles: ChargingProfileStore
 
     @classmethod
     def build(cls, db: Database, config: CsmsConfig) -> Services:
@@ -46,6 +57,8 @@ class Services:
             tags=tags,
             log=MessageLog(db, config.log_flush_interval),
             certificates=CertificateService(chargers, ca),
+            reservations=ReservationStore(db),
+            charging_profiles=ChargingProfileStore(db),
         )
 
 
@@ -55,6 +68,7 @@ __all__ = [
     "BootDecision",
     "CertificateService",
     "ChargerService",
+    "Row",
     "Services",
     "TagInfo",
     "TransactionService",

@@ -179,7 +179,7 @@ class ChargerService:
         self, charger_id: str, kind: str, payload: dict[str, Any], detail: str | None = None
     ) -> None:
         """Record a notification (firmware, diagnostics, security event, ...)."""
-        await self.store.add_event(charger_id, kind, detail, orjson.dumps(payload).decode())
+        await self.add_event(charger_id, kind, detail, payload)
         if kind == "FirmwareStatusNotification" or kind == "SignedFirmwareStatusNotification":
             await self.store.update(charger_id, firmware_status=payload["status"])
         elif kind == "DiagnosticsStatusNotification":
@@ -193,3 +193,59 @@ class ChargerService:
 
     async def disconnected(self, charger_id: str) -> None:
         await self.store.set_online(charger_id, False)
+
+    async def all_offline(self) -> None:
+        """At start-up no charger is connected, whatever a crash left behind."""
+        await self.store.all_offline()
+
+    async def seen(self, last_seen: list[tuple[str, str]]) -> None:
+        """Record when chargers last spoke: (ISO time, charger id) pairs."""
+        await self.store.touch(last_seen)
+
+    # -- the registry and what the CSMS knows of each charger ------------------------------
+
+    async def get(self, charger_id: str) -> Row | None:
+        return await self.store.get(charger_id)
+
+    async def find(
+        self, *, online: bool | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Row]:
+        return await self.store.find(online=online, limit=limit, offset=offset)
+
+    async def count(self, *, online: bool | None = None) -> int:
+        return await self.store.count(online=online)
+
+    async def update(self, charger_id: str, **fields: Any) -> bool:
+        """Change registry fields (store names); False when the charger is unknown."""
+        return await self.store.update(charger_id, **fields)
+
+    async def delete(self, charger_id: str) -> bool:
+        return await self.store.delete(charger_id)
+
+    async def connectors(self, charger_id: str) -> list[Row]:
+        return await self.store.connectors(charger_id)
+
+    async def connectors_of(self, charger_ids: list[str]) -> dict[str, list[Row]]:
+        return await self.store.connectors_of(charger_ids)
+
+    async def configuration(self, charger_id: str) -> list[Row]:
+        return await self.store.configuration(charger_id)
+
+    async def set_configuration(
+        self, charger_id: str, items: list[tuple[str, str | None, bool]]
+    ) -> None:
+        """Keep configuration keys as (key, value, read-only) the charger set or reported."""
+        await self.store.set_configuration(charger_id, items)
+
+    async def events(
+        self, charger_id: str, kind: str | None = None, *, last: int | None = None
+    ) -> list[Row]:
+        """The charger's events (of one kind), oldest first; with `last`, the newest few."""
+        return await self.store.events(charger_id, kind, last=last)
+
+    async def add_event(
+        self, charger_id: str, kind: str, detail: str | None = None, data: Any = None
+    ) -> None:
+        """Record a charger event; `data` (JSON-able) is kept as JSON."""
+        payload = None if data is None else orjson.dumps(data).decode()
+        await self.store.add_event(charger_id, kind, detail, payload)

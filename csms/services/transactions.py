@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from ..store import CLOSED_BY_CSMS, ChargerStore, TransactionStore
+from ..store import CLOSED_BY_CSMS, ChargerStore, Row, TransactionStore
 from .authorization import AuthorizationService, TagInfo
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,37 @@ class TransactionService:
         elif row["status"] != "Active":  # kept, and flagged
             problem = "meter values for a closed transaction"
             await self._flag_once(charger_id, problem, transaction_id)
+
+    async def get(self, transaction_id: int) -> Row | None:
+        return await self.transactions.get(transaction_id)
+
+    async def find(
+        self,
+        *,
+        charger_id: str | None = None,
+        status: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Row]:
+        """Transactions, newest first; `since` and `until` bound the start time."""
+        return await self.transactions.find(
+            charger_id=charger_id,
+            status=status,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+        )
+
+    async def samples(self, transaction_id: int) -> list[Row]:
+        """A transaction's meter values, in time order."""
+        return await self.transactions.meter_values(transaction_id)
+
+    async def latest_registers(self, transaction_ids: list[int]) -> dict[int, Row]:
+        """The newest energy register reading of each transaction."""
+        return await self.transactions.latest_registers(transaction_ids)
 
     async def _flag_once(self, charger_id: str, problem: str, transaction_id: int | None) -> None:
         """Meter values come every few seconds: one anomaly per transaction and problem, not
