@@ -40,21 +40,6 @@ SYSTEM_CLOCK = SystemClock()
 SYSTEM_RANDOM: Random = random.Random()
 
 
-def iso(moment: datetime) -> str:
-    """OCPP timestamp: ISO 8601 UTC with milliseconds and a Z."""
-    return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    )
-
-
-def parse_iso(text: str) -> datetime:
-    """An RFC 3339 date-time (which allows a lower-case t and z) as an aware datetime."""
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 async def wait_event(event: asyncio.Event, timeout: float | None) -> bool:
     """Wait for `event` up to `timeout` seconds; True when it is set."""
     if event.is_set():

@@ -23,12 +23,12 @@ import itertools
 import random
 from collections import Counter
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
 import orjson
 
-from ocppj import V16
+from ocppj import V16, timestamps
 from ocppj.errors import OcppError
 
 __all__ = ["Faults", "FaultyTransport"]
@@ -110,11 +110,9 @@ def _shift(value: Any, drift: timedelta) -> Any:
     for key, item in value.items():
         if key == "timestamp" and isinstance(item, str):
             try:
-                moved = datetime.fromisoformat(item.replace("Z", "+00:00")) + drift
+                out[key] = timestamps.iso(timestamps.parse(item) + drift)
             except (ValueError, OverflowError):
                 out[key] = item
-                continue
-            out[key] = moved.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         else:
             out[key] = _shift(item, drift)
     return out

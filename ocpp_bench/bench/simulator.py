@@ -25,7 +25,7 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection, serve
 
 from csms.process import raise_nofile, rss_kib
-from ocppj import V16, RpcSession
+from ocppj import V16, RpcSession, timestamps
 from simulator.fleet import Fleet, FleetOptions, FleetStats
 
 
@@ -33,14 +33,11 @@ async def serve_bare(heartbeat: int) -> None:
     """The CSMS side: print the port, answer until stdin closes."""
     raise_nofile()
 
-    def now() -> str:
-        return datetime.now(UTC).isoformat()
-
     async def boot(_: dict[str, Any]) -> dict[str, Any]:
-        return {"status": "Accepted", "currentTime": now(), "interval": heartbeat}
+        return {"status": "Accepted", "currentTime": timestamps.now(), "interval": heartbeat}
 
     async def beat(_: dict[str, Any]) -> dict[str, Any]:
-        return {"currentTime": now()}
+        return {"currentTime": timestamps.now()}
 
     async def status(_: dict[str, Any]) -> dict[str, Any]:
         return {}

@@ -23,10 +23,11 @@ from ocppj import (
     OcppError,
     RpcError,
     RpcSession,
+    timestamps,
 )
 from ocppj.errors import InternalError
 
-from .._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random, iso, parse_iso
+from .._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random
 from ..connection import TargetLookup
 from ..errors import NotConnected
 from ..incoming import Inbox, IncomingCall, Matcher, Outcome, Outcomes, Waiter
@@ -378,7 +379,7 @@ class Endpoint:
         if not current_time:
             return
         try:
-            told = parse_iso(current_time)
+            told = timestamps.parse(current_time)
         except ValueError:
             log.warning("%s: unreadable currentTime %r", self.identity, current_time)
             return
@@ -392,7 +393,7 @@ class Endpoint:
             self.time_offset -= now - (told + slack)
 
     def timestamp(self) -> str:
-        return iso(self.now())
+        return timestamps.iso(self.now())
 
 
 FAILURES_KEPT = 20  # internal errors remembered per charge point

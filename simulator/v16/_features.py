@@ -6,7 +6,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .._runtime import parse_iso
+from ocppj.timestamps import parse
+
 from ..incoming import Outcome
 from ._operations import Operations
 from .connector import Connector, Reservation
@@ -58,7 +59,7 @@ class Features(Operations):
         request_id: int | None = None,
     ) -> None:
         if at is not None:
-            wait = (parse_iso(at) - self.now()).total_seconds()
+            wait = (parse(at) - self.now()).total_seconds()
             if wait > 0:
                 await self.clock.sleep(wait)
         step_s = self.spec.operation_step_s
@@ -115,7 +116,7 @@ class Features(Operations):
             p["reservationId"],
             number,
             p["idTag"],
-            parse_iso(p["expiryDate"]),
+            parse(p["expiryDate"]),
             p.get("parentIdTag"),
         )
         c.reservation = reservation

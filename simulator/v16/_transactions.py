@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ocppj import CallTimeout, ConnectionLost, RpcError
+from ocppj.timestamps import iso
 
 from ..errors import InvalidAction, NotConnected
 from ._core import Core
@@ -298,7 +299,7 @@ class Transactions(Core):
                 payload["idTag"] = id_tag
             data = []
             if tx.begin_values:
-                data.append({"timestamp": _iso_of(tx), "sampledValue": tx.begin_values})
+                data.append({"timestamp": iso(tx.started_at), "sampledValue": tx.begin_values})
             data.extend(tx.aligned_values)
             if end_values:
                 data.append({"timestamp": stamp, "sampledValue": end_values})
@@ -381,9 +382,3 @@ class Transactions(Core):
                         await self._call("MeterValues", made)
                     except (RpcError, NotConnected) as exc:
                         log.info("%s: aligned MeterValues lost: %s", self.identity, exc)
-
-
-def _iso_of(tx: Transaction) -> str:
-    from .._runtime import iso
-
-    return iso(tx.started_at)

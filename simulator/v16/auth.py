@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .._runtime import parse_iso
+from ocppj.timestamps import parse
+
 from .config import Configuration
 
 IdTagInfo = dict[str, Any]
@@ -14,7 +15,7 @@ IdTagInfo = dict[str, Any]
 def effective(info: IdTagInfo, now: datetime) -> IdTagInfo:
     """`info` with status Expired when its expiryDate has passed."""
     expiry = info.get("expiryDate")
-    if expiry and info.get("status") == "Accepted" and parse_iso(expiry) <= now:
+    if expiry and info.get("status") == "Accepted" and parse(expiry) <= now:
         return {**info, "status": "Expired"}
     return info
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .._runtime import iso, parse_iso
+from ocppj.timestamps import iso, parse
 
 CP_MAX = "ChargePointMaxProfile"
 TX_DEFAULT = "TxDefaultProfile"
@@ -40,7 +40,7 @@ class Installed:
         begin = self.schedule.get("startSchedule") or self.profile.get("validFrom")
         if begin is None:
             return tx_start if kind == "Relative" else at
-        origin = parse_iso(begin)
+        origin = parse(begin)
         if kind == "Recurring":
             period = RECURRENCE[self.profile.get("recurrencyKind", "Daily")]
             if at >= origin:
@@ -51,9 +51,9 @@ class Installed:
         """(limit, unit, phases) in force at `at`, or None when the profile is not active."""
         valid_from = self.profile.get("validFrom")
         valid_to = self.profile.get("validTo")
-        if valid_from and at < parse_iso(valid_from):
+        if valid_from and at < parse(valid_from):
             return None
-        if valid_to and at >= parse_iso(valid_to):
+        if valid_to and at >= parse(valid_to):
             return None
         start = self.start(at, tx_start)
         if start is None or at < start:
@@ -78,7 +78,7 @@ class Installed:
         out: set[datetime] = set()
         for key in ("validFrom", "validTo"):
             if self.profile.get(key):
-                out.add(parse_iso(self.profile[key]))
+                out.add(parse(self.profile[key]))
         cursor = begin
         while cursor < end:
             start = self.start(cursor, tx_start)
