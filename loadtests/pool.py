@@ -17,14 +17,7 @@ from typing import Any, TypeVar
 import gevent.event
 
 from ocppj import RpcError
-from simulator import (
-    Backoff,
-    ChargePoint,
-    ChargePointSpec,
-    Limits,
-    SimulatorError,
-    create_charge_point,
-)
+from simulator import ChargePoint, ChargePointSpec, SimulatorError, create_charge_point
 
 from .bridge import AsyncioBridge
 from .options import LoadOptions
@@ -85,16 +78,13 @@ class ChargerPool:
         return f"{self.options.id_prefix}{self.worker_index}-{number:05d}"
 
     def spec(self, identity: str) -> ChargePointSpec:
-        """A charge point as the simulator's fleet builds them: lean on memory, no transcript."""
+        """A charge point as the simulator's fleet builds them (ChargePointSpec.lean)."""
         o = self.options
-        return ChargePointSpec(
+        return ChargePointSpec.lean(
             identity,
             password=o.password,
             serial_number=identity,
-            configuration={"MeterValueSampleInterval": str(o.meter_interval)},
-            transcript_size=0,
-            limits=Limits(max_queue=2, write_limit=2048, max_size=65536),
-            backoff=Backoff(initial=1.0, maximum=30.0, jitter=2.0),
+            meter_interval_s=o.meter_interval,
         )
 
     # -- the asyncio side --------------------------------------------------------------------

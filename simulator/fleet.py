@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ocppj import RpcError
 
-from .connection import Backoff, Limits, TargetLookup
+from .connection import TargetLookup
 from .errors import SimulatorError
 from .faults import Faults
 from .spec import ChargePointSpec
@@ -99,16 +99,11 @@ class Fleet:
 
     def spec(self, n: int) -> ChargePointSpec:
         o = self.options
-        configuration: dict[str, str] = {"MeterValueSampleInterval": str(o.meter_interval_s)}
-        spec = ChargePointSpec(
+        spec = ChargePointSpec.lean(
             o.id_pattern.format(n=n),
             connectors=o.connectors,
             password=o.password,
-            configuration=configuration,
-            transcript_size=0,
-            inbox_size=0,
-            limits=Limits(max_queue=2, write_limit=2048, max_size=65536),
-            backoff=Backoff(initial=1.0, maximum=30.0, jitter=2.0),
+            meter_interval_s=o.meter_interval_s,
             serial_number=f"SN-{n:06d}",
             faults=o.faults,
         )

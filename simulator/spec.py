@@ -46,3 +46,30 @@ class ChargePointSpec:
     inbox_size: int = 64  # CSMS calls kept for expect_call() until claimed; 0 for large fleets
     ocpp_version: str = "1.6"
     faults: Faults = field(default_factory=Faults)  # misbehaviours to test a CSMS with
+
+    @classmethod
+    def lean(
+        cls,
+        identity: str,
+        *,
+        password: str | None = None,
+        serial_number: str | None = None,
+        connectors: int = 1,
+        meter_interval_s: int = 10,
+        faults: Faults | None = None,
+    ) -> ChargePointSpec:
+        """A charge point as fleets and load tests run thousands of them: no transcript, no
+        inbox of CSMS calls, small WebSocket buffers, a back-off that spreads reconnects;
+        MeterValues every `meter_interval_s` during transactions (0: none)."""
+        return cls(
+            identity,
+            connectors=connectors,
+            password=password,
+            serial_number=serial_number,
+            configuration={"MeterValueSampleInterval": str(meter_interval_s)},
+            transcript_size=0,
+            inbox_size=0,
+            limits=Limits(max_queue=2, write_limit=2048, max_size=65536),
+            backoff=Backoff(initial=1.0, maximum=30.0, jitter=2.0),
+            faults=Faults() if faults is None else faults,
+        )
