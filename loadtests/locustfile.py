@@ -21,7 +21,7 @@ from locust import User, events, task
 from loadtests.bridge import AsyncioBridge
 from loadtests.options import add_arguments
 from loadtests.pool import Charger, ChargerPool
-from loadtests.profiles import PROFILES, Profile
+from loadtests.profiles import LOAD_PROFILES, Profile
 from loadtests.reporting import write_final_csv
 
 __all__ = ["ChargePointUser"]
@@ -29,7 +29,7 @@ __all__ = ["ChargePointUser"]
 
 @events.init_command_line_parser.add_listener
 def _options(parser: Any) -> None:
-    add_arguments(parser)
+    add_arguments(parser, list(LOAD_PROFILES))
 
 
 _environment: list[Any] = []  # this process's, for the quit listener (it gets no environment)
@@ -75,7 +75,7 @@ class ChargePointUser(User):
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
         pool = ChargerPool.get(environment)
-        self.profile: Profile = PROFILES[pool.options.profile](pool.options)
+        self.profile: Profile = LOAD_PROFILES[pool.options.profile](pool.options)
         self.charger = Charger(pool)
 
     def wait_time(self) -> float:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import argparse
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from simulator import tls_context
 
-PROFILES = ("steady", "sessions", "boot-storm", "reconnect-storm")
-
-__all__ = ["PROFILES", "LoadOptions", "add_arguments"]
+__all__ = ["LoadOptions", "add_arguments"]
 
 
-def add_arguments(parser: Any) -> None:
-    """Register the options on Locust's parser (`@events.init_command_line_parser`)."""
+def add_arguments(parser: Any, profiles: Sequence[str]) -> None:
+    """Register the options on Locust's parser (`@events.init_command_line_parser`);
+    `profiles` are the load profiles' names (`loadtests.profiles.LOAD_PROFILES`), the first
+    the default."""
     # Locust has a `--profile` of its own (a free label of the run, shown in the HTML report).
     # Ours replaces it but keeps a dest of its own, `ocpp_profile`: a master forwards only
     # non-Locust options to its workers. It sets Locust's `profile` too, for the report.
@@ -40,8 +41,8 @@ def add_arguments(parser: Any) -> None:
         "--profile",
         dest="ocpp_profile",
         action=_ProfileAction,
-        default="steady",
-        choices=PROFILES,
+        default=profiles[0],
+        choices=list(profiles),
         help="steady: heartbeats + status; sessions: authorize/start/meter/stop loops; "
         "boot-storm: all connect and boot at once, then power cycles every --storm-interval; "
         "reconnect-storm: all connections dropped and re-established every --storm-interval",
@@ -132,7 +133,7 @@ class LoadOptions:
         return cls(
             csms_url=str(parsed.csms_url),
             id_prefix=str(parsed.id_prefix),
-            profile=str(parsed.ocpp_profile or "steady"),
+            profile=str(parsed.ocpp_profile),
             password=text("password"),
             tls_ca=text("tls_ca"),
             cert=text("cert"),

@@ -23,7 +23,7 @@ from .options import LoadOptions
 from .pool import Charger
 from .reporting import SESSION, WS
 
-__all__ = ["PROFILES", "Profile"]
+__all__ = ["LOAD_PROFILES", "Profile"]
 
 STEP_TIMEOUT_S = 60.0
 STEP_ERRORS = (RpcError, SimulatorError, BridgeTimeout)
@@ -177,6 +177,6 @@ def _ms(since: float) -> float:
     return (time.monotonic() - since) * 1000.0
 
 
-PROFILES: dict[str, type[Profile]] = {
+LOAD_PROFILES: dict[str, type[Profile]] = {  # the one list of --profile's names
     profile.name: profile for profile in (Steady, Sessions, BootStorm, ReconnectStorm)
 }

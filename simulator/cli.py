@@ -15,7 +15,7 @@ from ._console import run_console
 from .connection import TargetLookup, profile_targets, tls_context
 from .errors import SimulatorError
 from .faults import Faults
-from .fleet import PROFILES, Fleet, FleetOptions, progress_line, summary
+from .fleet import FLEET_PROFILES, Fleet, FleetOptions, progress_line, summary
 from .spec import ChargePointSpec
 from .v16.chargepoint import ChargePoint16
 
@@ -114,7 +114,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         fleet,
         "--profile",
         default="idle",
-        choices=PROFILES,
+        choices=FLEET_PROFILES,
         help="idle: boot, heartbeats, answers to the CSMS; charging: also plug, tag, charge "
         "for --charge-seconds, stop, unplug, pause --pause-seconds, again",
     )

@@ -20,7 +20,7 @@ from .spec import ChargePointSpec
 from .v16.chargepoint import ChargePoint16
 
 log = logging.getLogger("simulator.fleet")
-PROFILES = ("idle", "charging")
+FLEET_PROFILES = ("idle", "charging")  # what each charge point of a fleet does
 
 
 @dataclass
@@ -86,8 +86,10 @@ class Fleet:
         spec_hook: Callable[[ChargePointSpec], None] | None = None,
         profile_targets: TargetLookup | None = None,
     ) -> None:
-        if options.profile not in PROFILES:
-            raise SimulatorError(f"profile must be one of {PROFILES}, not {options.profile!r}")
+        if options.profile not in FLEET_PROFILES:
+            raise SimulatorError(
+                f"profile must be one of {FLEET_PROFILES}, not {options.profile!r}"
+            )
         self.options = options
         self.ssl_context = ssl_context
         self.spec_hook = spec_hook

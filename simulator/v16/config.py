@@ -34,7 +34,7 @@ MEASURANDS = frozenset(
         "Voltage",
     }
 )
-PROFILES = frozenset(
+FEATURE_PROFILES = frozenset(
     {
         "Core",
         "FirmwareManagement",
@@ -118,7 +118,7 @@ STANDARD_KEYS: dict[str, KeyDef] = {
             choices=MEASURANDS,
         ),
         _k("StopTxnSampledDataMaxLength", "int", "8", True),
-        _k("SupportedFeatureProfiles", "csl", ",".join(sorted(PROFILES)), True),
+        _k("SupportedFeatureProfiles", "csl", ",".join(sorted(FEATURE_PROFILES)), True),
         _k("SupportedFeatureProfilesMaxLength", "int", "6", True),
         _k("TransactionMessageAttempts", "int", "3"),
         _k("TransactionMessageRetryInterval", "int", "10"),
