@@ -8,7 +8,7 @@ may send and what their answers change. `csms/versions.py` holds the adapters by
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from ocppj import Call, CallResult, Dialect, Frame, Handler
@@ -40,6 +40,14 @@ class Adapter(Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
+    @property
+    def actions_by_profile(self) -> Mapping[str, tuple[str, ...]]:
+        """Every action the CSMS may send, by the feature profile (1.6) it belongs to."""
+
+    @property
+    def csms_actions(self) -> Mapping[str, str]:
+        """Every action the CSMS may send -> its feature profile."""
+
     def handlers(self, services: Services, peer: Peer) -> dict[str, Handler]:
         """The handler of each charge-point-initiated action, for one connection."""
 
@@ -51,3 +59,9 @@ class Adapter(Protocol):
 
     def transaction_id(self, frame: Call | CallResult) -> int | None:
         """The transaction a frame names, as the message log links it; None if none."""
+
+    async def record(
+        self, services: Services, charger_id: str, action: str, request: Payload, result: Payload
+    ) -> None:
+        """Bring the CSMS's state in line with a CSMS-initiated request the charger answered
+        with `result`."""

@@ -112,7 +112,7 @@ class CsmsApp:
         except BaseException:  # e.g. an unusable CA file: nothing else holds the database yet
             await db.close()
             raise
-        self._operations = Operations(services, self.call)
+        self._operations = Operations(services, self.call, self.registry)
         await services.chargers.all_offline()
         if self.config.api_port is not None:
             from .api import ApiServer, Backend, create_api, load_or_create_token

@@ -1,10 +1,10 @@
 """CSMS-initiated operations: send one to a charger and keep the CSMS's state in step.
 
 `Operations.send()` is what the HTTP API (and any script) uses to make the CSMS act. It checks
-that the action is one the CSMS may initiate, sends it (the payload is validated against the
-OCPP schema before anything leaves) and, once the charger answered, records what changed:
-configuration, the charger's password, reservations, charging profiles, the local list
-version, and requests for firmware updates, diagnostics and logs.
+that the action is one the CSMS may initiate in the OCPP version the charger speaks, sends it
+(the payload is validated against that version's schema before anything leaves) and, once the
+charger answered, has the version's adapter record what changed (for 1.6:
+`csms/ocpp16/operations.py`).
 
 Errors, for the caller to map: `UnknownCharger`, `UnknownAction`, `ChargerNotConnected`, and
 from the RPC layer `OcppError` (our payload breaks the schema), `CallErrorReceived`,
@@ -18,66 +18,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
+from ocppj import CallTimeout
 
-from ocppj import V16, CallTimeout
-
-from .ocpp16 import REDACTED
+from .adapter import Adapter
+from .connections import ConnectionRegistry
 from .services import Services
-from .services.validation import utc_iso
+from .versions import DEFAULT
 
 log = logging.getLogger(__name__)
 
 Payload = dict[str, Any]
 Caller = Callable[[str, str, Payload, float | None], Awaitable[Payload]]
-
-# Every action a central system may send in OCPP 1.6, by feature profile.
-PROFILES: dict[str, tuple[str, ...]] = {
-    "Core": (
-        "ChangeAvailability",
-        "ChangeConfiguration",
-        "ClearCache",
-        "DataTransfer",
-        "GetConfiguration",
-        "RemoteStartTransaction",
-        "RemoteStopTransaction",
-        "Reset",
-        "UnlockConnector",
-    ),
-    "FirmwareManagement": ("GetDiagnostics", "UpdateFirmware"),
-    "LocalAuthListManagement": ("GetLocalListVersion", "SendLocalList"),
-    "Reservation": ("CancelReservation", "ReserveNow"),
-    "SmartCharging": ("ClearChargingProfile", "GetCompositeSchedule", "SetChargingProfile"),
-    "RemoteTrigger": ("TriggerMessage",),
-    "Security": (
-        "CertificateSigned",
-        "DeleteCertificate",
-        "ExtendedTriggerMessage",
-        "GetInstalledCertificateIds",
-        "GetLog",
-        "InstallCertificate",
-        "SignedUpdateFirmware",
-    ),
-}
-CSMS_ACTIONS: dict[str, str] = {
-    action: profile for profile, actions in PROFILES.items() for action in actions
-}
-
-# Requests whose sending the CSMS records as a charger event (the charger's later
-# notifications report their progress).
-_REQUEST_EVENTS = {
-    "UpdateFirmware": "UpdateFirmwareRequested",
-    "SignedUpdateFirmware": "SignedUpdateFirmwareRequested",
-    "GetDiagnostics": "GetDiagnosticsRequested",
-    "GetLog": "GetLogRequested",
-    "Reset": "ResetRequested",
-    "ChangeAvailability": "ChangeAvailabilityRequested",
-    "ClearCache": "ClearCacheRequested",
-    "InstallCertificate": "InstallCertificateRequested",
-    "DeleteCertificate": "DeleteCertificateRequested",
-    "CertificateSigned": "CertificateSignedSent",
-}
-_ACCEPTED = ("Accepted", "RebootRequired")
 
 
 class ChargerNotConnected(LookupError):
@@ -93,35 +44,44 @@ class UnknownCharger(LookupError):
 
 
 class UnknownAction(LookupError):
-    """Not an action the CSMS may send; `known` tells whether OCPP 1.6 defines it at all."""
+    """Not an action the CSMS may send; `known` tells whether the OCPP version (`version`,
+    "1.6") defines it at all."""
 
-    def __init__(self, action: str, known: bool) -> None:
+    def __init__(self, action: str, known: bool, version: str) -> None:
         self.action = action
         self.known = known
         reason = (
             f"{action} is initiated by the charge point, not the CSMS"
             if known
-            else f"{action} is not an OCPP 1.6 action"
+            else f"{action} is not an OCPP {version} action"
         )
         super().__init__(reason)
 
 
 class Operations:
-    """Send CSMS-initiated calls through `call` and record their outcome in the store."""
+    """Send CSMS-initiated calls through `call` and record their outcome through the services;
+    `registry` tells which version each charger speaks."""
 
-    def __init__(self, services: Services, call: Caller) -> None:
+    def __init__(self, services: Services, call: Caller, registry: ConnectionRegistry) -> None:
         self.services = services
         self._call = call
+        self._registry = registry
+
+    def version(self, charger_id: str) -> Adapter:
+        """The adapter of the OCPP version the charger speaks; while it is not connected, the
+        CSMS's default (`csms.versions.DEFAULT`)."""
+        connection = self._registry.get(charger_id)
+        return DEFAULT if connection is None else connection.adapter
 
     @staticmethod
-    def check_action(action: str) -> None:
-        if action not in CSMS_ACTIONS:
-            raise UnknownAction(action, action in V16.actions)
+    def check_action(action: str, version: Adapter = DEFAULT) -> None:
+        if action not in version.csms_actions:
+            raise UnknownAction(action, action in version.dialect.actions, version.dialect.version)
 
     async def send(
         self, charger_id: str, action: str, payload: Payload, timeout: float | None = None
     ) -> Payload:
-        self.check_action(action)
+        self.check_action(action, self.version(charger_id))
         if await self.services.chargers.get(charger_id) is None:
             raise UnknownCharger(charger_id)
         limit = self.services.config.call_timeout if timeout is None else timeout
@@ -138,65 +98,6 @@ class Operations:
         return result
 
     async def record(self, charger_id: str, action: str, request: Payload, result: Payload) -> None:
-        """Bring the CSMS's state in line with a request the charger answered with `result`."""
-        status = result.get("status")
-        services = self.services
-        chargers = services.chargers
-        if action == "ChangeConfiguration" and status in _ACCEPTED:
-            key, value = request["key"], request["value"]
-            if key == "AuthorizationKey":
-                if status == "Accepted":
-                    await chargers.set_password(charger_id, value)
-                value = REDACTED
-            elif key == "SecurityProfile" and value.isdigit():
-                # the charger reconnects with the new profile; the old one is refused from now
-                await chargers.update(charger_id, security_profile=int(value))
-            await chargers.set_configuration(charger_id, [(key, value, False)])
-        elif action == "GetConfiguration":
-            items = [
-                (item["key"], item.get("value"), bool(item.get("readonly", False)))
-                for item in result.get("configurationKey", [])
-            ]
-            if items:
-                await chargers.set_configuration(charger_id, items)
-        elif action == "ReserveNow" and status == "Accepted":
-            await services.reservations.put(
-                charger_id,
-                request["reservationId"],
-                request["connectorId"],
-                request["idTag"],
-                utc_iso(request["expiryDate"]),
-                request.get("parentIdTag"),
-            )
-        elif action == "CancelReservation" and status == "Accepted":
-            await services.reservations.set_status(
-                charger_id, request["reservationId"], "Cancelled"
-            )
-        elif action == "SetChargingProfile" and status == "Accepted":
-            profile = request["csChargingProfiles"]
-            await services.charging_profiles.put(
-                charger_id,
-                request["connectorId"],
-                profile["chargingProfileId"],
-                profile["stackLevel"],
-                profile["chargingProfilePurpose"],
-                profile.get("transactionId"),
-                orjson.dumps(profile).decode(),
-            )
-        elif action == "ClearChargingProfile" and status == "Accepted":
-            await services.charging_profiles.clear(
-                charger_id,
-                profile_id=request.get("id"),
-                connector_id=request.get("connectorId"),
-                purpose=request.get("chargingProfilePurpose"),
-                stack_level=request.get("stackLevel"),
-            )
-        elif action == "SendLocalList" and status == "Accepted":
-            await chargers.update(charger_id, local_list_version=request["listVersion"])
-        elif action == "GetLocalListVersion":
-            await chargers.update(charger_id, local_list_version=result["listVersion"])
-        kind = _REQUEST_EVENTS.get(action)
-        if kind is not None:
-            await chargers.add_event(
-                charger_id, kind, status, {"request": request, "response": result}
-            )
+        """Bring the CSMS's state in line with a request the charger answered with `result`
+        (what that changes is the business of the charger's version)."""
+        await self.version(charger_id).record(self.services, charger_id, action, request, result)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..operations import CSMS_ACTIONS, PROFILES
+from ..versions import DEFAULT
 from .deps import Csms
 
 router = APIRouter(prefix="/api", tags=["operations"])
@@ -25,7 +25,7 @@ Payload = dict[str, Any]
 
 @router.get("/ocpp/actions", summary="The CSMS-initiated OCPP 1.6 actions, by profile")
 async def list_actions() -> dict[str, list[str]]:
-    return {profile: list(actions) for profile, actions in PROFILES.items()}
+    return {profile: list(actions) for profile, actions in DEFAULT.actions_by_profile.items()}
 
 
 @router.post(
@@ -33,7 +33,8 @@ async def list_actions() -> dict[str, list[str]]:
     summary="Send any CSMS-initiated OCPP 1.6 action",
     description=(
         "The body is the OCPP payload (camelCase, as on the wire); it is checked against the "
-        "OCPP 1.6 schema before anything is sent. Actions: " + ", ".join(sorted(CSMS_ACTIONS))
+        "OCPP 1.6 schema before anything is sent. Actions: "
+        + ", ".join(sorted(DEFAULT.csms_actions))
     ),
 )
 async def send_action(

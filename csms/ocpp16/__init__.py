@@ -1,22 +1,28 @@
-"""OCPP 1.6J's adapter: its handlers, and the rules a 1.6 connection applies to its frames."""
+"""OCPP 1.6J's adapter: its handlers, its CSMS-initiated operations, and the rules a 1.6
+connection applies to its frames."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from ocppj import V16, Call, CallResult, Dialect, Frame, Handler
 from ocppj.errors import SecurityError
 
-from ..adapter import Peer
+from ..adapter import Payload, Peer
 from ..services import Services
+from . import operations
 from .handlers import handlers
+from .operations import ACTIONS_BY_FEATURE_PROFILE, CSMS_ACTIONS, REDACTED
 
 DIALECT = V16
-REDACTED = "***"  # what the message log and the configuration keep of an AuthorizationKey
 
 
 class Ocpp16:
     """The 1.6 side of the CSMS (see `csms.adapter.Adapter`)."""
 
     dialect: Dialect = DIALECT
+    actions_by_profile: Mapping[str, tuple[str, ...]] = ACTIONS_BY_FEATURE_PROFILE
+    csms_actions: Mapping[str, str] = CSMS_ACTIONS
 
     def handlers(self, services: Services, peer: Peer) -> dict[str, Handler]:
         return handlers(services, peer)
@@ -39,6 +45,11 @@ class Ocpp16:
     def transaction_id(self, frame: Call | CallResult) -> int | None:
         value = frame.payload.get("transactionId")
         return value if type(value) is int else None
+
+    async def record(
+        self, services: Services, charger_id: str, action: str, request: Payload, result: Payload
+    ) -> None:
+        await operations.record(services, charger_id, action, request, result)
 
 
 ADAPTER = Ocpp16()

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from csms import CsmsApp
-from csms.operations import CSMS_ACTIONS
+from csms.ocpp16.operations import CSMS_ACTIONS
 from tests.conftest import eventually
 
 from .charger import TestCharger
