@@ -10,9 +10,7 @@ async with create_charge_point(spec, "ws://127.0.0.1:9000/ocpp") as cp:
 
 from __future__ import annotations
 
-import ssl
-
-from ._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random, SystemClock
+from ._runtime import Clock, Random, SystemClock
 from .connection import (
     Backoff,
     Handshake,
@@ -23,6 +21,7 @@ from .connection import (
     endpoint,
     tls_context,
 )
+from .endpoints import Endpoints, NoEndpoint
 from .errors import (
     ExpectationFailed,
     InvalidAction,
@@ -30,6 +29,7 @@ from .errors import (
     NotConnected,
     SimulatorError,
 )
+from .factory import create_charge_point
 from .faults import Faults
 from .fleet import Fleet, FleetOptions, FleetStats
 from .incoming import IncomingCall, Outcome, Waiter
@@ -50,6 +50,7 @@ __all__ = [
     "ChargePointSpec",
     "Clock",
     "Connector",
+    "Endpoints",
     "Entry",
     "ExchangeHook",
     "ExpectationFailed",
@@ -63,6 +64,7 @@ __all__ = [
     "InvalidTransition",
     "Limits",
     "Meter",
+    "NoEndpoint",
     "NotConnected",
     "Outcome",
     "Random",
@@ -80,28 +82,3 @@ __all__ = [
     "endpoint",
     "tls_context",
 ]
-
-
-def create_charge_point(
-    spec: ChargePointSpec,
-    url: str,
-    *,
-    ssl_context: ssl.SSLContext | None = None,
-    clock: Clock = SYSTEM_CLOCK,
-    rng: Random = SYSTEM_RANDOM,
-    on_exchange: ExchangeHook | None = None,
-    profile_targets: TargetLookup | None = None,
-) -> ChargePoint16:
-    """The charge point for `spec.ocpp_version` (only "1.6" so far). `profile_targets` tells
-    where it connects with another security profile, when the CSMS raises it."""
-    if spec.ocpp_version != "1.6":
-        raise SimulatorError(f"OCPP {spec.ocpp_version} is not simulated yet (only 1.6)")
-    return ChargePoint16(
-        spec,
-        url,
-        ssl_context=ssl_context,
-        clock=clock,
-        rng=rng,
-        on_exchange=on_exchange,
-        profile_targets=profile_targets,
-    )

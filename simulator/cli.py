@@ -12,12 +12,13 @@ import time
 from ocppj.options import add_option
 
 from ._console import run_console
-from .connection import TargetLookup, profile_targets, tls_context
+from .connection import tls_context
+from .endpoints import Endpoints
 from .errors import SimulatorError
+from .factory import create_charge_point
 from .faults import Faults
 from .fleet import FLEET_PROFILES, Fleet, FleetOptions, progress_line, summary
 from .spec import ChargePointSpec
-from .v16.chargepoint import ChargePoint16
 
 
 class DefaultsFormatter(argparse.HelpFormatter):
@@ -167,12 +168,13 @@ def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
     return None
 
 
-def _targets(args: argparse.Namespace) -> TargetLookup | None:
+def _endpoints(args: argparse.Namespace) -> Endpoints | None:
+    """Where a raised SecurityProfile takes the charge points (--url-profile2/3)."""
     urls = {2: args.url_profile2, 3: args.url_profile3}
     given = {profile: url for profile, url in urls.items() if url}
     if not given:
         return None
-    return profile_targets(args.url, given, args.tls_ca, args.cert, args.key)
+    return Endpoints.from_url(args.url, given, tls_ca=args.tls_ca, cert=args.cert, key=args.key)
 
 
 def _session(text: str | None) -> tuple[str, float] | None:
@@ -195,7 +197,9 @@ def run_command(args: argparse.Namespace) -> int:
         spec.configuration["HeartbeatInterval"] = str(args.heartbeat)
 
     async def main() -> int:
-        cp = ChargePoint16(spec, args.url, ssl_context=_tls(args), profile_targets=_targets(args))
+        endpoints = _endpoints(args)
+        targets = endpoints.lookup(spec.identity) if endpoints is not None else None
+        cp = create_charge_point(spec, args.url, ssl_context=_tls(args), profile_targets=targets)
         if args.plugged:  # before the boot: reported Preparing once it is accepted
             for number in range(1, args.connectors + 1):
                 await cp.plug_in(number)
@@ -240,7 +244,7 @@ def fleet_command(args: argparse.Namespace) -> int:
     )
 
     async def main() -> int:
-        fleet = Fleet(options, ssl_context=_tls(args), profile_targets=_targets(args))
+        fleet = Fleet(options, ssl_context=_tls(args), endpoints=_endpoints(args))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, fleet.stop)

@@ -57,32 +57,6 @@ def tls_context(
     return context
 
 
-def profile_targets(
-    url: str,
-    urls: dict[int, str],
-    ca_file: str | Path | None = None,
-    cert_file: str | Path | None = None,
-    key_file: str | Path | None = None,
-) -> TargetLookup:
-    """Where a raised SecurityProfile takes a charge point that connects at `url`: `urls`
-    gives the CSMS URL per profile (2: wss://, 3: wss:// with `cert_file`, which every charge
-    point using this lookup presents)."""
-    contexts: dict[int, ssl.SSLContext] = {}
-    if 2 in urls:
-        contexts[2] = tls_context(ca_file)
-    if 3 in urls and cert_file is not None:
-        contexts[3] = tls_context(ca_file, cert_file, key_file)
-
-    def lookup(profile: int) -> Target | None:
-        if profile == 1 and url.startswith("ws://"):
-            return Target(url)
-        if profile in contexts:
-            return Target(urls[profile], contexts[profile])
-        return None
-
-    return lookup
-
-
 ID_FIELD = "{id}"  # where a URL template puts the identity
 
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from ocppj import RpcError
 
-from .connection import TargetLookup
+from .endpoints import Endpoints
 from .errors import SimulatorError
+from .factory import create_charge_point
 from .faults import Faults
 from .spec import ChargePointSpec
 from .v16.chargepoint import ChargePoint16
@@ -84,7 +85,7 @@ class Fleet:
         *,
         ssl_context: ssl.SSLContext | None = None,
         spec_hook: Callable[[ChargePointSpec], None] | None = None,
-        profile_targets: TargetLookup | None = None,
+        endpoints: Endpoints | None = None,
     ) -> None:
         if options.profile not in FLEET_PROFILES:
             raise SimulatorError(
@@ -93,7 +94,7 @@ class Fleet:
         self.options = options
         self.ssl_context = ssl_context
         self.spec_hook = spec_hook
-        self.profile_targets = profile_targets  # where a raised SecurityProfile goes
+        self.endpoints = endpoints  # where a raised SecurityProfile goes
         self.stats = FleetStats()
         self.charge_points: list[ChargePoint16] = []
         self.stopping = asyncio.Event()
@@ -149,12 +150,14 @@ class Fleet:
         for n in range(first, first + self.options.count):
             if self.stopping.is_set():
                 return
-            cp = ChargePoint16(
-                self.spec(n),
+            spec = self.spec(n)
+            targets = None if self.endpoints is None else self.endpoints.lookup(spec.identity)
+            cp = create_charge_point(
+                spec,
                 self.options.url,
                 ssl_context=self.ssl_context,
                 on_exchange=self.stats.record,
-                profile_targets=self.profile_targets,
+                profile_targets=targets,
             )
             if self.options.heartbeat_s is not None:
                 cp.config.set("HeartbeatInterval", self.options.heartbeat_s)

@@ -7,7 +7,6 @@ only translates step arguments and reads the transcript for `expect_sent`.
 from __future__ import annotations
 
 import contextlib
-import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -15,14 +14,14 @@ from ocppj import V16, Call, CallError, CallResult, OcppError
 from simulator import (
     ChargePoint,
     ChargePointSpec,
+    Endpoints,
     Entry,
     ExpectationFailed,
     IncomingCall,
+    NoEndpoint,
     NotConnected,
     Outcome,
-    Target,
     create_charge_point,
-    tls_context,
 )
 from simulator.faults import Faults
 
@@ -367,61 +366,6 @@ class SimulatedChargePoint:
         return self.station.transcript.lines(last or None)
 
 
-class Endpoints:
-    """Where a charge point of each security profile connects, and with which TLS context.
-
-    Profile 0/1: `urls[1]`, plain; 2: `urls[2]`, trusting `tls_ca`; 3: `urls[3]`, with a client
-    certificate: `client_cert(identity)` when given (the embedded CSMS issues one per charge
-    point), else `cert`/`key`.
-    """
-
-    def __init__(
-        self,
-        urls: dict[int, str],
-        *,
-        tls_ca: str | None = None,
-        cert: str | None = None,
-        key: str | None = None,
-        client_cert: Callable[[str, ssl.SSLContext], None] | None = None,
-    ) -> None:
-        self.urls = urls
-        self.tls_ca, self.cert, self.key = tls_ca, cert, key
-        self.client_cert = client_cert
-        self._shared: ssl.SSLContext | None = None
-
-    def url(self, profile: int) -> str:
-        url = self.urls.get(max(profile, 1))
-        if url is None:
-            raise NotRun(
-                f"no CSMS URL for security profile {profile}: give --csms-url-profile{profile}"
-            )
-        return url
-
-    def certificate_identity(self) -> str | None:
-        """With one client certificate for all (an external CSMS), a profile-3 charge point
-        is who its certificate says: the common name."""
-        if self.client_cert is not None or self.cert is None:
-            return None
-        from cryptography import x509
-        from cryptography.x509.oid import NameOID
-
-        with open(self.cert, "rb") as file:
-            certificate = x509.load_pem_x509_certificate(file.read())
-        names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        return str(names[0].value) if names else None
-
-    def ssl_context(self, identity: str, profile: int) -> ssl.SSLContext | None:
-        if profile <= 1 and not self.url(profile).startswith("wss:"):
-            return None
-        if profile == 3 and self.client_cert is not None:
-            context = tls_context(ca_file=self.tls_ca)
-            self.client_cert(identity, context)
-            return context
-        if self._shared is None:  # one context for every charge point that can share it
-            self._shared = tls_context(ca_file=self.tls_ca, cert_file=self.cert, key_file=self.key)
-        return self._shared
-
-
 ChargePointFactory = Callable[[str, dict[str, Any]], "SimulatedChargePoint"]
 
 
@@ -432,11 +376,6 @@ def charge_point_factory(endpoints: Endpoints, password: str | None = None) -> C
         profile = int(config.get("security_profile", 1))
         if profile == 3:
             identity = endpoints.certificate_identity() or identity
-
-        def target(wanted: int) -> Target | None:  # where it goes when the CSMS raises it
-            if max(wanted, 1) not in endpoints.urls:
-                return None
-            return Target(endpoints.url(wanted), endpoints.ssl_context(identity, wanted))
 
         spec = ChargePointSpec(
             identity,
@@ -452,8 +391,12 @@ def charge_point_factory(endpoints: Endpoints, password: str | None = None) -> C
         )
         if "power_w" in config:
             spec.max_power_w = float(config["power_w"])
-        url, context = endpoints.url(profile), endpoints.ssl_context(identity, profile)
-        cp = create_charge_point(spec, url, ssl_context=context, profile_targets=target)
+        try:
+            url, context = endpoints.url(profile), endpoints.ssl_context(identity, profile)
+        except NoEndpoint as exc:
+            raise NotRun(f"{exc}: give --csms-url-profile{profile}") from exc
+        targets = endpoints.lookup(identity)  # where it goes when the CSMS raises its profile
+        cp = create_charge_point(spec, url, ssl_context=context, profile_targets=targets)
         return SimulatedChargePoint(cp)
 
     return build

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from .charge_point import Endpoints, charge_point_factory
+from simulator import Endpoints
+
+from .charge_point import charge_point_factory
 from .drivers import (
     CsmsDriver,
     EmbeddedCsms,

@@ -8,8 +8,8 @@ import asyncio
 import signal
 import sys
 
-from ocpp_bench.scenario.charge_point import Endpoints, charge_point_factory
-from simulator import ChargePoint, create_charge_point, endpoint
+from ocpp_bench.scenario.charge_point import charge_point_factory
+from simulator import ChargePoint, Endpoints, create_charge_point, endpoint
 from simulator.fleet import Fleet, FleetOptions, summary
 from tests.conftest import eventually
 

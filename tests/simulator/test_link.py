@@ -13,6 +13,7 @@ from ocpp.v16 import call
 
 from simulator import (
     Backoff,
+    Endpoints,
     NotConnected,
     Outcome,
     Status,
@@ -20,7 +21,6 @@ from simulator import (
     create_charge_point,
     tls_context,
 )
-from simulator.connection import profile_targets
 from simulator.fleet import Fleet, FleetOptions
 
 from .conftest import MiniCsms, StartCp, fast_spec, start_csms
@@ -366,9 +366,9 @@ async def test_a_fleet_given_profile_urls_raises_its_profile(
     tls = await start_csms(mini, server_context(ca, mutual=False))
     ca_file = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    lookup = profile_targets(ws_url, {2: mini.url}, ca_file)
+    endpoints = Endpoints.from_url(ws_url, {2: mini.url}, tls_ca=str(ca_file))
     options = FleetOptions(url=ws_url, count=2, rate=100, password="0123456789abcdef")
-    fleet = Fleet(options, profile_targets=lookup)
+    fleet = Fleet(options, endpoints=endpoints)
     runner = asyncio.create_task(fleet.run())
     try:
         await eventually(lambda: fleet.accepted == 2)
@@ -390,7 +390,8 @@ async def test_a_fleet_given_profile_urls_raises_its_profile(
 def test_profile_targets_offer_only_what_was_given(tmp_path: Path, ca: trustme.CA) -> None:
     ca_file = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    lookup = profile_targets("ws://h/ocpp", {2: "wss://h:1/ocpp", 3: "wss://h:2/ocpp"}, ca_file)
+    urls = {2: "wss://h:1/ocpp", 3: "wss://h:2/ocpp"}
+    lookup = Endpoints.from_url("ws://h/ocpp", urls, tls_ca=str(ca_file)).lookup("CP-1")
     assert lookup(1) == Target("ws://h/ocpp")
     found = lookup(2)
     assert found is not None and found.url == "wss://h:1/ocpp" and found.ssl_context is not None
@@ -398,6 +399,8 @@ def test_profile_targets_offer_only_what_was_given(tmp_path: Path, ca: trustme.C
     client = ca.issue_cert("CP-1")
     cert_file = tmp_path / "cp.pem"
     client.private_key_and_cert_chain_pem.write_to_path(str(cert_file))
-    with_cert = profile_targets("wss://h:1/ocpp", {3: "wss://h:2/ocpp"}, ca_file, cert_file)
+    with_cert = Endpoints.from_url(
+        "wss://h:1/ocpp", {3: "wss://h:2/ocpp"}, tls_ca=str(ca_file), cert=str(cert_file)
+    ).lookup("CP-1")
     assert with_cert(1) is None and with_cert(2) is None  # nowhere given, never down to ws
     assert with_cert(3) is not None
