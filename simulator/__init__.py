@@ -10,7 +10,7 @@ async with create_charge_point(spec, "ws://127.0.0.1:9000/ocpp") as cp:
 
 from __future__ import annotations
 
-from ._runtime import Clock, Random, SystemClock
+from .clock import Clock, Random, StationClock, SystemClock
 from .connection import (
     Backoff,
     Handshake,
@@ -71,6 +71,7 @@ __all__ = [
     "Reservation",
     "Security",
     "SimulatorError",
+    "StationClock",
     "Status",
     "SystemClock",
     "Target",

@@ -4,7 +4,6 @@ stdin commands or by a scripted session."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import signal
 import sys
@@ -13,6 +12,7 @@ from typing import Any, TextIO
 
 from ocppj import RpcError
 
+from .clock import wait_any
 from .errors import SimulatorError
 from .transcript import Entry
 from .v16.chargepoint import ChargePoint16
@@ -175,13 +175,7 @@ async def _session(
     """The scripted session, once booted (it waits, retrying, until then or a stop); True
     unless a step failed (said on `out`)."""
     tag, seconds = session
-    booted = asyncio.ensure_future(cp.ready.wait())
-    halt = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({booted, halt}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        booted.cancel()
-        halt.cancel()
+    await wait_any(cp.ready, stop)
     if stop.is_set():
         return True
     try:
@@ -189,8 +183,7 @@ async def _session(
             await cp.plug_in(1)
         info = await cp.present_tag(1, tag)
         print(f"= session: {tag} {info.get('status')}", file=out, flush=True)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), seconds)
+        await wait_any(stop, timeout=seconds)
         if cp.transaction(1) is not None:
             await cp.stop_charging(1)
         await cp.unplug(1)

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, InvalidMessage, InvalidStatus, InvalidURI
 
-from ._runtime import SYSTEM_RANDOM, Random
+from .clock import SYSTEM_RANDOM, Random
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 
-from ._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random
+from .clock import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random
 from .connection import TargetLookup
 from .errors import SimulatorError
 from .spec import ChargePointSpec

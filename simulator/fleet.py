@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ocppj import RpcError
 
+from .clock import wait_any
 from .endpoints import Endpoints
 from .errors import SimulatorError
 from .factory import create_charge_point
@@ -139,8 +140,7 @@ class Fleet:
             self.stopping.set()
 
     async def _wait_stop(self, duration: float | None) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stopping.wait(), duration)
+        await wait_any(self.stopping, timeout=duration)
 
     async def _ramp(self, group: asyncio.TaskGroup) -> None:
         gap = 1.0 / self.options.rate if self.options.rate > 0 else 0.0
@@ -237,19 +237,10 @@ class Fleet:
             await self._pause(self.options.pause_s)
 
     async def _ready_or_stop(self, cp: ChargePoint16) -> None:
-        waits = {
-            asyncio.ensure_future(cp.ready.wait()),
-            asyncio.ensure_future(self.stopping.wait()),
-        }
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waits:
-                waiter.cancel()
+        await wait_any(cp.ready, self.stopping)
 
     async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stopping.wait(), seconds)
+        await wait_any(self.stopping, timeout=seconds)
 
 
 def summary(fleet: Fleet, elapsed: float) -> list[str]:

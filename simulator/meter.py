@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random
+from .clock import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random
 
 
 @dataclass(slots=True)

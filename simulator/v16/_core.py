@@ -23,7 +23,7 @@ from ocppj import (
 )
 from ocppj.session import Transport
 
-from .._runtime import wait_event
+from ..clock import wait_any
 from ..connection import (
     Handshake,
     Security,
@@ -123,7 +123,7 @@ class Core(Delivery):
         attempt = 0
         while not self._stop.is_set():
             if not self.network_up.is_set():
-                await self._wait_any(self.network_up)
+                await wait_any(self.network_up, self._stop)
                 continue
             _keep(self.connect_attempts, self.clock.monotonic())
             try:
@@ -140,7 +140,7 @@ class Core(Delivery):
                 log.info("%s: connect failed (%s); retry in %.2f s", self.identity, why, delay)
                 if self.on_connect_failed is not None:
                     self.on_connect_failed(why, delay)
-                await self._wait_any(self._wake, timeout=delay)
+                await wait_any(self._wake, self._stop, timeout=delay)
                 self._wake.clear()
                 continue
             if ws is None:  # closed while connecting
@@ -159,7 +159,7 @@ class Core(Delivery):
             if not self._stop.is_set() and self.network_up.is_set():
                 delay = self.spec.backoff.delay(0)
                 _keep(self.reconnect_delays, delay)
-                await self._wait_any(self._wake, timeout=delay)
+                await wait_any(self._wake, self._stop, timeout=delay)
                 self._wake.clear()
 
     async def _connect(self) -> ClientConnection | None:
@@ -204,14 +204,6 @@ class Core(Delivery):
             secure = self.url.startswith("wss://")
             profile = (2 if secure else 1) if self.password else 0
         return Security(profile, self.password)
-
-    async def _wait_any(self, event: asyncio.Event, timeout: float | None = None) -> None:
-        waits = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(self._stop.wait())]
-        try:
-            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waits:
-                waiter.cancel()
 
     async def _serve(self, ws: ClientConnection) -> None:
         transport: Transport = ws
@@ -273,7 +265,7 @@ class Core(Delivery):
         self._kick_sender()
         while not session.closed.is_set():
             interval = self.seconds("HeartbeatInterval")
-            woken = await self._wait_first(session.closed, self._wake, interval or None)
+            woken = await wait_any(session.closed, self._wake, timeout=interval or None)
             if session.closed.is_set() or self._stop.is_set():
                 return
             if woken:
@@ -322,7 +314,7 @@ class Core(Delivery):
                     self.config.set("HeartbeatInterval", interval)
                 return True
             wait = interval * self.spec.time_scale if interval > 0 else self.spec.boot_retry_s
-            await self._wait_first(session.closed, self._stop, wait)
+            await wait_any(session.closed, self._stop, timeout=wait)
             if self._stop.is_set():
                 return False
         return False
@@ -341,7 +333,7 @@ class Core(Delivery):
         if self._ws is not None:
             self._closing = "network lost"
             self._ws.transport.abort()
-        if session is not None and not await wait_event(session.closed, 5):
+        if session is not None and not await wait_any(session.closed, timeout=5):
             raise SimulatorError(f"{self.identity}: the link did not go down")
 
     async def go_online(self, timeout: float = 10.0) -> None:

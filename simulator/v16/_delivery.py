@@ -12,6 +12,7 @@ from typing import Any
 
 from ocppj import CallErrorReceived, CallTimeout, ConnectionLost, InvalidResponse
 
+from ..clock import wait_any
 from ..errors import NotConnected
 from ._endpoint import Endpoint
 
@@ -47,7 +48,7 @@ class Delivery(Endpoint):
         self.enqueue(item)
         session = self._session
         if session is not None and self.online:
-            await self._wait_first(session.closed, item.done, None)
+            await wait_any(session.closed, item.done)
 
     def _kick_sender(self) -> None:
         if not self._queue or self._conn_group is None or not self.online:

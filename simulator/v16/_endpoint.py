@@ -7,11 +7,10 @@ import asyncio
 import functools
 import logging
 import random
-import re
 import ssl
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.client import ClientConnection
@@ -23,11 +22,10 @@ from ocppj import (
     OcppError,
     RpcError,
     RpcSession,
-    timestamps,
 )
 from ocppj.errors import InternalError
 
-from .._runtime import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random
+from ..clock import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random, StationClock
 from ..connection import TargetLookup
 from ..errors import NotConnected
 from ..incoming import Inbox, IncomingCall, Matcher, Outcome, Outcomes, Waiter
@@ -75,7 +73,7 @@ class Endpoint:
         self.ssl_context = ssl_context
         if profile_targets is not None:
             self.profile_targets = profile_targets
-        self.clock = clock
+        self.clock = StationClock(clock)
         self.rng = rng
         self.on_exchange = on_exchange
         self.password = spec.password
@@ -126,7 +124,6 @@ class Endpoint:
         self._runner: asyncio.Task[None] | None = None
         # internal errors (bugs) in answering the CSMS or in background work; the last few
         self.failures: list[BaseException] = []
-        self.time_offset = timedelta(0)  # CSMS time minus the injected clock
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task[Any]:
         """Background work owned by this charge point (cancelled by close(), errors surface)."""
@@ -148,20 +145,6 @@ class Endpoint:
         in `failures`; the charge point carries on."""
         log.error("%s: %s failed: %r", self.identity, what, error, exc_info=error)
         _keep_last(self.failures, error)
-
-    async def _wait_first(
-        self, closed: asyncio.Event, wake: asyncio.Event, timeout: float | None
-    ) -> bool:
-        """Wait for `closed` or `wake`; True when something happened before the timeout."""
-        waits = [asyncio.ensure_future(closed.wait()), asyncio.ensure_future(wake.wait())]
-        try:
-            done, _ = await asyncio.wait(
-                waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            for waiter in waits:
-                waiter.cancel()
-        return bool(done)
 
     def _config_changed(self, name: str, value: str) -> None:
         if name == "HeartbeatInterval":
@@ -367,44 +350,22 @@ class Endpoint:
 
     def now(self) -> datetime:
         """The charge point's clock: the injected clock set by the CSMS's currentTime."""
-        return self.clock.now() + self.time_offset
+        return self.clock.now()
 
     def sync_clock(self, current_time: str | None, sent_at: float | None = None) -> None:
-        """Set the clock from a BootNotification or Heartbeat answer (as the spec recommends)
-        to the CALL sent at monotonic `sent_at`. The CSMS's time holds to its precision (a
-        second without fractions) plus the round trip; a clock within that agrees already
-        and is left alone, so it never steps back for want of the CSMS's milliseconds.
-        Outside, it moves only as far as it must: forward to the CSMS's time, or back to the
-        latest moment that time allows."""
+        """Set the clock from a BootNotification or Heartbeat answer (StationClock.sync)."""
         if not current_time:
             return
         try:
-            told = timestamps.parse(current_time)
+            self.clock.sync(current_time, sent_at)
         except ValueError:
             log.warning("%s: unreadable currentTime %r", self.identity, current_time)
-            return
-        slack = _precision(current_time)
-        if sent_at is not None:
-            slack += timedelta(seconds=max(0.0, self.clock.monotonic() - sent_at))
-        now = self.now()
-        if now < told:
-            self.time_offset += told - now
-        elif now > told + slack:
-            self.time_offset -= now - (told + slack)
 
     def timestamp(self) -> str:
-        return timestamps.iso(self.now())
+        return self.clock.timestamp()
 
 
 FAILURES_KEPT = 20  # internal errors remembered per charge point
-_FRACTION = re.compile(r"[Tt]\d\d:\d\d:\d\d[.,](\d+)")
-
-
-def _precision(text: str) -> timedelta:
-    """How precise an RFC 3339 date-time is: a second without fractions, 1 ms with three
-    digits."""
-    found = _FRACTION.search(text)
-    return timedelta(seconds=10.0 ** -len(found.group(1)) if found else 1.0)
 
 
 def _keep_last(history: list[BaseException], error: BaseException) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from ocppj import CallTimeout, ConnectionLost, RpcError
 from ocppj.timestamps import iso
 
+from ..clock import wait_any
 from ..errors import InvalidAction, NotConnected
 from ._core import Core
 from ._delivery import Queued
@@ -315,7 +316,7 @@ class Transactions(Core):
         item = self._end_locally(c, reason, id_tag)
         session = self._session
         if session is not None and self.online:
-            await self._wait_first(session.closed, item.done, None)
+            await wait_any(session.closed, item.done)
         await self._settle(c)
 
     def _meter_values(
