@@ -1,6 +1,7 @@
 """OCPP 1.6 wire adapter: one short handler per charge-point-initiated action.
 
-Each turns a payload into a service call and the service's result into the response payload.
+Each turns a payload into a service call (through `mapping`, into the domain's types) and the
+service's result into the response payload.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from ocppj import Handler
 
-from ..services import Services, TagInfo
+from ..services import Services
+from . import mapping
+from .mapping import id_tag_info
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -33,21 +36,12 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def id_tag_info(info: TagInfo) -> Payload:
-    out: Payload = {"status": info.status}
-    if info.expiry_date:
-        out["expiryDate"] = info.expiry_date
-    if info.parent_id_tag:
-        out["parentIdTag"] = info.parent_id_tag
-    return out
-
-
 def handlers(services: Services, connection: Peer) -> dict[str, Handler]:
     """The handler table for one connected charger."""
     charger_id = connection.charger_id
 
     async def boot_notification(payload: Payload) -> Payload:
-        decision = await services.chargers.boot(charger_id, payload)
+        decision = await services.chargers.boot(charger_id, mapping.boot(payload))
         connection.boot_accepted = decision.status == "Accepted"
         return {"status": decision.status, "currentTime": now_iso(), "interval": decision.interval}
 
@@ -55,7 +49,7 @@ def handlers(services: Services, connection: Peer) -> dict[str, Handler]:
         return {"currentTime": now_iso()}
 
     async def status_notification(payload: Payload) -> Payload:
-        await services.chargers.status_notification(charger_id, payload)
+        await services.chargers.status_notification(charger_id, mapping.status_change(payload))
         return {}
 
     async def authorize(payload: Payload) -> Payload:

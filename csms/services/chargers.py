@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from ..config import CsmsConfig
+from ..domain import Boot, StatusChange
 from ..store import ChargerStore, Row
 from .passwords import hash_password, verify_password
 
@@ -155,24 +156,24 @@ class ChargerService:
     def boot_accepted(row: Row) -> bool:
         return bool(row["boot_accepted"]) and row["registration"] == "Accepted"
 
-    async def boot(self, charger_id: str, payload: dict[str, Any]) -> BootDecision:
+    async def boot(self, charger_id: str, boot: Boot) -> BootDecision:
         row = await self.store.get(charger_id)
         status = row["registration"] if row else "Rejected"
         accepted = status == "Accepted"
-        await self.store.record_boot(charger_id, payload, accepted)
+        await self.store.record_boot(charger_id, boot, accepted)
         interval = self.config.heartbeat_interval if accepted else self.config.boot_retry_interval
         return BootDecision(status, interval)
 
-    async def status_notification(self, charger_id: str, payload: dict[str, Any]) -> None:
+    async def status_notification(self, charger_id: str, change: StatusChange) -> None:
         await self.store.upsert_connector(
             charger_id,
-            payload["connectorId"],
-            status=payload["status"],
-            error_code=payload["errorCode"],
-            info=payload.get("info"),
-            vendor_id=payload.get("vendorId"),
-            vendor_error_code=payload.get("vendorErrorCode"),
-            status_timestamp=payload.get("timestamp"),
+            change.connector_id,
+            status=change.status,
+            error_code=change.error_code,
+            info=change.info,
+            vendor_id=change.vendor_id,
+            vendor_error_code=change.vendor_error_code,
+            status_timestamp=change.timestamp,
         )
 
     async def notification(

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
+from ..domain import Boot
 from .db import Database, Row, Writer, utcnow
 
-BOOT_FIELDS = {
-    "chargePointVendor": "vendor",
-    "chargePointModel": "model",
-    "chargePointSerialNumber": "serial_number",
-    "chargeBoxSerialNumber": "charge_box_serial",
-    "firmwareVersion": "firmware_version",
-    "iccid": "iccid",
-    "imsi": "imsi",
-    "meterType": "meter_type",
-    "meterSerialNumber": "meter_serial",
-}
+# the columns of what a charger says at boot: Boot's fields, under the same names
+BOOT_COLUMNS = tuple(field.name for field in fields(Boot))
 EDITABLE = {
     "name",
     "vendor",
@@ -96,9 +89,11 @@ class ChargerStore:
             await self.db.execute("DELETE FROM chargers WHERE id = ?", (charger_id,))
         ).rowcount == 1
 
-    async def record_boot(self, charger_id: str, payload: dict[str, Any], accepted: bool) -> None:
-        columns = [column for key, column in BOOT_FIELDS.items() if key in payload]
-        values = [payload[key] for key in BOOT_FIELDS if key in payload]
+    async def record_boot(self, charger_id: str, boot: Boot, accepted: bool) -> None:
+        """Keep what the charger said (what it did not say stays as it was)."""
+        said = {column: getattr(boot, column) for column in BOOT_COLUMNS}
+        columns = [column for column, value in said.items() if value is not None]
+        values = [said[column] for column in columns]
         now = utcnow()
         assignments = "".join(f"{column} = ?, " for column in columns)
         sql = (

@@ -1,0 +1,48 @@
+"""OCPP 1.6 payloads as the domain's types (`csms.domain`), and back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain import Boot, StatusChange
+from ..services import TagInfo
+
+Payload = dict[str, Any]
+
+
+def boot(payload: Payload) -> Boot:
+    """A BootNotification.req."""
+    return Boot(
+        vendor=payload["chargePointVendor"],
+        model=payload["chargePointModel"],
+        serial_number=payload.get("chargePointSerialNumber"),
+        charge_box_serial=payload.get("chargeBoxSerialNumber"),
+        firmware_version=payload.get("firmwareVersion"),
+        iccid=payload.get("iccid"),
+        imsi=payload.get("imsi"),
+        meter_type=payload.get("meterType"),
+        meter_serial=payload.get("meterSerialNumber"),
+    )
+
+
+def status_change(payload: Payload) -> StatusChange:
+    """A StatusNotification.req."""
+    return StatusChange(
+        connector_id=payload["connectorId"],
+        status=payload["status"],
+        error_code=payload["errorCode"],
+        info=payload.get("info"),
+        vendor_id=payload.get("vendorId"),
+        vendor_error_code=payload.get("vendorErrorCode"),
+        timestamp=payload.get("timestamp"),
+    )
+
+
+def id_tag_info(info: TagInfo) -> Payload:
+    """The verdict on a tag as 1.6's IdTagInfo."""
+    out: Payload = {"status": info.status}
+    if info.expiry_date:
+        out["expiryDate"] = info.expiry_date
+    if info.parent_id_tag:
+        out["parentIdTag"] = info.parent_id_tag
+    return out
