@@ -8,10 +8,10 @@ may send and what their answers change. `csms/versions.py` holds the adapters by
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol
 
-from ocppj import Call, CallResult, Dialect, Frame, Handler
+from ocppj import Call, CallResult, Dialect, FollowUp, Frame, Handler
 
 from .services import Services
 
@@ -26,7 +26,7 @@ class Peer(Protocol):
 
     boot_accepted: bool
 
-    def after_reply(self, work: Callable[[], Awaitable[None]]) -> None:
+    def after_reply(self, work: FollowUp) -> None:
         """Run `work` once the answer to the CALL being handled is on the wire."""
 
     async def call(

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 
-from ocppj import Call, CallError, CallResult, Frame, OcppError, RpcError, RpcSession
+from ocppj import Call, CallError, CallResult, FollowUp, Frame, RpcSession
 
 from .adapter import Adapter
 from .services import Services
 from .store import utcnow
 from .store.log import LogRow
-
-log = logging.getLogger(__name__)
 
 # observer(charger id, direction, decoded frame or None, action or None), e.g. metrics
 FrameObserver = Callable[[str, str, Frame | None, str | None], None]
@@ -46,8 +42,6 @@ class Connection:
         self.observers: list[FrameObserver] = []  # the registry's, once added to it
         # (direction, message id) of each CALL awaiting its answer -> (log row, transaction id)
         self._open_calls: dict[tuple[str, str], tuple[LogRow, int | None]] = {}
-        self._after_reply: list[Callable[[], Awaitable[None]]] = []
-        self._follow_ups: asyncio.TaskGroup | None = None
         self.session = RpcSession(
             websocket,
             adapter.dialect,
@@ -72,36 +66,12 @@ class Connection:
     async def serve(self) -> None:
         """Run the RPC session until the charger goes, and the follow-up work of its handlers
         (which ends with it: their CALLs then fail with ConnectionLost)."""
-        async with asyncio.TaskGroup() as group:
-            self._follow_ups = group
-            try:
-                await self.session.run()
-            finally:
-                self._follow_ups = None
+        await self.session.run()
 
-    def after_reply(self, work: Callable[[], Awaitable[None]]) -> None:
+    def after_reply(self, work: FollowUp) -> None:
         """Run `work` once the answer to the CALL being handled is on the wire: a CALL that
-        follows from it, say. Dropped if the handler fails or the connection is not served."""
-        self._after_reply.append(work)
-
-    def _start_follow_ups(self, answered: bool) -> None:
-        pending, self._after_reply = self._after_reply, []
-        if not answered:
-            return
-        group = self._follow_ups
-        if group is None:
-            log.warning("%s: follow-up work dropped: connection not served", self.charger_id)
-            return
-        for work in pending:
-            group.create_task(self._follow_up(work), name=f"follow-up {self.charger_id}")
-
-    async def _follow_up(self, work: Callable[[], Awaitable[None]]) -> None:
-        try:
-            await work()
-        except (RpcError, OcppError) as exc:  # the charger went away, refused, or timed out
-            log.info("%s: follow-up work failed: %r", self.charger_id, exc)
-        except Exception:  # a bug must cost this work, not the connection
-            log.exception("%s: follow-up work failed", self.charger_id)
+        follows from it, say. Dropped if the handler fails (see `RpcSession.after_reply`)."""
+        self.session.after_reply(work)
 
     def _guard(self, action: str) -> None:
         self.adapter.guard(self, action)
@@ -109,8 +79,6 @@ class Connection:
     def _observe(self, direction: str, text: str, frame: Frame | None, action: str | None) -> None:
         if direction == "in":
             self.last_seen = time.monotonic()
-        elif self._after_reply and isinstance(frame, CallResult | CallError):
-            self._start_follow_ups(answered=isinstance(frame, CallResult))
         for observer in self.observers:
             observer(self.charger_id, direction, frame, action)
         transaction_id = None
