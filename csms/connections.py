@@ -9,10 +9,10 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 
 from ocppj import Call, CallError, CallResult, FollowUp, Frame, RpcSession
+from ocppj.timestamps import now
 
 from .adapter import Adapter
 from .services import Services
-from .store import utcnow
 from .store.log import LogRow
 
 # observer(charger id, direction, decoded frame or None, action or None), e.g. metrics
@@ -37,7 +37,7 @@ class Connection:
         self.adapter = adapter
         self.log = services.log
         self.boot_accepted = boot_accepted
-        self.connected_at = utcnow()
+        self.connected_at = now()
         self.last_seen = time.monotonic()
         self.observers: list[FrameObserver] = []  # the registry's, once added to it
         # (direction, message id) of each CALL awaiting its answer -> (log row, transaction id)
@@ -94,7 +94,7 @@ class Connection:
             action,
             frame.message_id if frame else None,
             self.adapter.redact(frame, text),
-            utcnow(),
+            now(),
             error_code,
             transaction_id,
         )

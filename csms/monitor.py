@@ -7,6 +7,8 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
+from ocppj.timestamps import iso
+
 from .connections import ConnectionRegistry
 from .services import Services
 
@@ -33,7 +35,7 @@ class Monitor:
         seen = []
         for connection in self.registry.connections():
             charger_id, quiet = connection.charger_id, now - connection.last_seen
-            seen.append((_iso(wall - timedelta(seconds=quiet)), charger_id))
+            seen.append((iso(wall - timedelta(seconds=quiet)), charger_id))
             if quiet > limit and charger_id not in self.silent:
                 log.info("%s silent for over %g s: offline", charger_id, limit)
                 self.silent.add(charger_id)
@@ -43,7 +45,3 @@ class Monitor:
                 await chargers.connected(charger_id)
         if seen:
             await chargers.seen(seen)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -7,10 +7,10 @@ service's result into the response payload.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ocppj import Handler
+from ocppj.timestamps import now
 
 from ..services import Services
 from . import mapping
@@ -32,10 +32,6 @@ NOTIFICATIONS = (
 )
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def handlers(services: Services, connection: Peer) -> dict[str, Handler]:
     """The handler table for one connected charger."""
     charger_id = connection.charger_id
@@ -43,10 +39,10 @@ def handlers(services: Services, connection: Peer) -> dict[str, Handler]:
     async def boot_notification(payload: Payload) -> Payload:
         decision = await services.chargers.boot(charger_id, mapping.boot(payload))
         connection.boot_accepted = decision.status == "Accepted"
-        return {"status": decision.status, "currentTime": now_iso(), "interval": decision.interval}
+        return {"status": decision.status, "currentTime": now(), "interval": decision.interval}
 
     async def heartbeat(payload: Payload) -> Payload:
-        return {"currentTime": now_iso()}
+        return {"currentTime": now()}
 
     async def status_notification(payload: Payload) -> Payload:
         await services.chargers.status_notification(charger_id, mapping.status_change(payload))

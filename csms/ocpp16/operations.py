@@ -9,8 +9,9 @@ from typing import Any
 
 import orjson
 
+from ocppj.timestamps import normal
+
 from ..services import Services
-from ..services.validation import utc_iso
 
 Payload = dict[str, Any]
 
@@ -94,7 +95,7 @@ async def record(
             request["reservationId"],
             request["connectorId"],
             request["idTag"],
-            utc_iso(request["expiryDate"]),
+            normal(request["expiryDate"]),
             request.get("parentIdTag"),
         )
     elif action == "CancelReservation" and status == "Accepted":
