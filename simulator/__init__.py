@@ -35,18 +35,16 @@ from .fleet import Fleet, FleetOptions, FleetStats
 from .incoming import IncomingCall, Outcome, Waiter
 from .meter import EV, Meter
 from .spec import ChargePointSpec
+from .station import ExchangeHook, Station
 from .transcript import Entry, Transcript
-from .v16._endpoint import ExchangeHook
-from .v16.chargepoint import ChargePoint16
 from .v16.connector import Connector, Reservation, Status, Transaction
 
-ChargePoint = ChargePoint16
+ChargePoint = Station  # the public name of the station
 
 __all__ = [
     "EV",
     "Backoff",
     "ChargePoint",
-    "ChargePoint16",
     "ChargePointSpec",
     "Clock",
     "Connector",
@@ -71,6 +69,7 @@ __all__ = [
     "Reservation",
     "Security",
     "SimulatorError",
+    "Station",
     "StationClock",
     "Status",
     "SystemClock",

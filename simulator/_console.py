@@ -14,8 +14,8 @@ from ocppj import RpcError
 
 from .clock import wait_any
 from .errors import SimulatorError
+from .station import Station
 from .transcript import Entry
-from .v16.chargepoint import ChargePoint16
 
 # The console's commands (N: a connector number, 1 when left out) and what each does.
 COMMANDS = (
@@ -63,7 +63,7 @@ def printer(out: TextIO) -> Callable[[Entry], None]:
     return show
 
 
-def status_lines(cp: ChargePoint16) -> list[str]:
+def status_lines(cp: Station) -> list[str]:
     state = "online" if cp.online else "connected" if cp.connected else "offline"
     lines = [f"{cp.identity}: {state}, registration {cp.registration}, queued {cp.queued}"]
     for n, c in cp.connectors.items():
@@ -74,7 +74,7 @@ def status_lines(cp: ChargePoint16) -> list[str]:
     return lines
 
 
-async def execute(cp: ChargePoint16, line: str, out: TextIO) -> bool:
+async def execute(cp: Station, line: str, out: TextIO) -> bool:
     """Run one command line; False when it asks to quit."""
     words = line.split()
     if not words:
@@ -129,7 +129,7 @@ async def stdin_lines() -> asyncio.StreamReader | None:
 
 
 async def run_console(
-    cp: ChargePoint16, *, session: tuple[str, float] | None, interactive: bool, out: TextIO
+    cp: Station, *, session: tuple[str, float] | None, interactive: bool, out: TextIO
 ) -> int:
     """Run `cp` until quit, end of the session, Ctrl-C or SIGTERM; clean shutdown in all cases."""
     stop = asyncio.Event()
@@ -159,7 +159,7 @@ async def run_console(
     return outcome
 
 
-def connect_failed(cp: ChargePoint16, out: TextIO) -> Callable[[str, float], None]:
+def connect_failed(cp: Station, out: TextIO) -> Callable[[str, float], None]:
     """Say at once why a connection attempt failed, and when the next one is."""
 
     def show(why: str, delay: float) -> None:
@@ -170,7 +170,7 @@ def connect_failed(cp: ChargePoint16, out: TextIO) -> Callable[[str, float], Non
 
 
 async def _session(
-    cp: ChargePoint16, session: tuple[str, float], stop: asyncio.Event, out: TextIO
+    cp: Station, session: tuple[str, float], stop: asyncio.Event, out: TextIO
 ) -> bool:
     """The scripted session, once booted (it waits, retrying, until then or a stop); True
     unless a step failed (said on `out`)."""
@@ -199,7 +199,7 @@ async def _session(
 IMMEDIATE = frozenset({"status", "help", "quit", "exit"})  # answered at once, whatever runs
 
 
-async def _commands(cp: ChargePoint16, stop: asyncio.Event, out: TextIO) -> None:
+async def _commands(cp: Station, stop: asyncio.Event, out: TextIO) -> None:
     """Read commands from the start (before the first connection too). The driver's actions
     run one after another in a worker; `status`, `help` and `quit` are answered at once, also
     while an action waits (for a boot, an answer, a reconnect). At the end of the input the
@@ -234,7 +234,7 @@ async def _commands(cp: ChargePoint16, stop: asyncio.Event, out: TextIO) -> None
         await asyncio.gather(worker, return_exceptions=True)
 
 
-async def _worker(cp: ChargePoint16, queued: asyncio.Queue[str], out: TextIO) -> None:
+async def _worker(cp: Station, queued: asyncio.Queue[str], out: TextIO) -> None:
     while True:
         line = await queued.get()
         try:

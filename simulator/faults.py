@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from ocppj import V16, timestamps
+from ocppj import V16, Dialect, timestamps
 from ocppj.errors import OcppError
 
 __all__ = ["Faults", "FaultyTransport"]
@@ -127,10 +127,12 @@ class FaultyTransport:
         faults: Faults,
         rng: random.Random,
         injected: Counter[str] | None = None,
+        dialect: Dialect = V16,
     ) -> None:
         self.transport = transport
         self.faults = faults
         self.rng = rng
+        self.dialect = dialect  # whose schemas say what a CALL requires
         self.injected: Counter[str] = Counter() if injected is None else injected
         self._ids = itertools.count(1)
 
@@ -176,7 +178,9 @@ class FaultyTransport:
 
     def _violate(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         try:
-            required = [k for k in V16.schema(action, False).get("required", ()) if k in payload]
+            required = [
+                k for k in self.dialect.schema(action, False).get("required", ()) if k in payload
+            ]
         except OcppError:  # an action without a schema: add a field instead
             required = []
         if required:

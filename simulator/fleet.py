@@ -19,7 +19,7 @@ from .errors import SimulatorError
 from .factory import create_charge_point
 from .faults import Faults
 from .spec import ChargePointSpec
-from .v16.chargepoint import ChargePoint16
+from .station import Station
 
 log = logging.getLogger("simulator.fleet")
 FLEET_PROFILES = ("idle", "charging")  # what each charge point of a fleet does
@@ -97,7 +97,7 @@ class Fleet:
         self.spec_hook = spec_hook
         self.endpoints = endpoints  # where a raised SecurityProfile goes
         self.stats = FleetStats()
-        self.charge_points: list[ChargePoint16] = []
+        self.charge_points: list[Station] = []
         self.stopping = asyncio.Event()
         self.connected_at_stop: int | None = None  # before any link is closed by the stop
 
@@ -167,7 +167,7 @@ class Fleet:
             if delay > 0:
                 await self._pause(delay)
 
-    async def _life(self, cp: ChargePoint16, n: int) -> None:
+    async def _life(self, cp: Station, n: int) -> None:
         """One charge point: connected and its profile played until the stop; then its open
         transactions ended and its link closed. An internal error ends its profile, not the
         fleet, nor its run."""
@@ -191,7 +191,7 @@ class Fleet:
             with contextlib.suppress(SimulatorError):
                 await cp.close()
 
-    async def _end_transactions(self, cp: ChargePoint16) -> None:
+    async def _end_transactions(self, cp: Station) -> None:
         """A regular end of each open transaction at the stop: StopTransaction with reason
         Local (OCPP 1.6's Reason: "a regular termination of a transaction"), sent while the
         link is up. Not PowerLoss: that reports, after the power is back, an outage that
@@ -211,7 +211,7 @@ class Fleet:
         except SimulatorError as exc:
             self.stats.errors[f"stop:{type(exc).__name__}"] += 1
 
-    async def _charging(self, cp: ChargePoint16, n: int) -> None:
+    async def _charging(self, cp: Station, n: int) -> None:
         """Plug, tag, charge for charge_s, stop, unplug, pause; again until the stop (it is
         cancelled then too, but asyncio.wait_for of Python 3.11 may swallow a cancellation)."""
         tag = self.options.id_tag.format(n=n)
@@ -236,7 +236,7 @@ class Fleet:
                 cp.report_failure("a charging session", exc)
             await self._pause(self.options.pause_s)
 
-    async def _ready_or_stop(self, cp: ChargePoint16) -> None:
+    async def _ready_or_stop(self, cp: Station) -> None:
         await wait_any(cp.ready, self.stopping)
 
     async def _pause(self, seconds: float) -> None:

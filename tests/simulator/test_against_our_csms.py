@@ -73,10 +73,10 @@ async def test_certificate_renewal_with_our_csms(tmp_path: Path) -> None:
             assert answer == {"status": "Accepted"}
             signed = await cp.expect_call("CertificateSigned", timeout=5)
             assert signed.response == {"status": "Accepted"}
-            assert cp.certificate_key is not None
+            assert cp.behaviour.security.certificate_key is not None
             leaf = x509.load_pem_x509_certificates(signed.payload["certificateChain"].encode())[0]
             leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(ca.cert_pem.bytes()))
-            assert leaf.public_key() == cp.certificate_key.public_key()
+            assert leaf.public_key() == cp.behaviour.security.certificate_key.public_key()
 
 
 async def test_probes_against_our_csms(csms_app: Any) -> None:

@@ -29,7 +29,8 @@ async def test_a_handler_bug_is_one_internal_error_and_the_link_lives_on(
     csms: MiniCsms, start_cp: StartCp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cp = await start_cp("CP-BUG")
-    monkeypatch.setattr(cp, "op_ClearCache", broken)  # instance attribute: this charger only
+    # an instance attribute: this charger only
+    monkeypatch.setattr(cp.behaviour.core, "op_ClearCache", broken)
     with pytest.raises(InternalError):
         await csms.call("CP-BUG", call.ClearCache())
     assert [type(e) for e in cp.failures] == [KeyError]
@@ -46,7 +47,7 @@ async def test_a_follow_up_bug_is_recorded_and_the_charge_point_carries_on(
 ) -> None:
     cp = await start_cp("CP-BUG-AFTER")
     for bug in (broken, broken_later):  # failing to start, or failing when it runs
-        monkeypatch.setattr(cp, "_settle_all", bug)
+        monkeypatch.setattr(cp.behaviour.core, "_settle_all", bug)
         answer = await csms.call(
             "CP-BUG-AFTER", call.ChangeAvailability(connector_id=1, type="Inoperative")
         )
@@ -70,7 +71,7 @@ async def test_a_fleet_goes_on_when_one_charge_point_has_a_bug(csms: MiniCsms) -
     runner = asyncio.create_task(fleet.run())
     await _until(lambda: fleet.accepted == 3)
     first: ChargePoint = fleet.charge_points[0]
-    first.op_ClearCache = broken  # type: ignore[method-assign]
+    first.behaviour.core.op_ClearCache = broken  # type: ignore[attr-defined]
     with pytest.raises(InternalError):
         await csms.call("FB-1", call.ClearCache())
     for identity in ("FB-1", "FB-2", "FB-3"):  # all still answer, the broken one too

@@ -228,7 +228,7 @@ async def test_offline_meter_values_keep_their_place(csms: MiniCsms, start_cp: S
     )
     await cp.go_offline()
     await cp.plug_in(1)
-    cp.auth.remember("T", {"status": "Accepted"})
+    cp.behaviour.auth.remember("T", {"status": "Accepted"})
     await cp.present_tag(1, "T")  # offline, from the cache
     await eventually(lambda: cp.queued.count("MeterValues") >= 2)
     await cp.stop_charging(1)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from simulator import EV, ChargePoint16, ChargePointSpec, InvalidTransition, Meter
+from simulator import EV, ChargePointSpec, InvalidTransition, Meter, create_charge_point
 from simulator.connection import Backoff
 from simulator.v16.auth import AuthStore
 from simulator.v16.config import Configuration
@@ -196,9 +196,12 @@ def test_backoff_is_capped() -> None:
 
 
 def test_security_state_costs_a_new_charge_point_nothing() -> None:
-    """Keys, certificates and security profile switches live in class defaults until used:
-    a fleet of thousands holds none of them (see reports/simulator-capacity.md)."""
-    cp = ChargePoint16(ChargePointSpec("CP-SMALL"), "ws://127.0.0.1:1/ocpp")
-    lazy = {"csr_key", "certificate_key", "profile_targets", "switched_profile", "_previous"}
-    assert not lazy & set(vars(cp))
-    assert cp.csr_key is None and cp.profile_targets is None and cp.security().profile == 0
+    """Keys and certificates live in class defaults until used, a security profile switch
+    holds nothing until one happens: a fleet of thousands holds none of them (see
+    reports/simulator-capacity.md)."""
+    cp = create_charge_point(ChargePointSpec("CP-SMALL"), "ws://127.0.0.1:1/ocpp")
+    security = cp.behaviour.security
+    lazy = {"csr_key", "certificate_key", "certificates", "cert_types"}
+    assert not lazy & set(vars(security))
+    assert security.csr_key is None and cp.profile_targets is None and cp.security().profile == 0
+    assert cp.link.switched_profile is None and cp.link._previous is None

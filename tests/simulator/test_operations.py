@@ -44,7 +44,7 @@ async def test_diagnostics_and_firmware_sequences(csms: MiniCsms, start_cp: Star
         "Installing",
         "Installed",
     ]
-    assert cp.firmware_version == "1.0.0+1"
+    assert cp.behaviour.firmware_version == "1.0.0+1"
     boots = csms.payloads("BootNotification")
     assert [b["firmwareVersion"] for b in boots] == ["1.0.0", "1.0.0+1"]  # rebooted to install
     actions = [(r.action, r.payload.get("status")) for r in csms.received]
@@ -55,7 +55,7 @@ async def test_diagnostics_and_firmware_sequences(csms: MiniCsms, start_cp: Star
     await csms.call("CP-FW", call.UpdateFirmware(location="http://fw", retrieve_date=now_iso()))
     statuses = await sequence(csms, "FirmwareStatusNotification", 8)
     assert statuses[4:] == ["Downloading", "Downloaded", "Installing", "InstallationFailed"]
-    assert cp.firmware_version == "1.0.0+1"
+    assert cp.behaviour.firmware_version == "1.0.0+1"
 
 
 async def test_trigger_message(csms: MiniCsms, start_cp: StartCp) -> None:
@@ -161,8 +161,9 @@ async def test_a_certificate_for_its_own_csr_is_accepted(csms: MiniCsms, start_c
     chain = signer.sign(csr)
     answer = await csms.call("CP-CSR", call.CertificateSigned(certificate_chain=chain))
     assert answer.status == "Accepted"
-    assert chain in cp.certificates.values()
-    assert cp.certificate_key is not None and cp.csr_key is None
+    assert chain in cp.behaviour.security.certificates.values()
+    security = cp.behaviour.security
+    assert security.certificate_key is not None and security.csr_key is None
     again = await csms.call("CP-CSR", call.CertificateSigned(certificate_chain=chain))
     assert again.status == "Rejected"  # no CSR is pending any more
 
@@ -198,7 +199,7 @@ async def test_invalid_id_in_start_answer_stops_transaction(
     csms: MiniCsms, start_cp: StartCp
 ) -> None:
     cp = await start_cp("CP-INV", configuration={"LocalPreAuthorize": "true"})
-    cp.auth.remember("STOLEN", {"status": "Accepted"})  # still cached as good
+    cp.behaviour.auth.remember("STOLEN", {"status": "Accepted"})  # still cached as good
     csms.tags["STOLEN"] = {"status": "Blocked"}
     await cp.plug_in(1)
     assert (await cp.present_tag(1, "STOLEN"))["status"] == "Accepted"
@@ -206,7 +207,7 @@ async def test_invalid_id_in_start_answer_stops_transaction(
     stop = await csms.wait_for("StopTransaction")
     assert stop["reason"] == "DeAuthorized"
     await cp.wait_status(1, "Finishing")
-    found = cp.auth.lookup("STOLEN", datetime.now(UTC))
+    found = cp.behaviour.auth.lookup("STOLEN", datetime.now(UTC))
     assert found is not None and found[0]["status"] == "Blocked"  # cache updated
 
 
@@ -215,7 +216,7 @@ async def test_invalid_id_suspends_when_configured(csms: MiniCsms, start_cp: Sta
         "CP-INV2",
         configuration={"LocalPreAuthorize": "true", "StopTransactionOnInvalidId": "false"},
     )
-    cp.auth.remember("STOLEN", {"status": "Accepted"})
+    cp.behaviour.auth.remember("STOLEN", {"status": "Accepted"})
     csms.tags["STOLEN"] = {"status": "Blocked"}
     await cp.plug_in(1)
     await cp.present_tag(1, "STOLEN")

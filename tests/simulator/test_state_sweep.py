@@ -29,6 +29,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from ocppj import V16, OcppError, RpcSession
 from simulator import ChargePoint, create_charge_point
+from simulator.v16 import Behaviour16
 from simulator.v16.config import STANDARD_KEYS
 
 from .conftest import fast_spec
@@ -84,7 +85,7 @@ FOLLOW_UP_WAIT = 2.0  # follow-up work may wait for a date or a transaction's en
 
 
 def test_every_csms_operation_is_swept() -> None:
-    assert set(OPERATIONS) == ChargePoint.OPERATIONS
+    assert set(OPERATIONS) == Behaviour16.OPERATIONS
 
 
 # -- payloads ----------------------------------------------------------------------------------
