@@ -3,14 +3,14 @@
 It routes `ws://host/ws/ocpp/<id>/`, with the trailing slash (any other path gets HTTP 404),
 accepts every boot, and answers only the actions it implements: every other action gets
 CALLERROR NotImplemented, as the library does for an action without a handler. It runs on an
-event-loop thread of its own, so async tests and tests of subprocesses (the CLI, Locust) can
-use it alike; what it saw is read under a lock, and waited for on a condition.
+event-loop thread of its own (the boot-only CSMS's), so async tests and tests of subprocesses
+(the CLI, Locust) can use it alike; what it saw is read under a lock, and waited for on a
+condition.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -23,6 +23,8 @@ from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action, RegistrationStatus
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
+
+from tests.scenarios.boot_only import BootOnlyCsms
 
 ROUTE = re.compile(r"^/ws/ocpp/([^/]+)/$")
 
@@ -51,12 +53,14 @@ class _Peer(ChargePoint):  # type: ignore[misc]
         return call_result.StatusNotification()
 
 
-class ForeignCsms:
+class ForeignCsms(BootOnlyCsms):
     """`with ForeignCsms(implements=[...]) as csms:` then connect to `csms.template`
     (`ws://127.0.0.1:PORT/ws/ocpp/{id}/`). BootNotification is always implemented; of
-    Heartbeat and StatusNotification, those in `implements`; `interval` is the boot answer's."""
+    Heartbeat and StatusNotification, those in `implements`; `interval` is the boot answer's.
+    Its event-loop thread is the boot-only CSMS's."""
 
     def __init__(self, implements: Iterable[str] = (), interval: int = 10) -> None:
+        super().__init__()
         self.implemented = {"BootNotification", *implements}
         self.interval = interval
         self.connections: list[str] = []  # identity per accepted WebSocket
@@ -64,26 +68,10 @@ class ForeignCsms:
         self.paths: list[str] = []  # every path asked for, routed or not
         self.calls: list[tuple[str, str]] = []  # (identity, action) per CALL received
         self._seen = threading.Condition()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._server: Server | None = None
-        self.template = ""
 
-    def __enter__(self) -> ForeignCsms:
-        logging.getLogger("ocpp").setLevel(logging.CRITICAL)  # a traceback per NotImplemented
-        self._thread.start()
-        self._server = asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        port = next(iter(self._server.sockets)).getsockname()[1]
-        self.template = f"ws://127.0.0.1:{port}/ws/ocpp/{{id}}/"
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        asyncio.run_coroutine_threadsafe(self._server.wait_closed(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
+    @property
+    def template(self) -> str:
+        return f"{self.url}/ws/ocpp/{{id}}/"
 
     async def _start(self) -> Server:
         def route(connection: ServerConnection, request: Request) -> Response | None:

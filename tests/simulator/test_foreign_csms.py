@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 
 from ocpp_bench.scenario.charge_point import charge_point_factory
 from simulator import ChargePoint, Endpoints, create_charge_point, endpoint
@@ -110,16 +111,21 @@ async def test_a_fleet_counts_refused_heartbeats_and_keeps_its_links() -> None:
     with ForeignCsms(interval=1) as csms:
         options = FleetOptions(url=csms.template, count=3, rate=100, id_pattern="HBF-{n}")
         fleet = Fleet(options, spec_hook=lambda spec: setattr(spec, "time_scale", 0.02))
-        runner = asyncio.create_task(fleet.run())
-        try:
-            await eventually(lambda: _at_least(fleet, "Heartbeat:NotImplemented", 15), 10)
-        finally:
-            fleet.stop()
-            await runner
+        await run_until(fleet, lambda: _at_least(fleet, "Heartbeat:NotImplemented", 15))
         assert sorted(csms.connections) == ["HBF-1", "HBF-2", "HBF-3"]
     text = "\n".join(summary(fleet, 1.0))
     assert "Heartbeat:NotImplemented" in text
     assert "connect:" not in text  # never a reconnect
+
+
+async def run_until(fleet: Fleet, check: Callable[[], Awaitable[bool]]) -> None:
+    """Run `fleet` until `check()` holds (10 s at most, then fail), and stop it."""
+    runner = asyncio.create_task(fleet.run())
+    try:
+        await eventually(check, 10)
+    finally:
+        fleet.stop()
+        await runner
 
 
 async def _at_least(fleet: Fleet, kind: str, count: int) -> bool:
@@ -140,12 +146,7 @@ async def test_a_fleet_counts_each_error_once() -> None:
             pause_s=0.05,
         )
         fleet = Fleet(options)
-        runner = asyncio.create_task(fleet.run())
-        try:
-            await eventually(lambda: _at_least(fleet, "Authorize:NotImplemented", 4), 10)
-        finally:
-            fleet.stop()
-            await runner
+        await run_until(fleet, lambda: _at_least(fleet, "Authorize:NotImplemented", 4))
         refused = sum(csms.count(f"AUF-{n}", "Authorize") for n in (1, 2))
     assert set(fleet.stats.errors) == {"Authorize:NotImplemented"}  # no "session:..." too
     # at most one per refusal (the last may be cut short by the stop: its answer not awaited)
@@ -154,12 +155,7 @@ async def test_a_fleet_counts_each_error_once() -> None:
 
 async def test_a_fleet_summary_counts_the_links_up_when_it_stopped(csms: MiniCsms) -> None:
     fleet = Fleet(FleetOptions(url=csms.url, count=2, rate=100, id_pattern="UP-{n}"))
-    runner = asyncio.create_task(fleet.run())
-    try:
-        await eventually(lambda: _accepted(fleet, 2), 10)
-    finally:
-        fleet.stop()
-        await runner
+    await run_until(fleet, lambda: _accepted(fleet, 2))
     assert fleet.connected == 0  # all closed by now
     assert "charge points: 2  connected: 2  boots accepted: 2" in summary(fleet, 1.0)[0]
 
@@ -178,12 +174,9 @@ async def test_a_handshake_without_an_http_answer_is_explained() -> None:
     server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     fleet = Fleet(FleetOptions(url=f"ws://127.0.0.1:{port}/ocpp", count=1, id_pattern="EOF-{n}"))
-    runner = asyncio.create_task(fleet.run())
     try:
-        await eventually(lambda: _failed(fleet), 10)
+        await run_until(fleet, lambda: _failed(fleet))
     finally:
-        fleet.stop()
-        await runner
         server.close()
     text = "\n".join(summary(fleet, 1.0))
     assert "connect:no HTTP answer: the connection closed during the handshake" in text, text
