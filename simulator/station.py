@@ -35,7 +35,7 @@ from .connection import Handshake, Security, Target, TargetLookup
 from .dispatch import Dispatcher
 from .errors import NotConnected, SimulatorError
 from .faults import FaultyTransport
-from .incoming import Inbox, IncomingCall, Matcher, Outcome, Waiter
+from .incoming import IncomingCall, Matcher, Outcome, Waiter
 from .link import Link
 from .meter import EV
 from .outbox import Outbox, Queued
@@ -325,10 +325,6 @@ class Station:
         self.link.password = value
 
     @property
-    def ssl_context(self) -> ssl.SSLContext | None:
-        return self.link.ssl_context
-
-    @property
     def profile_targets(self) -> TargetLookup | None:
         return self.link.profile_targets
 
@@ -343,10 +339,6 @@ class Station:
     @property
     def reconnect_delays(self) -> list[float]:
         return self.link.reconnect_delays
-
-    @property
-    def network_up(self) -> asyncio.Event:
-        return self.link.network_up
 
     @property
     def on_connect_failed(self) -> Callable[[str, float], None] | None:
@@ -435,10 +427,6 @@ class Station:
             await wait_any(session.closed, item.done)
 
     # -- CSMS-initiated calls ----------------------------------------------------------------
-
-    @property
-    def inbox(self) -> Inbox:
-        return self.dispatcher.inbox
 
     def after_reply(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         self.dispatcher.after_reply(work)
