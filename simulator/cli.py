@@ -12,6 +12,7 @@ import time
 from ocppj.options import add_option
 
 from ._console import run_console
+from .clock import wait_any
 from .connection import tls_context
 from .endpoints import Endpoints
 from .errors import SimulatorError
@@ -255,10 +256,7 @@ def fleet_command(args: argparse.Namespace) -> int:
             while not fleet.stopping.is_set():
                 line = progress_line(fleet, time.monotonic() - begin)
                 print(f"\r{line}" if tty else line, end="" if tty else "\n", flush=True)
-                try:
-                    await asyncio.wait_for(fleet.stopping.wait(), 1.0 if tty else 5.0)
-                except TimeoutError:
-                    continue
+                await wait_any(fleet.stopping, timeout=1.0 if tty else 5.0)
 
         async with asyncio.TaskGroup() as group:
             group.create_task(progress())

@@ -11,6 +11,7 @@ from typing import Any
 
 from ocppj import Call, CallError, CallResult, Frame
 
+from .clock import wait_any
 from .errors import ExpectationFailed
 
 
@@ -120,10 +121,7 @@ class Transcript:
                 raise ExpectationFailed(
                     f"no {what} within {timeout:g} s; last frames:\n" + "\n".join(self.lines(12))
                 )
-            try:
-                await asyncio.wait_for(changed.wait(), remaining)
-            except TimeoutError:
-                continue
+            await wait_any(changed, timeout=remaining)
 
     async def wait_sent(
         self,

@@ -15,6 +15,7 @@ from typing import Any
 from ocppj import CallTimeout, ConnectionLost, RpcError
 from ocppj.timestamps import iso
 
+from ..clock import wait_any
 from ..errors import ExpectationFailed, NotConnected
 from ..outbox import Queued
 from .auth import IdTagInfo
@@ -51,10 +52,7 @@ class Transactions16:
                 raise ExpectationFailed(
                     f"connector {connector_id} is {c.status}, not {status}, after {timeout:g} s"
                 )
-            try:
-                await asyncio.wait_for(c.status_changed().wait(), remaining)
-            except TimeoutError:
-                continue
+            await wait_any(c.status_changed(), timeout=remaining)
 
     async def after_boot(self, booted: bool) -> None:
         """Statuses after the boot (all), or after a reconnect (those not reported)."""
