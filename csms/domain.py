@@ -7,6 +7,7 @@ services decide on them and the store keeps them under its own column names.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # 1.6 numbers its transactions (the CSMS picks an integer); 2.0.1's are strings the charger picks.
 TransactionId = int | str
@@ -38,3 +39,16 @@ class StatusChange:
     vendor_id: str | None = None
     vendor_error_code: str | None = None
     timestamp: str | None = None  # when the charger saw it, as it said
+
+
+class Sample(NamedTuple):
+    """One sampled value of a meter reading (a tuple: there are many, on the hot path)."""
+
+    timestamp: str
+    value: str
+    measurand: str
+    unit: str | None = None
+    phase: str | None = None
+    location: str | None = None
+    context: str | None = None
+    format: str | None = None

@@ -63,6 +63,7 @@ def handlers(services: Services, connection: Peer) -> dict[str, Handler]:
         return {"transactionId": transaction_id, "idTagInfo": id_tag_info(info)}
 
     async def stop_transaction(payload: Payload) -> Payload:
+        data = payload.get("transactionData", [])
         info = await services.transactions.stop(
             charger_id,
             payload["transactionId"],
@@ -70,13 +71,17 @@ def handlers(services: Services, connection: Peer) -> dict[str, Handler]:
             payload["timestamp"],
             payload.get("reason", "Local"),
             payload.get("idTag"),
-            payload.get("transactionData", []),
+            mapping.samples(data),
+            sent=data,
         )
         return {"idTagInfo": id_tag_info(info)} if info else {}
 
     async def meter_values(payload: Payload) -> Payload:
         await services.transactions.meter_values(
-            charger_id, payload["connectorId"], payload.get("transactionId"), payload["meterValue"]
+            charger_id,
+            payload["connectorId"],
+            payload.get("transactionId"),
+            mapping.samples(payload["meterValue"]),
         )
         return {}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import Boot, StatusChange
+from ..domain import Boot, Sample, StatusChange
 from ..services import TagInfo
 
 Payload = dict[str, Any]
@@ -36,6 +36,25 @@ def status_change(payload: Payload) -> StatusChange:
         vendor_error_code=payload.get("vendorErrorCode"),
         timestamp=payload.get("timestamp"),
     )
+
+
+def samples(meter_value: list[Payload]) -> list[Sample]:
+    """MeterValue entries (a MeterValues.req's meterValue, a StopTransaction.req's
+    transactionData): each sampled value with its entry's timestamp."""
+    return [
+        Sample(
+            entry["timestamp"],
+            sample["value"],
+            sample.get("measurand", "Energy.Active.Import.Register"),
+            sample.get("unit"),
+            sample.get("phase"),
+            sample.get("location"),
+            sample.get("context"),
+            sample.get("format"),
+        )
+        for entry in meter_value
+        for sample in entry.get("sampledValue", [])
+    ]
 
 
 def id_tag_info(info: TagInfo) -> Payload:

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from ..domain import Sample
 from ..store import CLOSED_BY_CSMS, ChargerStore, Row, TransactionStore
 from .authorization import AuthorizationService, TagInfo
 
@@ -63,10 +64,15 @@ class TransactionService:
         timestamp: str,
         reason: str,
         id_tag: str | None,
-        transaction_data: list[dict[str, Any]],
+        samples: list[Sample],
+        *,
+        sent: Any = None,
     ) -> TagInfo | None:
+        """Close a transaction with the samples sent at its end. A stop the CSMS cannot match
+        is recorded as an anomaly, with `sent` (the charger's own record of those samples,
+        as it sent them) since they are stored nowhere else."""
         row = await self.transactions.stop(
-            charger_id, transaction_id, meter_stop, timestamp, reason, id_tag, transaction_data
+            charger_id, transaction_id, meter_stop, timestamp, reason, id_tag, samples
         )
         problem = None
         if row is None:
@@ -76,7 +82,7 @@ class TransactionService:
         elif row["status"] != "Active":
             problem = "stop for a transaction already stopped"
         if problem is not None:
-            await self.anomaly(charger_id, problem, transaction_id, transaction_data)
+            await self.anomaly(charger_id, problem, transaction_id, sent)
         elif row is not None and meter_stop < row["meter_start"]:  # stored as sent, flagged
             await self.anomaly(charger_id, "meterStop below meterStart", transaction_id)
         if id_tag is None:
@@ -88,10 +94,10 @@ class TransactionService:
         charger_id: str,
         connector_id: int,
         transaction_id: int | None,
-        meter_value: list[dict[str, Any]],
+        samples: list[Sample],
     ) -> None:
         row = await self.transactions.add_meter_values(
-            charger_id, connector_id, transaction_id, meter_value
+            charger_id, connector_id, transaction_id, samples
         )
         if transaction_id is None:
             return

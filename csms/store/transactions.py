@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from ..domain import Sample
 from .db import Database, Row, Writer, utcnow
 
 # A sample already stored (same charger, connector, transaction, instant, value and kind) is
@@ -107,30 +109,12 @@ def meter_rows(
     charger_id: str,
     connector_id: int,
     transaction_id: int | None,
-    meter_value: list[dict[str, Any]],
+    samples: Iterable[Sample],
     source: str,
 ) -> list[tuple[Any, ...]]:
-    """Flatten OCPP meterValue entries into meter_values rows."""
-    rows = []
-    for entry in meter_value:
-        for sample in entry.get("sampledValue", []):
-            rows.append(
-                (
-                    charger_id,
-                    connector_id,
-                    transaction_id,
-                    entry["timestamp"],
-                    sample["value"],
-                    sample.get("measurand", "Energy.Active.Import.Register"),
-                    sample.get("unit"),
-                    sample.get("phase"),
-                    sample.get("location"),
-                    sample.get("context"),
-                    sample.get("format"),
-                    source,
-                )
-            )
-    return rows
+    """meter_values rows of `samples` (a Sample's fields are the row's middle columns)."""
+    head, tail = (charger_id, connector_id, transaction_id), (source,)
+    return [head + sample + tail for sample in samples]
 
 
 def find_query(
@@ -247,11 +231,11 @@ class TransactionStore:
         timestamp: str,
         reason: str,
         id_tag: str | None,
-        transaction_data: list[dict[str, Any]],
+        samples: list[Sample],
     ) -> Row | None:
-        """Close the charger's active transaction with its transactionData, durably. Returns
-        the transaction as it was before; nothing changes unless it was this charger's and
-        active."""
+        """Close the charger's active transaction with the samples it sent at the end,
+        durably. Returns the transaction as it was before; nothing changes unless it was this
+        charger's and active."""
 
         def work(tx: Writer) -> Row | None:
             row = tx.fetch_one(TRANSACTION, (transaction_id,))
@@ -262,10 +246,10 @@ class TransactionStore:
                 " stop_id_tag = ?, status = 'Completed', updated_at = ? WHERE id = ?",
                 (meter_stop, timestamp, reason, id_tag, utcnow(), transaction_id),
             )
-            samples = meter_rows(
-                charger_id, row["connector_id"], transaction_id, transaction_data, "StopTransaction"
+            rows = meter_rows(
+                charger_id, row["connector_id"], transaction_id, samples, "StopTransaction"
             )
-            store_samples(tx, samples)
+            store_samples(tx, rows)
             return row
 
         return await self.db.write(work)
@@ -275,11 +259,11 @@ class TransactionStore:
         charger_id: str,
         connector_id: int,
         transaction_id: int | None,
-        meter_value: list[dict[str, Any]],
+        samples: list[Sample],
     ) -> Row | None:
         """Store a MeterValues' samples. Returns the transaction they name (None when they
         name none or one unknown), read in the same unit of work."""
-        rows = meter_rows(charger_id, connector_id, transaction_id, meter_value, "MeterValues")
+        rows = meter_rows(charger_id, connector_id, transaction_id, samples, "MeterValues")
 
         def work(tx: Writer) -> Row | None:
             store_samples(tx, rows)

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from csms import CsmsApp
+from csms.domain import Sample
+from csms.ocpp16.mapping import samples
 from csms.store import Database, MessageLog, TransactionStore
 from csms.store.maintenance import DatabaseInUse, stats, vacuum
 from csms.store.retention import Pruner, Retention
@@ -26,9 +28,9 @@ def iso(days_ago: float) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def reading(days_ago: float, value: int = 1000) -> list[dict[str, Any]]:
-    samples = [{"value": str(value), "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]
-    return [{"timestamp": iso(days_ago), "sampledValue": samples}]
+def reading(days_ago: float, value: int = 1000) -> list[Sample]:
+    sampled = [{"value": str(value), "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]
+    return samples([{"timestamp": iso(days_ago), "sampledValue": sampled}])
 
 
 @pytest.fixture
@@ -154,7 +156,7 @@ async def test_stats_count_rows_and_bytes_and_vacuum_gives_the_room_back(
         {"timestamp": iso(100 + n / 1000), "sampledValue": [{"value": str(n), "unit": "Wh"}]}
         for n in range(5000)
     ]
-    await store.add_meter_values("CP-1", 0, None, rows)
+    await store.add_meter_values("CP-1", 0, None, samples(rows))
     figures = {table.name: table for table in stats(db.path).tables}
     assert figures["meter_values"].rows == 5000
     assert figures["meter_values"].table_bytes > 5000 * 50
