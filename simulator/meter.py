@@ -4,9 +4,10 @@ current, voltage and state of charge, following the power limit in force."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from .clock import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random
+
+Reading = tuple[float, str, str]  # value, unit ("" for none), location
 
 
 @dataclass(slots=True)
@@ -123,13 +124,14 @@ class Meter:
         self.update()
         return int(self.energy_wh)
 
-    def sample(self, measurands: list[str], context: str) -> list[dict[str, Any]]:
-        """The sampledValue list for `measurands` now, in the units OCPP 1.6 uses."""
+    def readings(self) -> dict[str, Reading]:
+        """What the meter measures now, by measurand: (value, unit, location). A version
+        writes them in its own form (1.6: `simulator.v16.metering`)."""
         self.update()
         power = self._power_w
         voltage = self.voltage + (self._rng.uniform(-1.5, 1.5) if power else 0.0)
         current = power / (voltage * self.phases) if power else 0.0
-        values: dict[str, tuple[float, str, str]] = {
+        values: dict[str, Reading] = {
             "Energy.Active.Import.Register": (self.energy_wh, "Wh", "Outlet"),
             "Power.Active.Import": (power, "W", "Outlet"),
             "Power.Offered": (self.offered_w, "W", "Outlet"),
@@ -142,19 +144,4 @@ class Meter:
         }
         if self.ev is not None:
             values["SoC"] = (self.ev.soc, "Percent", "EV")
-        out: list[dict[str, Any]] = []
-        for name in measurands:
-            if name not in values:
-                continue
-            value, unit, location = values[name]
-            entry: dict[str, Any] = {
-                "value": str(int(value)) if unit in ("Wh", "W", "Percent") else f"{value:.1f}",
-                "context": context,
-                "format": "Raw",
-                "measurand": name,
-                "location": location,
-            }
-            if unit:
-                entry["unit"] = unit
-            out.append(entry)
-        return out
+        return values

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..incoming import Outcome
 from .connector import Connector, Status
+from .metering import sampled_values
 from .profiles import TX
 from .state import State16
 from .transactions import Transactions16
@@ -243,8 +244,8 @@ class CoreOperations:
                 "meterValue": [
                     {
                         "timestamp": self.station.timestamp(),
-                        "sampledValue": c.meter.sample(
-                            state.config.get_list("MeterValuesSampledData"), "Trigger"
+                        "sampledValue": sampled_values(
+                            c.meter, state.config.get_list("MeterValuesSampledData"), "Trigger"
                         ),
                     }
                 ],

@@ -20,6 +20,7 @@ from ..errors import ExpectationFailed, NotConnected
 from ..outbox import Queued
 from .auth import IdTagInfo
 from .connector import Connector, Status, Transaction
+from .metering import sampled_values
 from .state import State16
 
 __all__ = ["Transactions16"]
@@ -228,8 +229,8 @@ class Transactions16:
         if c.pending_profile is not None:
             state.profiles.install(c.connector_id, c.pending_profile, tx_id=None, force=True)
             c.pending_profile = None
-        tx.begin_values = c.meter.sample(
-            state.config.get_list("StopTxnSampledData"), "Transaction.Begin"
+        tx.begin_values = sampled_values(
+            c.meter, state.config.get_list("StopTxnSampledData"), "Transaction.Begin"
         )
         payload: dict[str, Any] = {
             "connectorId": c.connector_id,
@@ -268,7 +269,9 @@ class Transactions16:
         state.timers.cancel(f"sample:{c.connector_id}")
         c.meter.set(flowing=False)
         meter_stop = c.meter.register_wh()
-        end_values = c.meter.sample(state.config.get_list("StopTxnSampledData"), "Transaction.End")
+        end_values = sampled_values(
+            c.meter, state.config.get_list("StopTxnSampledData"), "Transaction.End"
+        )
         stamp = self.station.timestamp()
         c.transaction = None
         tx.stop_reason = reason
@@ -341,7 +344,7 @@ class Transactions16:
     def meter_values(
         self, c: Connector, tx: Transaction | None, context: str, measurands: list[str]
     ) -> Queued | dict[str, Any]:
-        values = c.meter.sample(measurands, context)
+        values = sampled_values(c.meter, measurands, context)
         stamp = self.station.timestamp()
         if tx is None:
             return {
@@ -400,8 +403,8 @@ class Transactions16:
                 )
                 if isinstance(made, Queued):
                     station.enqueue(made)
-                    stop_data = c.meter.sample(
-                        state.config.get_list("StopTxnAlignedData"), "Sample.Clock"
+                    stop_data = sampled_values(
+                        c.meter, state.config.get_list("StopTxnAlignedData"), "Sample.Clock"
                     )
                     if stop_data and tx is not None:
                         tx.aligned_values.append(

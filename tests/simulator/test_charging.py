@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from ocpp.v16 import call
 
 from simulator import EV, Status
+from simulator.v16.metering import sampled_values
 
 from .conftest import MiniCsms, StartCp
 
@@ -164,7 +165,8 @@ async def test_meter_is_monotonic_and_plausible(csms: MiniCsms, start_cp: StartC
     cp = await start_cp("CP-METER", ev=EV(capacity_wh=1_000, soc=50, max_power_w=7_400))
     await cp.plug_in(1)
     await cp.present_tag(1, "T")
-    sample = cp.connector(1).meter.sample(
+    sample = sampled_values(
+        cp.connector(1).meter,
         [
             "Energy.Active.Import.Register",
             "Power.Active.Import",
