@@ -94,7 +94,7 @@ async def open_connection(
     ssl_context: ssl.SSLContext | None,
     ping_interval: float | None,
     limits: Limits,
-    subprotocols: Sequence[str] = ("ocpp1.6",),
+    subprotocols: Sequence[str],
 ) -> ClientConnection:
     """Connect offering `subprotocols` (none: no header), no compression, and the profile's
     credentials."""

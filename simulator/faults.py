@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from ocppj import V16, Dialect, timestamps
+from ocppj import Dialect, timestamps
 from ocppj.errors import OcppError
 
 __all__ = ["Faults", "FaultyTransport"]
@@ -127,7 +127,8 @@ class FaultyTransport:
         faults: Faults,
         rng: random.Random,
         injected: Counter[str] | None = None,
-        dialect: Dialect = V16,
+        *,
+        dialect: Dialect,
     ) -> None:
         self.transport = transport
         self.faults = faults

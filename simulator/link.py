@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidHandshake, InvalidURI
 
-from ocppj import Frame, RpcError, RpcSession
+from ocppj import Dialect, Frame, RpcError, RpcSession
 
 from .clock import Clock, wait_any
 from .connection import (
@@ -56,6 +56,11 @@ class LinkOwner(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def dialect(self) -> Dialect:
+        """The OCPP version spoken: its subprotocol is the one offered."""
+        ...
 
     def open_session(self, ws: ClientConnection) -> RpcSession:
         """The RPC session over a new connection (its dialect, handlers, observer)."""
@@ -225,6 +230,7 @@ class Link:
                 ssl_context=self.ssl_context,
                 ping_interval=owner.ping_interval(),
                 limits=owner.spec.limits,
+                subprotocols=(owner.dialect.subprotocol,),
             )
         )
         stopped = asyncio.ensure_future(self._stop.wait())

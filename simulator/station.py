@@ -191,7 +191,7 @@ class Station:
             if self._fault_rng is None:
                 self._fault_rng = self.spec.faults.rng(self.identity)
             transport = FaultyTransport(
-                ws, self.spec.faults, self._fault_rng, self.faults_injected, self.dialect
+                ws, self.spec.faults, self._fault_rng, self.faults_injected, dialect=self.dialect
             )
         return RpcSession(
             transport,

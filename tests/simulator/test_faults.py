@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from csms import CsmsApp
-from ocppj import CallTimeout
+from ocppj import V16, CallTimeout
 from simulator import ChargePoint, Faults, Fleet, FleetOptions, NotConnected, create_charge_point
 from simulator.cli import register
 from simulator.faults import FaultyTransport
@@ -39,7 +39,7 @@ class Wire:
 
 def faulty(**faults: Any) -> tuple[FaultyTransport, Wire]:
     wire = Wire()
-    return FaultyTransport(wire, Faults(**faults), random.Random(1)), wire
+    return FaultyTransport(wire, Faults(**faults), random.Random(1), dialect=V16), wire
 
 
 # -- parsing -----------------------------------------------------------------------------------
