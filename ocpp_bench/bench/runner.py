@@ -168,45 +168,49 @@ def stored(db: Path) -> dict[str, int]:
         }
 
 
-def started(server: CsmsProcess) -> tuple[CsmsProcess, float]:
+def started(server: CsmsProcess, timeout: float = 30.0) -> tuple[CsmsProcess, float]:
     """Start our CSMS; (it, seconds it took to listen)."""
     began = time.perf_counter()
-    server.start()
+    server.start(timeout)
     return server, round(time.perf_counter() - began, 2)
 
 
-async def storms(
-    plan: Plan, folder: Path, sizes: tuple[int, ...], db: Path | None = None
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Boot storms (each on a new database, or all on `db`), then the largest storm's chargers
-    stay connected for the steady stage."""
-    results, steady = [], {}
-    for count in sizes:
-        path = db or folder / f"storm-{count}.db"
-        with CsmsProcess(path, heartbeat_interval=300) as server:
-            before = server.rss_kib()
-            seconds, failures, clients = await boot_storm(server.url, count, f"STORM{count}")
-            after = server.rss_kib()
-            if count == max(sizes):
-                gc.collect()  # the generator's own long GC pauses must not count as latency
-                gc.freeze()
-                beats = await steady_heartbeats(clients, plan.steady_interval, plan.steady_seconds)
-                steady = {
-                    "chargers": len(clients),
-                    "interval_s": plan.steady_interval,
-                    **latency(beats),
-                }
-            for client in clients:
-                await client.close()
-            gc.unfreeze()
-        results.append(
-            {
-                "chargers": count,
-                "seconds_to_all_accepted": round(seconds, 2),
-                "failed": failures,
-                "csms_kib_per_charger": round((after - before) / max(1, count - failures), 1),
-            }
-        )
+async def storm(
+    server: CsmsProcess, count: int, plan: Plan, *, steady: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A boot storm of `count` chargers, then (`steady`) they stay connected for the steady
+    stage: (the storm's figures, the steady stage's)."""
+    before = server.rss_kib()
+    seconds, failures, clients = await boot_storm(server.url, count, f"STORM{count}")
+    after = server.rss_kib()
+    held: dict[str, Any] = {}
+    if steady:
+        gc.collect()  # the generator's own long GC pauses must not count as latency
+        gc.freeze()
+        beats = await steady_heartbeats(clients, plan.steady_interval, plan.steady_seconds)
+        held = {"chargers": len(clients), "interval_s": plan.steady_interval, **latency(beats)}
+    for client in clients:
+        await client.close()
+    gc.unfreeze()
+    figures = {
+        "chargers": count,
+        "seconds_to_all_accepted": round(seconds, 2),
+        "failed": failures,
+        "csms_kib_per_charger": round((after - before) / max(1, count - failures), 1),
+    }
+    return figures, held
+
+
+async def storms(plan: Plan, folder: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Boot storms, each on a new database; the largest one's chargers then hold the steady
+    stage."""
+    results: list[dict[str, Any]] = []
+    steady: dict[str, Any] = {}
+    for count in plan.storms:
+        with ours(folder / f"storm-{count}.db") as server:
+            figures, held = await storm(server, count, plan, steady=count == max(plan.storms))
+        results.append(figures)
+        steady = held or steady
     return results, steady
 
 
@@ -237,8 +241,10 @@ async def run(plan: Plan) -> dict[str, Any]:
         empty_db, full_db = folder / "empty.db", folder / "full.db"
         filled = await asyncio.to_thread(fill, full_db, plan.site)
         empty, empty_start = started(ours(empty_db))
+        full_storm: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
         try:
-            full, full_start = started(ours(full_db))
+            # a start on a large database reads all of it first (csms serve's quick_check)
+            full, full_start = started(ours(full_db), timeout=1800)
             try:
                 with Reference() as reference:
                     servers: dict[str, tuple[CsmsProcess | Reference, tuple[int, ...]]] = {
@@ -255,15 +261,14 @@ async def run(plan: Plan) -> dict[str, Any]:
                     reference_sustained = (
                         await sustained(reference, plan) if plan.sustain_reference else {}
                     )
+                if plan.storm_full:  # on the full database's running CSMS
+                    full_storm = await storm(full, max(plan.storms), plan, steady=True)
             finally:
                 full.stop()
         finally:
             empty.stop()
         rows_after = {"empty": stored(empty_db), "full": stored(full_db)}
-        storm_rows, steady = await storms(plan, folder, plan.storms)
-        full_storms, full_steady = (
-            await storms(plan, folder, plan.storms[-1:], full_db) if plan.storm_full else ([], {})
-        )
+        storm_rows, steady = await storms(plan, folder)
     return {
         "measured": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, "
@@ -281,8 +286,8 @@ async def run(plan: Plan) -> dict[str, Any]:
         "rows_after": rows_after,
         "boot_storms": storm_rows,
         "steady": steady,
-        "boot_storm_full": full_storms[0] if full_storms else {},
-        "steady_full": full_steady,
+        "boot_storm_full": full_storm[0],
+        "steady_full": full_storm[1],
         "simulator": await asyncio.to_thread(simulator_capacity, plan),
     }
 
