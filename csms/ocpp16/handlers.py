@@ -103,9 +103,20 @@ def handlers(services: Services, connection: Peer) -> dict[str, Handler]:
         result = await connection.call("CertificateSigned", request)
         await services.certificates.sent(charger_id, request, result)
 
+    # notifications whose status is also kept as the charger's current one
+    status_of = {
+        "FirmwareStatusNotification": services.chargers.firmware_status,
+        "SignedFirmwareStatusNotification": services.chargers.firmware_status,
+        "DiagnosticsStatusNotification": services.chargers.diagnostics_status,
+    }
+
     def notification(kind: str) -> Callable[[Payload], Awaitable[Payload]]:
+        keep = status_of.get(kind)
+
         async def record(payload: Payload) -> Payload:
             await services.chargers.notification(charger_id, kind, payload)
+            if keep is not None:
+                await keep(charger_id, payload["status"])
             return {}
 
         return record

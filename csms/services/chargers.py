@@ -179,12 +179,16 @@ class ChargerService:
     async def notification(
         self, charger_id: str, kind: str, payload: dict[str, Any], detail: str | None = None
     ) -> None:
-        """Record a notification (firmware, diagnostics, security event, ...)."""
+        """Record a notification (firmware, diagnostics, security event, ...) as an event."""
         await self.add_event(charger_id, kind, detail, payload)
-        if kind == "FirmwareStatusNotification" or kind == "SignedFirmwareStatusNotification":
-            await self.store.update(charger_id, firmware_status=payload["status"])
-        elif kind == "DiagnosticsStatusNotification":
-            await self.store.update(charger_id, diagnostics_status=payload["status"])
+
+    async def firmware_status(self, charger_id: str, status: str) -> None:
+        """Where the charger's firmware update is, as it last reported."""
+        await self.store.update(charger_id, firmware_status=status)
+
+    async def diagnostics_status(self, charger_id: str, status: str) -> None:
+        """Where the charger's diagnostics upload is, as it last reported."""
+        await self.store.update(charger_id, diagnostics_status=status)
 
     def knows_vendor(self, vendor_id: str) -> bool:
         return vendor_id in self.config.vendor_ids
