@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from ..config import CsmsConfig
 from ..store import TagStore
+from .validation import parse_time
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +23,7 @@ class TagInfo:
 
 
 def is_past(timestamp: str) -> bool:
-    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment <= datetime.now(UTC)
+    return parse_time(timestamp) <= datetime.now(UTC)
 
 
 def _readable(timestamp: str) -> bool:

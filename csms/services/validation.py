@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ..store import TagStore
+from ..store import TagStore, iso
 
 __all__ = [
     "MIN_PASSWORD_BYTES",
@@ -96,8 +96,7 @@ def parse_time(value: str) -> datetime:
 
 def utc_iso(value: str) -> str:
     """Any ISO 8601 time as the UTC text the store compares (naive times count as UTC)."""
-    moment = parse_time(value).astimezone(UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(parse_time(value).astimezone(UTC))
 
 
 def id_tag(value: str, field: str = "id_tag") -> str:

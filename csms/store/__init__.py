@@ -3,7 +3,7 @@
 from .chargers import ChargerStore
 from .checks import DatabaseUnusable
 from .commands import ChargingProfileStore, ReservationStore
-from .db import Database, Row, utcnow
+from .db import Database, Row, iso, utcnow
 from .log import MessageLog
 from .tags import TagStore
 from .transactions import CLOSED_BY_CSMS, Started, TransactionStore
@@ -20,5 +20,6 @@ __all__ = [
     "Started",
     "TagStore",
     "TransactionStore",
+    "iso",
     "utcnow",
 ]

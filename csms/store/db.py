@@ -37,9 +37,15 @@ MAX_GROUP = 512  # units of work per commit at most
 ROWS_PER_INSERT = 64  # rows per statement of Writer.insert_rows
 
 
+def iso(moment: datetime) -> str:
+    """A UTC `moment` as the ISO 8601 text every table stores (milliseconds, Z), which
+    compares as time does."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def utcnow() -> str:
     """Now as the ISO 8601 UTC text every table stores."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(datetime.now(UTC))
 
 
 def connect(path: Path) -> sqlite3.Connection:

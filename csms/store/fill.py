@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .db import apply_migrations
+from .db import apply_migrations, iso
 
 __all__ = ["Filled", "Site", "fill"]
 
@@ -222,7 +222,7 @@ def _steps(site: Site) -> list[tuple[Any, ...]]:
 
 
 def _registry(db: sqlite3.Connection, site: Site, end: float) -> None:
-    now = datetime.fromtimestamp(end, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    now = iso(datetime.fromtimestamp(end, UTC))
     db.execute(
         "INSERT INTO chargers (id, name, vendor, model, serial_number, firmware_version,"
         " registration, boot_accepted, last_boot_at, created_at, updated_at)"

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .db import Database, Writer
+from .db import Database, Writer, iso
 
 __all__ = ["Pruned", "Pruner", "Retention"]
 
@@ -67,10 +67,6 @@ class Pruned:
     batches: int = 0
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 class Pruner:
     def __init__(
         self,
@@ -109,9 +105,9 @@ class Pruner:
         done = Pruned()
         now = self.clock()
         if self.retention.log_days is not None:
-            await self._prune_log(_iso(now - timedelta(days=self.retention.log_days)), done)
+            await self._prune_log(iso(now - timedelta(days=self.retention.log_days)), done)
         if self.retention.meter_days is not None:
-            await self._prune_loose(_iso(now - timedelta(days=self.retention.meter_days)), done)
+            await self._prune_loose(iso(now - timedelta(days=self.retention.meter_days)), done)
         self.passes += 1
         return done
 
