@@ -101,7 +101,8 @@ def handlers(services: Services, connection: Peer) -> dict[str, Handler]:
     async def send_certificate(csr: x509.CertificateSigningRequest) -> None:
         request = {"certificateChain": services.certificates.sign(csr)}
         result = await connection.call("CertificateSigned", request)
-        await services.certificates.sent(charger_id, request, result)
+        exchange = {"request": request, "response": result}
+        await services.certificates.sent(charger_id, result.get("status"), exchange)
 
     # notifications whose status is also kept as the charger's current one
     status_of = {

@@ -47,9 +47,7 @@ class CertificateService:
         assert self.ca is not None, "request() refuses CSRs when no CA is configured"
         return self.ca.sign(csr)
 
-    async def sent(self, charger_id: str, request: dict[str, Any], result: dict[str, Any]) -> None:
-        """Record the charger's answer to CertificateSigned, as `Operations` does."""
-        body = {"request": request, "response": result}
-        await self.chargers.notification(
-            charger_id, "CertificateSignedSent", body, result.get("status")
-        )
+    async def sent(self, charger_id: str, status: str | None, exchange: dict[str, Any]) -> None:
+        """Record that the signed certificate was sent, and the charger's verdict `status`
+        (`exchange`: request and answer, kept with the event as `Operations` keeps them)."""
+        await self.chargers.notification(charger_id, "CertificateSignedSent", exchange, status)
