@@ -27,6 +27,7 @@ from .services.validation import TAG_STATUSES
 from .store import Database, DatabaseUnusable
 from .store.checks import check as check_database
 from .store.checks import describe as describe_database_error
+from .store.location import UnsupportedDatabase, sqlite_path
 
 # the CLI's names of the fields a registry check may refuse (csms.services.validation)
 FIELD_NAMES = {
@@ -47,9 +48,23 @@ DEMO_TAGS = [
 ]
 
 
+def database_path(text: str) -> Path:
+    """`--db`'s type: a bad location is a usage error with its reason."""
+    try:
+        return sqlite_path(text)
+    except UnsupportedDatabase as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common = argparse.ArgumentParser(add_help=False)
-    add_option(common, "--db", default="ocpp-bench.db", help="SQLite database file")
+    add_option(
+        common,
+        "--db",
+        default="ocpp-bench.db",
+        type=database_path,
+        help="SQLite database: a file path or sqlite:///PATH",
+    )
     csms = commands.add_parser("csms", help="run and manage the CSMS")
     sub = csms.add_subparsers(dest="csms_command", required=True, metavar="COMMAND")
 

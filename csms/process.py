@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import selectors
 import subprocess
 import sys
@@ -16,14 +15,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from ocppj.limits import raise_nofile
+
 __all__ = ["CsmsProcess", "raise_nofile"]
-
-
-def raise_nofile() -> None:
-    """Soft RLIMIT_NOFILE up to the hard limit (one socket per charge point)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def rss_kib(pid: int | str = "self") -> int:

@@ -23,6 +23,7 @@ from loadtests.options import add_arguments
 from loadtests.pool import Charger, ChargerPool
 from loadtests.profiles import LOAD_PROFILES, Profile
 from loadtests.reporting import write_final_csv
+from ocppj.limits import raise_nofile
 
 __all__ = ["ChargePointUser"]
 
@@ -37,7 +38,7 @@ _environment: list[Any] = []  # this process's, for the quit listener (it gets n
 
 @events.init.add_listener
 def _init(environment: Any, **_: Any) -> None:
-    raise_open_files_limit()
+    raise_nofile()
     _environment[:] = [environment]
 
 
@@ -90,13 +91,3 @@ class ChargePointUser(User):
     @task
     def act(self) -> None:
         self.profile.act(self.charger)
-
-
-def raise_open_files_limit() -> None:
-    """One socket per charge point: lift the soft RLIMIT_NOFILE to the hard limit."""
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))

@@ -24,7 +24,7 @@ def add_option(
     if kwargs.get("action") == "store_true":
         value: Any = raw.lower() in ("1", "true", "yes", "on") if raw is not None else default
     elif raw is not None:
-        value = kwargs.get("type", str)(raw)
+        value = raw  # argparse converts a string default with `type`: a bad one is a usage error
     else:
         value = default
     help_text = kwargs.pop("help", "")

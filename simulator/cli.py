@@ -9,6 +9,7 @@ import ssl
 import sys
 import time
 
+from ocppj.limits import raise_nofile
 from ocppj.options import add_option
 
 from ._console import run_console
@@ -215,6 +216,9 @@ def run_command(args: argparse.Namespace) -> int:
         return 1
 
 
+FILES_BESIDE_SOCKETS = 64  # the interpreter's own files, logs, the TLS files
+
+
 def fleet_command(args: argparse.Namespace) -> int:
     last = args.count
     for option, pattern, what in (
@@ -228,6 +232,13 @@ def fleet_command(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+    limit = raise_nofile()
+    if limit is not None and args.count + FILES_BESIDE_SOCKETS > limit:
+        print(
+            f"ocpp-bench sim fleet: warning: the open-file limit is {limit}, too low for"
+            f" {args.count} charge points (one socket each): raise it with ulimit -n",
+            file=sys.stderr,
+        )
     options = FleetOptions(
         url=args.url,
         count=args.count,

@@ -43,6 +43,48 @@ async def test_seed_and_env_variable_for_db(tmp_path, monkeypatch) -> None:  # t
     assert await cli("csms", "add-tag", "X", "--parent", "TAG-ACCEPTED") == 0
 
 
+@pytest.mark.parametrize("via", ["option", "env"])
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        ("postgresql://bench:secret@db.example:5432/csms", "PostgreSQL is not supported yet"),
+        ("mysql://db.example/csms", "mysql: databases are not supported yet"),
+        ("sqlite://csms.db", "'sqlite://csms.db': an SQLite URL is sqlite:///PATH"),
+    ],
+)
+def test_a_database_url_we_cannot_open_is_refused_and_creates_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    location: str,
+    reason: str,
+    via: str,
+) -> None:
+    """It used to be taken as a path: `db upgrade` made an SQLite file in a folder named
+    `postgresql:` and reported success."""
+    monkeypatch.chdir(tmp_path)
+    args = ["csms", "db", "upgrade"]
+    if via == "env":
+        monkeypatch.setenv("OCPP_BENCH_DB", location)
+    else:
+        args += ["--db", location]
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: argument --db: {reason}" in err, err
+    assert "secret" not in err  # a password in the URL is not echoed
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_sqlite_url_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["csms", "db", "upgrade", "--db", "sqlite:///lab.db"]) == 0
+    assert (tmp_path / "lab.db").is_file()
+    assert main(["csms", "db", "upgrade", "--db", f"sqlite:///{tmp_path}/abs.db"]) == 0
+    assert (tmp_path / "abs.db").is_file()
+
+
 async def test_serve_names_an_unusable_charge_point_ca(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "ca.pem").write_text("not a certificate\n")
     monkeypatch.setenv("OCPP_BENCH_CP_CA_CERT", str(tmp_path / "ca.pem"))

@@ -88,6 +88,24 @@ def test_fleet_of_unknown_chargers_ends_by_its_duration(
     assert "Traceback" not in err
 
 
+def test_fleet_larger_than_the_open_file_limit_is_warned_of() -> None:
+    """One socket per charge point: a fleet the limit cannot hold says so before it starts."""
+    import resource
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (200, 200))
+
+    process = subprocess.Popen(
+        [*SIM, "fleet", "--url", f"ws://127.0.0.1:{free_port()}", "--count", "300",
+         "--rate", "1", "--duration", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+        preexec_fn=low_limit,
+    )  # fmt: skip
+    _, err, _ = finish(process, 30)
+    assert "the open-file limit is 200, too low for 300 charge points" in err, err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_fleet_ends_on_the_first_signal_with_its_summary(
     unregistering_csms: CsmsProcess, sig: signal.Signals
