@@ -16,6 +16,11 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
 
 
+def _rounds(plan: dict[str, Any]) -> str:
+    rounds = plan.get("rounds", 1)
+    return f"each maximum the median of {rounds} rounds, " if rounds > 1 else ""
+
+
 def markdown(report: dict[str, Any]) -> str:
     plan, filled = report["plan"], report["fill"]
     site, rows = plan["site"], filled["rows"]
@@ -24,7 +29,8 @@ def markdown(report: dict[str, Any]) -> str:
         "# ocpp-bench benchmark",
         "",
         f"Measured {report['measured']} on {report['machine']}; {plan['connections']} "
-        f"connections, {plan['seconds']:g} s per stage, one load generator for all. Ours "
+        f"connections, {plan['seconds']:g} s per stage, {_rounds(plan)}one load generator "
+        "for all. Ours "
         "persists everything (SQLite WAL, synchronous=FULL) and validates every frame; the "
         "reference is the `ocpp` library's example pattern with no persistence. Each stage "
         "runs on ours with an empty database, on ours with a full one and on the reference, "

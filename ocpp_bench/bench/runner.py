@@ -14,6 +14,7 @@ import platform
 import re
 import resource
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,7 @@ SITE = "SITE"  # the stages' chargers are the filled site's: SITE-001, ...
 class Plan:
     connections: int  # per throughput stage
     seconds: float  # per throughput stage
+    rounds: int  # closed-loop rounds per kind and server: the maximum is their median
     paced: tuple[int, ...]  # paced stages, in % of the closed-loop maximum
     paced_full: tuple[int, ...]  # the same on the full database
     site: Site  # the history of the full database
@@ -56,10 +58,10 @@ class Plan:
     def for_mode(cls, quick: bool) -> Plan:
         if quick:
             site = Site.year().scaled(0.05)
-            return cls(20, 2.0, (90,), (), site, 8.0, False, False, 100, (500, 1000), 3.0, 6.0,
+            return cls(20, 2.0, 1, (90,), (), site, 8.0, False, False, 100, (500, 1000), 3.0, 6.0,
                        1000, 3, 6.0)  # fmt: skip
         site = Site.year()
-        return cls(50, 10.0, (50, 90), (90,), site, 120.0, True, True, 500,
+        return cls(50, 10.0, 3, (50, 90), (90,), site, 120.0, True, True, 500,
                    (1000, 5000, 10000), 10.0, 30.0, 10000, 10, 30.0)  # fmt: skip
 
 
@@ -109,18 +111,28 @@ def latency(result: Result) -> dict[str, Any]:
 async def throughput(
     servers: dict[str, tuple[CsmsProcess | Reference, tuple[int, ...]]], plan: Plan
 ) -> dict[str, dict[str, Any]]:
-    """Each kind's closed-loop maximum, then paced at shares (%) of it, on every server (name
-    -> (server, shares)) one after the other, kind by kind: a change of the machine's load
-    (it is shared) falls on all of them, not on whichever ran last. The order turns from one
-    kind to the next."""
+    """Each kind's closed-loop maximum (the median of `plan.rounds` rounds), then paced at
+    shares (%) of it, on every server (name -> (server, shares)) one after the other, kind by
+    kind: a change of the machine's load (it is shared) falls on all of them, not on whichever
+    ran last. The order turns from one kind to the next."""
     rows: dict[str, dict[str, Any]] = {name: {} for name in servers}
     names = list(servers)
     for turn, kind in enumerate(KINDS):
         order = names[turn % len(names) :] + names[: turn % len(names)]
+        peaks: dict[str, list[Result]] = {name: [] for name in names}
+        for _ in range(plan.rounds):  # rounds interleaved: a busy spell falls on all of them
+            for name in order:
+                server, _ = servers[name]
+                peaks[name].append(
+                    await run_load(server.url, kind, plan.connections, plan.seconds, prefix=SITE)
+                )
         for name in order:
-            server, _ = servers[name]
-            peak = await run_load(server.url, kind, plan.connections, plan.seconds, prefix=SITE)
-            rows[name][kind] = {"max_per_s": round(peak.rate), "errors": peak.errors}
+            rates = [peak.rate for peak in peaks[name]]
+            rows[name][kind] = {
+                "max_per_s": round(statistics.median(rates)),
+                "rounds_per_s": [round(rate) for rate in rates],
+                "errors": sum(peak.errors for peak in peaks[name]),
+            }
         for name in order:
             server, shares = servers[name]
             for share in shares:
