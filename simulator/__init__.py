@@ -1,4 +1,4 @@
-"""A simulated OCPP charge point as a Python library (1.6J now; 2.0.1 behind the same API).
+"""A simulated OCPP charge point as a Python library, 1.6J or 2.0.1 behind the same API.
 
 spec = ChargePointSpec("CP-1", connectors=2, password="secret")
 async with create_charge_point(spec, "ws://127.0.0.1:9000/ocpp") as cp:
@@ -6,6 +6,9 @@ async with create_charge_point(spec, "ws://127.0.0.1:9000/ocpp") as cp:
     await cp.present_tag(1, "TAG-1")
     ...
     await cp.stop_charging(1)
+
+ChargePointSpec("CS-1", ocpp_version="2.0.1", evses=[EvseSpec(connectors=2)]) is a 2.0.1
+station with one EVSE of two connectors.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from .faults import Faults
 from .fleet import Fleet, FleetOptions, FleetStats
 from .incoming import IncomingCall, Outcome, Waiter
 from .meter import EV, Meter
-from .spec import ChargePointSpec
+from .spec import ChargePointSpec, EvseSpec
 from .station import ExchangeHook, Station
 from .transcript import Entry, Transcript
 from .v16.connector import Connector, Reservation, Status, Transaction
@@ -50,6 +53,7 @@ __all__ = [
     "Connector",
     "Endpoints",
     "Entry",
+    "EvseSpec",
     "ExchangeHook",
     "ExpectationFailed",
     "Faults",

@@ -25,17 +25,25 @@ Payload = dict[str, Any]
 
 
 class TransactionView(Protocol):
-    """A transaction as the station's users see it."""
+    """A transaction as the station's users see it: 1.6's id is the CSMS's number (None
+    until it answered), 2.0.1's the station's own string."""
 
     @property
-    def transaction_id(self) -> int | None: ...
+    def transaction_id(self) -> int | str | None: ...
 
     @property
     def id_tag(self) -> str: ...
 
 
 class ConnectorView(Protocol):
-    """A connector as the station's users see it."""
+    """A connector as the station's users see it, by its number on the station (the key of
+    `connectors`, what `plug_in(n)` and the other driver actions take). In 1.6 that is its
+    connectorId and its own EVSE; in 2.0.1 the connectors of all EVSEs are numbered in
+    order from 1 (EVSE 1's first), `evse_id` and `connector_id` (within the EVSE) name it
+    on the wire."""
+
+    @property
+    def evse_id(self) -> int: ...
 
     @property
     def connector_id(self) -> int: ...

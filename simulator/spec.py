@@ -1,4 +1,5 @@
-"""What a charge point is: identity, nameplate, connectors, keys, credentials, timings."""
+"""What a charge point is: identity, nameplate, connectors (and, for 2.0.1, the EVSEs that
+group them), keys, credentials, timings."""
 
 from __future__ import annotations
 
@@ -7,6 +8,13 @@ from dataclasses import dataclass, field
 from .connection import Backoff, Limits
 from .faults import Faults
 from .meter import EV
+
+
+@dataclass(frozen=True, slots=True)
+class EvseSpec:
+    """One EVSE of a 2.0.1 station: how many connectors it has (one is used at a time)."""
+
+    connectors: int = 1
 
 
 @dataclass(slots=True)
@@ -24,7 +32,9 @@ class ChargePointSpec:
     meter_type: str | None = "SimMeter"
     meter_serial_number: str | None = None
     connectors: int = 1
-    max_power_w: float = 22_000.0  # per connector
+    # 2.0.1: the EVSEs and their connectors; None: one EVSE of one connector per `connectors`
+    evses: list[EvseSpec] | None = None
+    max_power_w: float = 22_000.0  # per connector (2.0.1: per EVSE)
     voltage: float = 230.0
     phases: int = 3
     configuration: dict[str, str] = field(default_factory=dict)  # standard key overrides
@@ -46,6 +56,12 @@ class ChargePointSpec:
     inbox_size: int = 64  # CSMS calls kept for expect_call() until claimed; 0 for large fleets
     ocpp_version: str = "1.6"
     faults: Faults = field(default_factory=Faults)  # misbehaviours to test a CSMS with
+
+    def topology(self) -> list[int]:
+        """Connectors per EVSE, EVSE 1 first (2.0.1)."""
+        if self.evses is None:
+            return [1] * self.connectors
+        return [evse.connectors for evse in self.evses]
 
     @classmethod
     def lean(

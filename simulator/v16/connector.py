@@ -135,6 +135,11 @@ class Connector:
     reported: Status | None = None  # last status the CSMS has been told
     _changed: asyncio.Event | None = None  # made only while someone waits
 
+    @property
+    def evse_id(self) -> int:
+        """In 1.6 each connector is its own EVSE."""
+        return self.connector_id
+
     def status_changed(self) -> asyncio.Event:
         """An event set at the next status change."""
         if self._changed is None:
