@@ -58,3 +58,47 @@ def _spki(public_key: CertificatePublicKeyTypes) -> bytes:
     return public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+
+
+def hash_data(pem: str) -> dict[str, str]:
+    """CertificateHashData of the first certificate in `pem` (as in an OCSP CertID): SHA-256
+    of its issuer's DER name and of its issuer's public key (the next certificate's in a
+    chain; its own when alone, as a root is), its serial number in hex. ValueError when
+    `pem` holds no certificate."""
+    chain = x509.load_pem_x509_certificates(pem.encode())
+    certificate = chain[0]
+    issuer = chain[1] if len(chain) > 1 else certificate
+    name_hash = hashes.Hash(hashes.SHA256())
+    name_hash.update(certificate.issuer.public_bytes())
+    key_hash = hashes.Hash(hashes.SHA256())
+    key_hash.update(_key_bits(issuer.public_key()))
+    return {
+        "hashAlgorithm": "SHA256",
+        "issuerNameHash": name_hash.finalize().hex(),
+        "issuerKeyHash": key_hash.finalize().hex(),
+        "serialNumber": format(certificate.serial_number, "x"),
+    }
+
+
+def _key_bits(public_key: CertificatePublicKeyTypes) -> bytes:
+    """The subjectPublicKey BIT STRING's content: what an OCSP issuerKeyHash hashes."""
+    der = _spki(public_key)
+    # SubjectPublicKeyInfo ::= SEQUENCE { algorithm SEQUENCE, subjectPublicKey BIT STRING }
+    offset = _skip_header(der, 0)  # into the outer SEQUENCE
+    offset = _skip_element(der, offset)  # past the algorithm
+    start = _skip_header(der, offset)  # into the BIT STRING
+    return der[start + 1 :]  # after its count of unused bits
+
+
+def _skip_header(der: bytes, offset: int) -> int:
+    length = der[offset + 1]
+    return offset + 2 + (length & 0x7F if length & 0x80 else 0)
+
+
+def _skip_element(der: bytes, offset: int) -> int:
+    length = der[offset + 1]
+    if length & 0x80:
+        count = length & 0x7F
+        size = int.from_bytes(der[offset + 2 : offset + 2 + count], "big")
+        return offset + 2 + count + size
+    return offset + 2 + length

@@ -12,6 +12,7 @@ from .errors import SimulatorError
 from .spec import ChargePointSpec
 from .station import BehaviourFactory, ExchangeHook, Station
 from .v16 import Behaviour16
+from .v201 import Behaviour201
 
 __all__ = ["VERSIONS", "create_charge_point"]
 
@@ -20,7 +21,12 @@ def _v16(station: Services) -> Behaviour16:
     return Behaviour16(station)
 
 
-VERSIONS: dict[str, BehaviourFactory] = {"1.6": _v16}  # OCPP version -> its behaviour
+def _v201(station: Services) -> Behaviour201:
+    return Behaviour201(station)
+
+
+# OCPP version -> its behaviour
+VERSIONS: dict[str, BehaviourFactory] = {"1.6": _v16, "2.0.1": _v201}
 
 
 def create_charge_point(
@@ -33,12 +39,13 @@ def create_charge_point(
     on_exchange: ExchangeHook | None = None,
     profile_targets: TargetLookup | None = None,
 ) -> Station:
-    """The charge point for `spec.ocpp_version` (only "1.6" so far) that connects to `url`
+    """The charge point for `spec.ocpp_version` ("1.6" or "2.0.1") that connects to `url`
     (a template with `{id}`, or the identity is appended). `profile_targets` tells where it
     connects with another security profile, when the CSMS raises it."""
     behaviour = VERSIONS.get(spec.ocpp_version)
     if behaviour is None:
-        raise SimulatorError(f"OCPP {spec.ocpp_version} is not simulated yet (only 1.6)")
+        known = ", ".join(VERSIONS)
+        raise SimulatorError(f"OCPP {spec.ocpp_version} is not simulated (only {known})")
     return Station(
         spec,
         url,
