@@ -17,7 +17,7 @@ from .clock import wait_any
 from .connection import tls_context
 from .endpoints import Endpoints
 from .errors import SimulatorError
-from .factory import create_charge_point
+from .factory import VERSIONS, create_charge_point
 from .faults import Faults
 from .fleet import FLEET_PROFILES, Fleet, FleetOptions, progress_line, summary
 from .spec import ChargePointSpec
@@ -52,6 +52,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default="ws://127.0.0.1:9220/ocpp",
         help="CSMS OCPP URL: the identity is appended as its last path segment, or put where"
         " {id} stands (ws://host/ws/ocpp/{id}/)",
+    )
+    add_option(
+        common,
+        "--ocpp",
+        default="1.6",
+        choices=tuple(VERSIONS),
+        help="OCPP version spoken (2.0.1: one EVSE per connector; 1.6 key names such as"
+        " HeartbeatInterval are taken by both)",
     )
     add_option(common, "--password", help="Basic Auth password (security profile 1/2)")
     add_option(common, "--connectors", type=int, default=1, help="connectors per charge point")
@@ -194,6 +202,7 @@ def run_command(args: argparse.Namespace) -> int:
         security_profile=3 if args.cert else None,
         transcript_size=200,
         faults=args.faults,
+        ocpp_version=args.ocpp,
     )
     if args.heartbeat:
         spec.configuration["HeartbeatInterval"] = str(args.heartbeat)
@@ -253,6 +262,7 @@ def fleet_command(args: argparse.Namespace) -> int:
         pause_s=args.pause_seconds,
         meter_interval_s=args.meter_interval,
         faults=args.faults,
+        ocpp_version=args.ocpp,
     )
 
     async def main() -> int:

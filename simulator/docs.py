@@ -14,8 +14,9 @@ from ocppj.options import ENV_PREFIX
 
 from ._console import COMMANDS
 from .cli import register
+from .v201.variables import RO, WO, definitions
 
-__all__ = ["BLOCKS", "console_table", "options_table"]
+__all__ = ["BLOCKS", "console_table", "options_table", "variables_table"]
 
 
 @contextmanager
@@ -86,12 +87,28 @@ def console_table() -> str:
     return "\n".join(lines)
 
 
+def variables_table() -> str:
+    """The 2.0.1 station's device model: each component and its variables (EVSE and
+    Connector once per EVSE and connector)."""
+    by_component: dict[str, list[str]] = {}
+    for var in definitions((1,)):
+        marks = {RO: " (RO)", WO: " (WO)"}.get(var.mutability, "")
+        if var.reboot_required:
+            marks += " (reboot)"
+        name = f"{var.name}[{var.instance}]" if var.instance else var.name
+        by_component.setdefault(var.component, []).append(f"`{name}`{marks}")
+    lines = ["| component | variables |", "|---|---|"]
+    lines += [f"| {c} | {', '.join(names)} |" for c, names in by_component.items()]
+    return "\n".join(lines)
+
+
 # README marker -> the block that goes between `<!-- NAME:start -->` and `<!-- NAME:end -->`
 BLOCKS: dict[str, Callable[[], str]] = {
     "sim-console": console_table,
     "sim-common": lambda: options_table(None),
     "sim-run": lambda: options_table("run"),
     "sim-fleet": lambda: options_table("fleet"),
+    "sim-variables": variables_table,
 }
 
 if __name__ == "__main__":

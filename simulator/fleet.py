@@ -74,6 +74,7 @@ class FleetOptions:
     meter_interval_s: int = 10  # MeterValueSampleInterval: MeterValues while charging; 0 off
     first: int = 1  # number of the first charge point (for several fleets side by side)
     faults: Faults = field(default_factory=Faults)  # misbehaviours of every charge point
+    ocpp_version: str = "1.6"  # or "2.0.1"
     stop_grace_s: float = 5.0  # at the stop: time to end open transactions before closing
 
 
@@ -111,6 +112,7 @@ class Fleet:
             serial_number=f"SN-{n:06d}",
             faults=o.faults,
         )
+        spec.ocpp_version = o.ocpp_version
         if self.spec_hook is not None:
             self.spec_hook(spec)
         return spec
@@ -193,9 +195,10 @@ class Fleet:
 
     async def _end_transactions(self, cp: Station) -> None:
         """A regular end of each open transaction at the stop: StopTransaction with reason
-        Local (OCPP 1.6's Reason: "a regular termination of a transaction"), sent while the
-        link is up. Not PowerLoss: that reports, after the power is back, an outage that
-        did not happen. A charge point that is offline keeps them open, as a real one would."""
+        Local (OCPP 1.6's Reason: "a regular termination of a transaction"; 2.0.1's Ended
+        TransactionEvent says it as its stoppedReason), sent while the link is up. Not
+        PowerLoss: that reports, after the power is back, an outage that did not happen. A
+        charge point that is offline keeps them open, as a real one would."""
         numbers = [n for n, c in cp.connectors.items() if c.transaction is not None]
         if not numbers or not cp.online:
             return
