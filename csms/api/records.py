@@ -58,8 +58,12 @@ async def get_transaction(csms: Csms, transaction_id: int) -> dict[str, Any]:
         )
     latest = (await transactions.latest_registers([transaction_id])).get(transaction_id)
     samples = await transactions.samples(transaction_id)
+    missing = []
+    if row["station_transaction_id"] is not None:
+        missing = await transactions.missing_events(transaction_id)
     return {
         **views.transaction(row, latest),
+        "missingSeqNos": missing,
         "meterValues": [views.meter_value(sample) for sample in samples],
     }
 

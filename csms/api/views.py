@@ -49,6 +49,7 @@ def connection(live: Connection | None) -> Json | None:
         return None
     return {
         "subprotocol": live.subprotocol,
+        "ocppVersion": live.adapter.dialect.version,
         "connectedAt": live.connected_at,
         "bootAccepted": live.boot_accepted,
     }
@@ -56,6 +57,7 @@ def connection(live: Connection | None) -> Json | None:
 
 def connector(row: Row) -> Json:
     return {
+        "evseId": row["evse_id"] or None,  # 0: a 1.6 connector, under no EVSE
         "connectorId": row["connector_id"],
         "status": row["status"],
         "errorCode": row["error_code"],
@@ -123,8 +125,15 @@ def id_tag(row: Row) -> Json:
 
 
 def transaction(row: Row, latest: Row | None) -> Json:
+    """`transactionId` is the CSMS's number of it, whatever the version (a 1.6 charger knows
+    it by that number); a 2.0.1 station's own id is `stationTransactionId` (null for 1.6)."""
     return {
         "transactionId": row["id"],
+        "stationTransactionId": row["station_transaction_id"],
+        "evseId": row["evse_id"],
+        "chargingState": row["charging_state"],
+        "lastSeqNo": row["last_seq_no"],
+        "remoteStartId": row["remote_start_id"],
         "chargerId": row["charger_id"],
         "connectorId": row["connector_id"],
         "idTag": row["id_tag"],
@@ -173,4 +182,20 @@ def message(row: Row) -> Json:
         "timestamp": row["timestamp"],
         "frame": frame,
         "raw": row["payload"] if frame is None else None,
+    }
+
+
+def variable(row: Row) -> Json:
+    return {
+        "component": row["component"],
+        "componentInstance": row["component_instance"] or None,
+        "evseId": row["evse_id"] or None,
+        "connectorId": row["connector_id"] or None,
+        "variable": row["variable"],
+        "variableInstance": row["variable_instance"] or None,
+        "attributeType": row["attribute"],
+        "value": row["value"],
+        "mutability": row["mutability"],
+        "characteristics": orjson.loads(row["characteristics"]) if row["characteristics"] else None,
+        "updatedAt": row["updated_at"],
     }

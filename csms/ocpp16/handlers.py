@@ -52,28 +52,13 @@ def handlers(services: Services, connection: Peer) -> dict[str, Handler]:
         return {"idTagInfo": id_tag_info(await services.authorization.check(payload["idTag"]))}
 
     async def start_transaction(payload: Payload) -> Payload:
-        transaction_id, info = await services.transactions.start(
-            charger_id,
-            payload["connectorId"],
-            payload["idTag"],
-            payload["meterStart"],
-            payload["timestamp"],
-            payload.get("reservationId"),
-        )
+        start = mapping.transaction_start(payload)
+        transaction_id, info = await services.transactions.start(charger_id, start)
         return {"transactionId": transaction_id, "idTagInfo": id_tag_info(info)}
 
     async def stop_transaction(payload: Payload) -> Payload:
-        data = payload.get("transactionData", [])
-        info = await services.transactions.stop(
-            charger_id,
-            payload["transactionId"],
-            payload["meterStop"],
-            payload["timestamp"],
-            payload.get("reason", "Local"),
-            payload.get("idTag"),
-            mapping.samples(data),
-            sent=data,
-        )
+        end = mapping.transaction_end(payload)
+        info = await services.transactions.stop(charger_id, end)
         return {"idTagInfo": id_tag_info(info)} if info else {}
 
     async def meter_values(payload: Payload) -> Payload:

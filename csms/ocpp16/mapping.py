@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import Boot, Sample, StatusChange
+from ..domain import Boot, Sample, StatusChange, TransactionEnd, TransactionStart
 from ..services import TagInfo
 
 Payload = dict[str, Any]
@@ -35,6 +35,29 @@ def status_change(payload: Payload) -> StatusChange:
         vendor_id=payload.get("vendorId"),
         vendor_error_code=payload.get("vendorErrorCode"),
         timestamp=payload.get("timestamp"),
+    )
+
+
+def transaction_start(payload: Payload) -> TransactionStart:
+    """A StartTransaction.req."""
+    return TransactionStart(
+        connector_id=payload["connectorId"],
+        id_tag=payload["idTag"],
+        meter_start=payload["meterStart"],
+        timestamp=payload["timestamp"],
+        reservation_id=payload.get("reservationId"),
+    )
+
+
+def transaction_end(payload: Payload) -> TransactionEnd:
+    """A StopTransaction.req, with the samples of its transactionData."""
+    return TransactionEnd(
+        transaction_id=payload["transactionId"],
+        meter_stop=payload["meterStop"],
+        timestamp=payload["timestamp"],
+        reason=payload.get("reason", "Local"),
+        id_tag=payload.get("idTag"),
+        samples=tuple(samples(payload.get("transactionData", []))),
     )
 
 

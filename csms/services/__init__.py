@@ -10,15 +10,18 @@ from ..store import (
     ChargerStore,
     ChargingProfileStore,
     Database,
+    DeviceModelStore,
     MessageLog,
     ReservationStore,
     Row,
     TagStore,
+    TransactionEventStore,
     TransactionStore,
 )
 from .authorization import AuthorizationService, TagInfo
 from .certificates import CertificateService
 from .chargers import Admission, BootDecision, ChargerService
+from .device_model import DeviceModelService
 from .transactions import TransactionService
 
 
@@ -36,6 +39,7 @@ class Services:
     certificates: CertificateService
     reservations: ReservationStore  # what the CSMS asked of chargers and they accepted
     charging_profiles: ChargingProfileStore
+    device_model: DeviceModelService  # 2.0.1 stations' components and variables
 
     @classmethod
     def build(cls, db: Database, config: CsmsConfig) -> Services:
@@ -53,12 +57,15 @@ class Services:
             db=db,
             chargers=chargers,
             authorization=authorization,
-            transactions=TransactionService(transaction_store, charger_store, authorization),
+            transactions=TransactionService(
+                transaction_store, charger_store, authorization, TransactionEventStore(db)
+            ),
             tags=tags,
             log=MessageLog(db, config.log_flush_interval),
             certificates=CertificateService(chargers, ca),
             reservations=ReservationStore(db),
             charging_profiles=ChargingProfileStore(db),
+            device_model=DeviceModelService(DeviceModelStore(db), chargers),
         )
 
 
@@ -68,6 +75,7 @@ __all__ = [
     "BootDecision",
     "CertificateService",
     "ChargerService",
+    "DeviceModelService",
     "Row",
     "Services",
     "TagInfo",

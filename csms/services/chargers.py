@@ -168,6 +168,7 @@ class ChargerService:
         await self.store.upsert_connector(
             charger_id,
             change.connector_id,
+            change.evse_id,
             status=change.status,
             error_code=change.error_code,
             info=change.info,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from ..domain import Sample
 from ..store import Row
+
+REGISTER = "Energy.Active.Import.Register"
 
 _WH_PER_UNIT = {None: 1.0, "": 1.0, "Wh": 1.0, "kWh": 1000.0}
 
@@ -28,3 +32,15 @@ def energy_delivered(transaction: Row, latest: Row | None) -> float | None:
         return 0.0
     reading = register_wh(latest)
     return None if reading is None else max(reading - transaction["meter_start"], 0.0)
+
+
+def latest_register_wh(samples: Iterable[Sample]) -> int | None:
+    """The last whole-meter Energy.Active.Import.Register reading of `samples`, in Wh (rounded
+    down); None when they hold none that can be read."""
+    found = None
+    for sample in samples:
+        if sample.measurand == REGISTER and not sample.phase:
+            reading = register_wh(sample._asdict())
+            if reading is not None:
+                found = int(reading)
+    return found

@@ -1,6 +1,8 @@
-"""Charging sessions: start, meter values, stop. Every start and stop is durable before the
-answer leaves; a stop the CSMS cannot match is recorded as an anomaly and still answered, and
-a start on a connector whose transaction was never stopped closes that one (an anomaly too)."""
+"""Charging sessions: start, meter values, stop (transactions the CSMS numbers, 1.6) and the
+events of those a station numbers (2.0.1). Every start, stop and event is durable before the
+answer leaves; a stop the CSMS cannot match is recorded as an anomaly and still answered, a
+start on a connector whose transaction was never stopped closes that one (an anomaly too),
+and so is an event whose seqNo skips numbers (the gap)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,17 @@ from typing import Any
 
 import orjson
 
-from ..domain import Sample
-from ..store import CLOSED_BY_CSMS, ChargerStore, Row, TransactionStore
+from ..domain import Sample, TransactionEnd, TransactionEvent, TransactionStart
+from ..store import (
+    CLOSED_BY_CSMS,
+    ChargerStore,
+    Recorded,
+    Row,
+    TransactionEventStore,
+    TransactionStore,
+)
 from .authorization import AuthorizationService, TagInfo
+from .energy import latest_register_wh
 
 log = logging.getLogger(__name__)
 
@@ -22,32 +32,24 @@ class TransactionService:
         transactions: TransactionStore,
         chargers: ChargerStore,
         authorization: AuthorizationService,
+        events: TransactionEventStore,
     ) -> None:
         self.transactions = transactions
+        self.events = events
         self.chargers = chargers
         self.authorization = authorization
         self._flagged: set[tuple[str, str, int | None]] = set()  # meter-value anomalies seen
 
-    async def start(
-        self,
-        charger_id: str,
-        connector_id: int,
-        id_tag: str,
-        meter_start: int,
-        timestamp: str,
-        reservation_id: int | None = None,
-    ) -> tuple[int, TagInfo]:
+    async def start(self, charger_id: str, start: TransactionStart) -> tuple[int, TagInfo]:
         """Record a transaction; its verdict is the tag's status, or ConcurrentTx when the tag
         is Accepted but already in an active transaction (decided in the same unit of work as
         the insert, so of simultaneous starts with one tag exactly one is Accepted)."""
-        info = await self.authorization.check(id_tag)
-        started = await self.transactions.start(
-            charger_id, connector_id, id_tag, info.status, meter_start, timestamp, reservation_id
-        )
+        info = await self.authorization.check(start.id_tag)
+        started = await self.transactions.start(charger_id, start, info.status)
         for closed in started.closed:
             problem = (
-                f"StartTransaction on connector {connector_id} while transaction {closed} was"
-                f" active there: {closed} closed (stop reason {CLOSED_BY_CSMS})"
+                f"StartTransaction on connector {start.connector_id} while transaction {closed}"
+                f" was active there: {closed} closed (stop reason {CLOSED_BY_CSMS})"
             )
             await self.anomaly(
                 charger_id, problem, closed, {"startedTransactionId": started.transaction_id}
@@ -56,24 +58,11 @@ class TransactionService:
         status = started.auth_status
         return started.transaction_id, TagInfo(status, info.expiry_date, info.parent_id_tag)
 
-    async def stop(
-        self,
-        charger_id: str,
-        transaction_id: int,
-        meter_stop: int,
-        timestamp: str,
-        reason: str,
-        id_tag: str | None,
-        samples: list[Sample],
-        *,
-        sent: Any = None,
-    ) -> TagInfo | None:
+    async def stop(self, charger_id: str, end: TransactionEnd) -> TagInfo | None:
         """Close a transaction with the samples sent at its end. A stop the CSMS cannot match
-        is recorded as an anomaly, with `sent` (the charger's own record of those samples,
-        as it sent them) since they are stored nowhere else."""
-        row = await self.transactions.stop(
-            charger_id, transaction_id, meter_stop, timestamp, reason, id_tag, samples
-        )
+        is recorded as an anomaly, with those samples, since they are stored nowhere else."""
+        row = await self.transactions.stop(charger_id, end)
+        transaction_id = end.transaction_id
         problem = None
         if row is None:
             problem = "stop for an unknown transaction"
@@ -82,12 +71,39 @@ class TransactionService:
         elif row["status"] != "Active":
             problem = "stop for a transaction already stopped"
         if problem is not None:
+            sent = [sample._asdict() for sample in end.samples]
             await self.anomaly(charger_id, problem, transaction_id, sent)
-        elif row is not None and meter_stop < row["meter_start"]:  # stored as sent, flagged
+        elif row is not None and end.meter_stop < row["meter_start"]:  # stored as sent, flagged
             await self.anomaly(charger_id, "meterStop below meterStart", transaction_id)
-        if id_tag is None:
+        if end.id_tag is None:
             return None
-        return await self.authorization.check(id_tag)
+        return await self.authorization.check(end.id_tag)
+
+    async def event(
+        self, charger_id: str, event: TransactionEvent
+    ) -> tuple[Recorded, TagInfo | None]:
+        """Apply an event of a transaction its station numbers; the verdict on the token it
+        carries, if any (a retry gets the verdict of the first time). A seqNo that skips
+        numbers is recorded as an anomaly naming those missing."""
+        info = None if event.id_tag is None else await self.authorization.check(event.id_tag)
+        meter = latest_register_wh(event.samples)
+        status = None if info is None else info.status
+        recorded = await self.events.record(charger_id, event, status, meter)
+        if recorded.new_gap:
+            await self.anomaly(
+                charger_id,
+                f"TransactionEvent seqNo {event.seq_no} skips numbers not received",
+                recorded.transaction_id,
+                {"missingSeqNos": recorded.missing},
+            )
+        if info is None or recorded.auth_status is None:
+            return recorded, None
+        verdict = TagInfo(recorded.auth_status, info.expiry_date, info.parent_id_tag)
+        return recorded, verdict
+
+    async def missing_events(self, transaction_id: int) -> list[int]:
+        """The seqNos of a station-numbered transaction's events not received."""
+        return await self.events.missing(transaction_id)
 
     async def meter_values(
         self,

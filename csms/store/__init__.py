@@ -4,8 +4,10 @@ from .chargers import ChargerStore
 from .checks import DatabaseUnusable
 from .commands import ChargingProfileStore, ReservationStore
 from .db import Database, Row, iso, utcnow
+from .device_model import DeviceModelStore
 from .log import MessageLog
 from .tags import TagStore
+from .transaction_events import Recorded, TransactionEventStore
 from .transactions import CLOSED_BY_CSMS, Started, TransactionStore
 
 __all__ = [
@@ -14,11 +16,14 @@ __all__ = [
     "ChargingProfileStore",
     "Database",
     "DatabaseUnusable",
+    "DeviceModelStore",
     "MessageLog",
+    "Recorded",
     "ReservationStore",
     "Row",
     "Started",
     "TagStore",
+    "TransactionEventStore",
     "TransactionStore",
     "iso",
     "utcnow",

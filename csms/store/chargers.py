@@ -148,26 +148,30 @@ class ChargerStore:
 
         await self.db.write(work)
 
-    async def upsert_connector(self, charger_id: str, connector_id: int, **fields: Any) -> None:
+    async def upsert_connector(
+        self, charger_id: str, connector_id: int, evse_id: int = 0, **fields: Any
+    ) -> None:
+        """A connector's status (`evse_id` 0: a 1.6 connector, under no EVSE)."""
         now = utcnow()
         sql = (
-            "INSERT INTO connectors (charger_id, connector_id, status, error_code, info,"
+            "INSERT INTO connectors (charger_id, evse_id, connector_id, status, error_code, info,"
             " vendor_id, vendor_error_code, status_timestamp, updated_at)"
-            " VALUES (:charger_id, :connector_id, :status, :error_code, :info, :vendor_id,"
-            " :vendor_error_code, :status_timestamp, :now)"
-            " ON CONFLICT (charger_id, connector_id) DO UPDATE SET status = excluded.status,"
+            " VALUES (:charger_id, :evse_id, :connector_id, :status, :error_code, :info,"
+            " :vendor_id, :vendor_error_code, :status_timestamp, :now)"
+            " ON CONFLICT (charger_id, evse_id, connector_id) DO UPDATE SET"
+            " status = excluded.status,"
             " error_code = excluded.error_code, info = excluded.info,"
             " vendor_id = excluded.vendor_id, vendor_error_code = excluded.vendor_error_code,"
             " status_timestamp = excluded.status_timestamp, updated_at = excluded.updated_at"
         )
         values = {"info": None, "vendor_id": None, "vendor_error_code": None, **fields}
-        await self.db.execute(
-            sql, {**values, "charger_id": charger_id, "connector_id": connector_id, "now": now}
-        )
+        where = {"charger_id": charger_id, "evse_id": evse_id, "connector_id": connector_id}
+        await self.db.execute(sql, {**values, **where, "now": now})
 
     async def connectors(self, charger_id: str) -> list[Row]:
         return await self.db.fetch_all(
-            "SELECT * FROM connectors WHERE charger_id = ? ORDER BY connector_id", (charger_id,)
+            "SELECT * FROM connectors WHERE charger_id = ? ORDER BY evse_id, connector_id",
+            (charger_id,),
         )
 
     async def connectors_of(self, charger_ids: list[str]) -> dict[str, list[Row]]:
@@ -178,7 +182,7 @@ class ChargerStore:
         marks = ", ".join("?" * len(charger_ids))
         rows = await self.db.fetch_all(
             f"SELECT * FROM connectors WHERE charger_id IN ({marks})"
-            " ORDER BY charger_id, connector_id",
+            " ORDER BY charger_id, evse_id, connector_id",
             charger_ids,
         )
         for row in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from ..domain import Sample
+from ..domain import Sample, TransactionEnd, TransactionStart
 from .db import Database, Row, Writer, utcnow
 
 # A sample already stored (same charger, connector, transaction, instant, value and kind) is
@@ -83,7 +83,7 @@ TAG_BUSY = (
 # a repeat of a start (transactions_start_key)
 START_REPEATED = (
     "SELECT id, auth_status FROM transactions WHERE charger_id = ? AND connector_id = ?"
-    " AND id_tag = ? AND start_timestamp = ?"
+    " AND id_tag = ? AND start_timestamp = ? AND station_transaction_id IS NULL"
 )
 # the transactions still active on a connector (transactions_active)
 CONNECTOR_ACTIVE = (
@@ -166,16 +166,7 @@ class TransactionStore:
         sql, params = find_query(charger_id, status, since, until)
         return await self.db.fetch_all(sql, [*params, limit, offset])
 
-    async def start(
-        self,
-        charger_id: str,
-        connector_id: int,
-        id_tag: str,
-        auth_status: str,
-        meter_start: int,
-        timestamp: str,
-        reservation_id: int | None,
-    ) -> Started:
+    async def start(self, charger_id: str, start: TransactionStart, auth_status: str) -> Started:
         """Insert a transaction durably. A repeat of the same start (charger, connector, tag,
         timestamp) returns the existing one. An Accepted tag already in an active Accepted
         transaction gets ConcurrentTx instead: the check and the insert are one unit of work,
@@ -185,6 +176,7 @@ class TransactionStore:
         (a connector holds one transaction at a time): it is closed in the same unit, stop
         reason `Other` at the new start's timestamp, meterStop unknown (NULL), and named in
         `Started.closed`."""
+        connector_id, id_tag, timestamp = start.connector_id, start.id_tag, start.timestamp
         now = utcnow()
 
         def work(tx: Writer) -> Started:
@@ -211,9 +203,9 @@ class TransactionStore:
                     connector_id,
                     id_tag,
                     status,
-                    meter_start,
+                    start.meter_start,
                     timestamp,
-                    reservation_id,
+                    start.reservation_id,
                     now,
                     now,
                 ),
@@ -223,19 +215,11 @@ class TransactionStore:
 
         return await self.db.write(work)
 
-    async def stop(
-        self,
-        charger_id: str,
-        transaction_id: int,
-        meter_stop: int,
-        timestamp: str,
-        reason: str,
-        id_tag: str | None,
-        samples: list[Sample],
-    ) -> Row | None:
+    async def stop(self, charger_id: str, end: TransactionEnd) -> Row | None:
         """Close the charger's active transaction with the samples it sent at the end,
         durably. Returns the transaction as it was before; nothing changes unless it was this
         charger's and active."""
+        transaction_id = end.transaction_id
 
         def work(tx: Writer) -> Row | None:
             row = tx.fetch_one(TRANSACTION, (transaction_id,))
@@ -244,10 +228,10 @@ class TransactionStore:
             tx.execute(
                 "UPDATE transactions SET meter_stop = ?, stop_timestamp = ?, stop_reason = ?,"
                 " stop_id_tag = ?, status = 'Completed', updated_at = ? WHERE id = ?",
-                (meter_stop, timestamp, reason, id_tag, utcnow(), transaction_id),
+                (end.meter_stop, end.timestamp, end.reason, end.id_tag, utcnow(), transaction_id),
             )
             rows = meter_rows(
-                charger_id, row["connector_id"], transaction_id, samples, "StopTransaction"
+                charger_id, row["connector_id"], transaction_id, end.samples, "StopTransaction"
             )
             store_samples(tx, rows)
             return row

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from csms.domain import TransactionStart
 from csms.ocpp16.mapping import samples
 from csms.store import Database, TransactionStore
 from csms.store.transactions import REGISTER_WINDOW
@@ -32,12 +33,13 @@ def entry(second: int, *samples: tuple[str, str]) -> dict[str, Any]:
 
 
 ENERGY, POWER = "Energy.Active.Import.Register", "Power.Active.Import"
+START = TransactionStart(1, "TAG", 0, "2026-12-01T10:00:00Z")
 
 
 async def test_a_sample_is_stored_once_in_a_message_and_across_messages(
     store: TransactionStore,
 ) -> None:
-    started = await store.start("CP-1", 1, "TAG", "Accepted", 0, "2026-12-01T10:00:00Z", None)
+    started = await store.start("CP-1", START, "Accepted")
     twice = [entry(1, (ENERGY, "10"), (ENERGY, "10"), (POWER, "5")), entry(2, (ENERGY, "20"))]
     for transaction in (started.transaction_id, None):
         for _ in range(2):  # a resend of a MeterValues whose answer was lost
@@ -52,7 +54,7 @@ async def test_a_sample_is_stored_once_in_a_message_and_across_messages(
 async def test_energy_so_far_is_the_newest_register_of_a_long_session(
     store: TransactionStore,
 ) -> None:
-    started = await store.start("CP-1", 1, "TAG", "Accepted", 0, "2026-12-01T10:00:00Z", None)
+    started = await store.start("CP-1", START, "Accepted")
     tid = started.transaction_id
     readings = [entry(s, (ENERGY, str(100 * s)), (POWER, "7")) for s in range(1, 3000)]
     await store.add_meter_values("CP-1", 1, tid, samples(readings))

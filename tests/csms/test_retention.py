@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from csms import CsmsApp
-from csms.domain import Sample
+from csms.domain import Sample, TransactionEnd, TransactionStart
 from csms.ocpp16.mapping import samples
 from csms.store import Database, MessageLog, TransactionStore
 from csms.store.maintenance import DatabaseInUse, stats, vacuum
@@ -61,12 +61,13 @@ async def test_meter_values_of_transactions_are_never_pruned_while_active_or_aft
     db: Database,
 ) -> None:
     store = TransactionStore(db)
-    active = await store.start("CP-1", 1, "TAG", "Accepted", 0, iso(200), None)
-    done = await store.start("CP-1", 2, "TAG2", "Accepted", 0, iso(300), None)
+    active = await store.start("CP-1", TransactionStart(1, "TAG", 0, iso(200)), "Accepted")
+    done = await store.start("CP-1", TransactionStart(2, "TAG2", 0, iso(300)), "Accepted")
     for days_ago in (200, 120, 60, 1):  # an active transaction as old as the retention x 6
         await store.add_meter_values("CP-1", 1, active.transaction_id, reading(days_ago))
     await store.add_meter_values("CP-1", 2, done.transaction_id, reading(299))
-    await store.stop("CP-1", done.transaction_id, 50, iso(298), "Local", None, reading(298, 50))
+    end = TransactionEnd(done.transaction_id, 50, iso(298), "Local", None, tuple(reading(298, 50)))
+    await store.stop("CP-1", end)
     for days_ago in (90, 31, 29, 0):  # outside any transaction, connector 0
         await store.add_meter_values("CP-1", 0, None, reading(days_ago))
     before = await store.meter_values(active.transaction_id)

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from csms import CsmsApp
+from csms.domain import TransactionStart
 
 from .charger import TestCharger
 from .payloads import PROFILE
@@ -72,7 +73,8 @@ async def test_reservations_and_their_expiry(
     charger.answers["ReserveNow"] = {"status": "Occupied"}
     await send(client, "ReserveNow", {**later, "reservationId": 5})
     await send(client, "CancelReservation", {"reservationId": 2})
-    await api_app.services.transactions.start("CP-1", 1, "TAG-R", 0, "2026-11-24T10:00:00Z", 3)
+    start = TransactionStart(1, "TAG-R", 0, "2026-11-24T10:00:00Z", reservation_id=3)
+    await api_app.services.transactions.start("CP-1", start)
     reservations = {r["reservationId"]: r for r in (await detail(client))["reservations"]}
     assert {n: r["status"] for n, r in reservations.items()} == {
         1: "Reserved",
