@@ -18,6 +18,11 @@ from .services import Services
 Payload = dict[str, Any]
 
 
+class InvalidOperation(ValueError):
+    """A friendly operation (the API's `/api/operations/...`) that the charger's version
+    cannot make a request of, with these fields."""
+
+
 class Peer(Protocol):
     """What an adapter's handlers use of the connection they serve."""
 
@@ -65,3 +70,10 @@ class Adapter(Protocol):
     ) -> None:
         """Bring the CSMS's state in line with a CSMS-initiated request the charger answered
         with `result`."""
+
+    async def request(
+        self, services: Services, charger_id: str, name: str, fields: Payload
+    ) -> tuple[str, Payload]:
+        """The action and payload of the friendly operation `name` (remote-start, remote-stop,
+        reset, change-configuration, get-configuration) with the API's `fields` (None-valued
+        ones left out); InvalidOperation when there is none."""

@@ -97,6 +97,15 @@ class Operations:
         await self.record(charger_id, action, payload, result)
         return result
 
+    async def perform(
+        self, charger_id: str, name: str, fields: Payload, timeout: float | None = None
+    ) -> Payload:
+        """Friendly operation `name` (remote-start, reset, ...; see `Adapter.request`) with
+        the API's `fields`, as the request of the version the charger speaks."""
+        version = self.version(charger_id)
+        action, payload = await version.request(self.services, charger_id, name, fields)
+        return await self.send(charger_id, action, payload, timeout)
+
     async def record(self, charger_id: str, action: str, request: Payload, result: Payload) -> None:
         """Bring the CSMS's state in line with a request the charger answered with `result`
         (what that changes is the business of the charger's version)."""

@@ -192,9 +192,10 @@ class OcppServer:
     def _select_subprotocol(
         connection: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
-        for name in offered:
-            if name in ADAPTERS:
-                return name
+        """The newest version the charger offers, whatever its order (ADAPTERS: newest first)."""
+        for name in ADAPTERS:
+            if name in offered:
+                return Subprotocol(name)
         return None  # handshake completes without the header; _serve closes at once
 
     def _refused(self, why: str) -> None:

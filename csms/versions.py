@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from . import ocpp16
+from . import ocpp16, ocpp201
 from .adapter import Adapter
 
-ADAPTERS: dict[str, Adapter] = {ocpp16.ADAPTER.dialect.subprotocol: ocpp16.ADAPTER}
+# newest first: a charger offering several subprotocols gets the newest it offers
+ADAPTERS: dict[str, Adapter] = {
+    adapter.dialect.subprotocol: adapter for adapter in (ocpp201.ADAPTER, ocpp16.ADAPTER)
+}
 # The version the HTTP API describes, and that of a charger not connected (its actions are the
 # ones an operation for it is checked against).
 DEFAULT: Adapter = ocpp16.ADAPTER

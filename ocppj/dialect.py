@@ -114,6 +114,6 @@ V201 = Dialect(
     request_suffix="Request",
 )
 
-# The versions our CSMS and simulator speak, by subprotocol (2.0.1 is known, not yet spoken).
-DIALECTS: dict[str, Dialect] = {V16.subprotocol: V16}
+# The versions our CSMS and simulator speak, by subprotocol, newest first.
+DIALECTS: dict[str, Dialect] = {V201.subprotocol: V201, V16.subprotocol: V16}
 KNOWN: dict[str, Dialect] = {d.subprotocol: d for d in (V16, V201)}

@@ -12,15 +12,15 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from ..metrics import CONTENT_TYPE
-from . import errors, operations, records, registry
+from . import errors, operations, records, registry, variables
 from .auth import token_matches
 from .deps import Backend, Csms, given_token, require_token
 from .errors import ApiError
 
 DESCRIPTION = """\
 The ocpp-bench CSMS over HTTP: the registry of chargers and id tags, transactions, the message
-log, and every CSMS-initiated OCPP 1.6 operation. Every route but `/health` needs the API token:
-`Authorization: Bearer <token>` (or `?token=` for a browser).
+log, and every CSMS-initiated operation of OCPP 1.6 and 2.0.1. Every route but `/health`
+needs the API token: `Authorization: Bearer <token>` (or `?token=` for a browser).
 """
 
 
@@ -90,7 +90,7 @@ def create_api(csms: Backend, token: str) -> FastAPI:
             raise ApiError(404, "NotFound", f"No asset {name}")
         return FileResponse(_swagger_dir() / name)
 
-    for router in (registry.router, records.router, operations.router):
+    for router in (registry.router, records.router, variables.router, operations.router):
         protected.include_router(router)
     api.include_router(protected)
     return api

@@ -10,6 +10,7 @@ method a route does not take, an unexpected exception).
 | a charge-point-initiated action          | 400    | UnsupportedAction     |
 | ChargerNotConnected                      | 409    | ChargerNotConnected   |
 | OcppError (payload breaks the schema)    | 422    | InvalidPayload        |
+| InvalidOperation (no request of it)      | 422    | InvalidOperation      |
 | RequestValidationError (route's model)   | 422    | InvalidRequest        |
 | InvalidField (services.validation)       | 422    | InvalidField          |
 | an unknown route / method                | 404/405| NotFound, MethodNotAllowed |
@@ -38,6 +39,7 @@ from ocppj import (
     OcppError,
 )
 
+from ..adapter import InvalidOperation
 from ..operations import ChargerNotConnected, UnknownAction, UnknownCharger
 from ..services.validation import InvalidField
 
@@ -80,6 +82,8 @@ def to_api_error(exc: Exception) -> ApiError:
         field = FIELD_NAMES.get(exc.field, exc.field)
         detail = f"{field}: {exc.reason}{HINTS.get(exc.field, '')}"
         return ApiError(422, "InvalidField", detail, field=field)
+    if isinstance(exc, InvalidOperation):
+        return ApiError(422, "InvalidOperation", str(exc))
     if isinstance(exc, RequestValidationError):
         return _invalid_request(exc)
     if isinstance(exc, OcppError):
@@ -175,6 +179,7 @@ def install(app: FastAPI) -> None:
     for kind in (
         ApiError,
         InvalidField,
+        InvalidOperation,
         RequestValidationError,
         HTTPException,
         UnknownCharger,

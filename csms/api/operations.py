@@ -1,5 +1,6 @@
 """Make the CSMS act: `POST /api/chargers/{id}/ocpp/{Action}` for every CSMS-initiated
-OCPP 1.6 action, and the friendly `/api/operations/...` routes over the same thing.
+action of the OCPP version the charger speaks, and the friendly `/api/operations/...` routes
+over the same thing, in either version.
 
 The answer is the charger's response payload as it came over the wire.
 """
@@ -11,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..versions import DEFAULT
+from ..versions import ADAPTERS, DEFAULT
 from .deps import Csms
 
 router = APIRouter(prefix="/api", tags=["operations"])
@@ -23,17 +24,21 @@ Timeout = Annotated[
 Payload = dict[str, Any]
 
 
-@router.get("/ocpp/actions", summary="The CSMS-initiated OCPP 1.6 actions, by profile")
-async def list_actions() -> dict[str, list[str]]:
-    return {profile: list(actions) for profile, actions in DEFAULT.actions_by_profile.items()}
+@router.get("/ocpp/actions", summary="The CSMS-initiated OCPP actions, by profile (block)")
+async def list_actions(
+    version: Annotated[Literal["1.6", "2.0.1"], Query(description="OCPP version")] = "1.6",
+) -> dict[str, list[str]]:
+    adapter = next(a for a in ADAPTERS.values() if a.dialect.version == version)
+    return {profile: list(actions) for profile, actions in adapter.actions_by_profile.items()}
 
 
 @router.post(
     "/chargers/{charger_id}/ocpp/{action}",
-    summary="Send any CSMS-initiated OCPP 1.6 action",
+    summary="Send any CSMS-initiated OCPP action of the charger's version",
     description=(
         "The body is the OCPP payload (camelCase, as on the wire); it is checked against the "
-        "OCPP 1.6 schema before anything is sent. Actions: "
+        "schema of the version the charger's live connection speaks (1.6 while it is not "
+        "connected) before anything is sent. 1.6 actions: "
         + ", ".join(sorted(DEFAULT.csms_actions))
     ),
 )
@@ -75,41 +80,42 @@ class GetConfiguration(_Operation):
     keys: list[str] | None = None
 
 
-def _payload(body: BaseModel, **renames: str) -> Payload:
-    fields = body.model_dump(exclude_none=True, exclude={"chargerId"})
-    return {renames.get(key, key): value for key, value in fields.items()}
+def _fields(body: BaseModel) -> Payload:
+    return body.model_dump(exclude_none=True, exclude={"chargerId"})
 
 
-@router.post("/operations/remote-start", summary="RemoteStartTransaction")
+@router.post("/operations/remote-start", summary="Start a transaction remotely")
 async def remote_start(csms: Csms, body: RemoteStart, timeout: Timeout = None) -> Payload:
-    return await csms.operations.send(
-        body.chargerId, "RemoteStartTransaction", _payload(body), timeout
-    )
+    """1.6: RemoteStartTransaction; 2.0.1: RequestStartTransaction (idToken of type Central,
+    a new remoteStartId, `connectorId` as the evseId)."""
+    return await csms.operations.perform(body.chargerId, "remote-start", _fields(body), timeout)
 
 
-@router.post("/operations/remote-stop", summary="RemoteStopTransaction")
+@router.post("/operations/remote-stop", summary="Stop a transaction remotely")
 async def remote_stop(csms: Csms, body: RemoteStop, timeout: Timeout = None) -> Payload:
-    return await csms.operations.send(
-        body.chargerId, "RemoteStopTransaction", _payload(body), timeout
-    )
+    """1.6: RemoteStopTransaction; 2.0.1: RequestStopTransaction with the station's own id of
+    the transaction (`transactionId` is the CSMS's number, as `/api/transactions` lists)."""
+    return await csms.operations.perform(body.chargerId, "remote-stop", _fields(body), timeout)
 
 
 @router.post("/operations/reset", summary="Reset")
 async def reset(csms: Csms, body: Reset, timeout: Timeout = None) -> Payload:
-    return await csms.operations.send(body.chargerId, "Reset", _payload(body), timeout)
+    """1.6: Reset; 2.0.1: Reset, Hard as Immediate and Soft as OnIdle."""
+    return await csms.operations.perform(body.chargerId, "reset", _fields(body), timeout)
 
 
-@router.post("/operations/change-configuration", summary="ChangeConfiguration")
+@router.post("/operations/change-configuration", summary="Change a setting")
 async def change_configuration(
     csms: Csms, body: ChangeConfiguration, timeout: Timeout = None
 ) -> Payload:
-    return await csms.operations.send(
-        body.chargerId, "ChangeConfiguration", _payload(body), timeout
-    )
+    """1.6: ChangeConfiguration; 2.0.1: SetVariables, `key` as Component.Variable."""
+    fields = _fields(body)
+    return await csms.operations.perform(body.chargerId, "change-configuration", fields, timeout)
 
 
-@router.post("/operations/get-configuration", summary="GetConfiguration")
+@router.post("/operations/get-configuration", summary="Read settings")
 async def get_configuration(csms: Csms, body: GetConfiguration, timeout: Timeout = None) -> Payload:
-    return await csms.operations.send(
-        body.chargerId, "GetConfiguration", _payload(body, keys="key"), timeout
-    )
+    """1.6: GetConfiguration; 2.0.1: GetVariables of the `keys` (Component.Variable), or
+    without keys GetBaseReport FullInventory (the report comes as NotifyReport)."""
+    fields = _fields(body)
+    return await csms.operations.perform(body.chargerId, "get-configuration", fields, timeout)

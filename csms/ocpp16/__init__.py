@@ -11,6 +11,7 @@ from ocppj.errors import SecurityError
 from ..adapter import Payload, Peer
 from ..services import Services
 from . import operations
+from .friendly import request_for
 from .handlers import handlers
 from .operations import ACTIONS_BY_FEATURE_PROFILE, CSMS_ACTIONS, REDACTED
 
@@ -50,6 +51,11 @@ class Ocpp16:
         self, services: Services, charger_id: str, action: str, request: Payload, result: Payload
     ) -> None:
         await operations.record(services, charger_id, action, request, result)
+
+    async def request(
+        self, services: Services, charger_id: str, name: str, fields: Payload
+    ) -> tuple[str, Payload]:
+        return request_for(name, fields)
 
 
 ADAPTER = Ocpp16()

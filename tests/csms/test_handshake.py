@@ -44,17 +44,17 @@ async def test_no_supported_subprotocol_completes_handshake_then_closes(
 async def test_unsupported_subprotocol_is_logged_counted_and_registers_nobody(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A station that speaks only OCPP 2.0.1: refused with 1002, a warning naming it and
-    what it offered, a count in /metrics, and no auto-registration."""
+    """A station that speaks only OCPP 2.1 (not spoken here): refused with 1002, a warning
+    naming it and what it offered, a count in /metrics, and no auto-registration."""
     async with CsmsApp(csms_config(tmp_path, auto_register=True)) as app:
         with caplog.at_level(logging.WARNING, logger="csms.server"):
-            client = await RawClient.open(f"{app.ocpp_url}/V201-1", subprotocols=["ocpp2.0.1"])
+            client = await RawClient.open(f"{app.ocpp_url}/V21-1", subprotocols=["ocpp2.1"])
             with pytest.raises(ConnectionClosed) as closed:
                 await client.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1002
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-        assert any("V201-1" in text and "ocpp2.0.1" in text for text in warnings), warnings
-        assert await app.services.chargers.store.get("V201-1") is None
+        assert any("V21-1" in text and "ocpp2.1" in text for text in warnings), warnings
+        assert await app.services.chargers.store.get("V21-1") is None
         metrics = app.metrics.exposition().decode()
         assert 'ocpp_handshakes_refused_total{reason="subprotocol"} 1.0' in metrics
         async with await RawClient.open(f"{app.ocpp_url}/V16-1") as accepted:

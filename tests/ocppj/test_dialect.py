@@ -38,6 +38,6 @@ def test_2_0_1_spells_two_error_codes_anew() -> None:
     assert V201.wire_code("NotImplemented") == "NotImplemented"
 
 
-def test_only_the_spoken_versions_are_offered_at_the_handshake() -> None:
-    assert set(DIALECTS) == {"ocpp1.6"}
+def test_the_spoken_versions_are_offered_at_the_handshake_newest_first() -> None:
+    assert list(DIALECTS) == ["ocpp2.0.1", "ocpp1.6"]
     assert set(KNOWN) == {"ocpp1.6", "ocpp2.0.1"}

@@ -1,0 +1,225 @@
+"""CSMS-initiated 2.0.1 operations through the HTTP API: checked against the 2.0.1 schemas,
+sent, and the CSMS's records kept in step with the station's answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from csms import CsmsApp
+from tests.conftest import csms_config, eventually
+from tests.csms.client import RawClient
+
+from .station import NOW, Station, event
+
+TOKEN = "test-token-0123456789"
+PASSWORD_VARIABLE = {
+    "component": {"name": "SecurityCtrlr"},
+    "variable": {"name": "BasicAuthPassword"},
+}
+NEW_PASSWORD = "a-new-password-0123"
+
+
+@pytest.fixture
+async def api_app(tmp_path: Path) -> AsyncIterator[CsmsApp]:
+    async with CsmsApp(csms_config(tmp_path, api_port=0, api_token=TOKEN)) as app:
+        yield app
+
+
+@pytest.fixture
+async def api(api_app: CsmsApp) -> AsyncIterator[httpx.AsyncClient]:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=api_app.api_url, headers=headers, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def station(api_app: CsmsApp) -> AsyncIterator[Station]:
+    await api_app.services.chargers.register("CS-1")
+    async with await Station.connect(f"{api_app.ocpp_url}/CS-1") as station:
+        assert (await station.boot())["status"] == "Accepted"
+        yield station
+
+
+async def operate(
+    api: httpx.AsyncClient, station: Station, path: str, body: Any, action: str, answer: Any
+) -> tuple[httpx.Response, dict[str, Any]]:
+    """POST `path` while the station answers the CALL of `action` it gets; (response, the
+    request the station got)."""
+    sent = api.post(path, json=body)
+    response, request = await asyncio.gather(sent, station.answer(action, answer))
+    return response, request
+
+
+async def test_an_accepted_password_becomes_the_stations(
+    api_app: CsmsApp, api: httpx.AsyncClient, station: Station
+) -> None:
+    data = {**PASSWORD_VARIABLE, "attributeValue": NEW_PASSWORD}
+    accepted = {"setVariableResult": [{**PASSWORD_VARIABLE, "attributeStatus": "Accepted"}]}
+    response, request = await operate(
+        api,
+        station,
+        "/api/chargers/CS-1/ocpp/SetVariables",
+        {"setVariableData": [data]},
+        "SetVariables",
+        accepted,
+    )
+    assert response.status_code == 200, response.text
+    assert request == {"setVariableData": [data]}
+    admission = await api_app.services.chargers.admit("CS-1", NEW_PASSWORD)
+    assert admission.refusal == 0
+    assert (await api_app.services.chargers.admit("CS-1", "wrong-password-000")).refusal == 401
+    variables = (await api.get("/api/chargers/CS-1/variables")).json()["items"]
+    assert [(v["variable"], v["value"]) for v in variables] == [("BasicAuthPassword", "***")]
+
+    async def logged() -> bool:
+        """both frames of the SetVariables are in the message log"""
+        return len(await api_app.services.log.query("CS-1", action="SetVariables")) == 2
+
+    await eventually(logged)
+    log = await api_app.services.log.query("CS-1", action="SetVariables")
+    assert not any(NEW_PASSWORD in row["payload"] for row in log)
+
+
+async def test_a_rejected_password_changes_nothing(
+    api_app: CsmsApp, api: httpx.AsyncClient, station: Station
+) -> None:
+    data = {**PASSWORD_VARIABLE, "attributeValue": NEW_PASSWORD}
+    rejected = {"setVariableResult": [{**PASSWORD_VARIABLE, "attributeStatus": "Rejected"}]}
+    response, _ = await operate(
+        api,
+        station,
+        "/api/chargers/CS-1/ocpp/SetVariables",
+        {"setVariableData": [data]},
+        "SetVariables",
+        rejected,
+    )
+    assert response.status_code == 200
+    row = await api_app.services.chargers.get("CS-1")
+    assert row is not None and row["password_hash"] is None
+    assert (await api.get("/api/chargers/CS-1/variables")).json()["items"] == []
+
+
+async def test_get_variables_and_base_report_fill_the_device_model(
+    api: httpx.AsyncClient, station: Station
+) -> None:
+    interval = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
+    got = {**interval, "attributeStatus": "Accepted", "attributeValue": "60"}
+    result = {"getVariableResult": [got]}
+    response, _ = await operate(
+        api,
+        station,
+        "/api/operations/get-configuration",
+        {"chargerId": "CS-1", "keys": ["OCPPCommCtrlr.HeartbeatInterval"]},
+        "GetVariables",
+        result,
+    )
+    assert response.status_code == 200, response.text
+    response, request = await operate(
+        api,
+        station,
+        "/api/operations/get-configuration",
+        {"chargerId": "CS-1"},
+        "GetBaseReport",
+        {"status": "Accepted"},
+    )
+    assert response.json() == {"status": "Accepted"} and request["reportBase"] == "FullInventory"
+    for seq_no, (name, value) in enumerate((("AuthCtrlr", "true"), ("TxCtrlr", "false"))):
+        part = {
+            "requestId": request["requestId"],
+            "generatedAt": NOW,
+            "seqNo": seq_no,
+            "tbc": seq_no == 0,
+            "reportData": [
+                {
+                    "component": {"name": name, "evse": {"id": 1}},
+                    "variable": {"name": "Enabled"},
+                    "variableAttribute": [{"value": value, "mutability": "ReadOnly"}],
+                }
+            ],
+        }
+        assert await station.result("NotifyReport", part) == {}
+    variables = (await api.get("/api/chargers/CS-1/variables")).json()["items"]
+    assert [(v["component"], v["evseId"], v["variable"], v["value"]) for v in variables] == [
+        ("AuthCtrlr", 1, "Enabled", "true"),
+        ("OCPPCommCtrlr", None, "HeartbeatInterval", "60"),
+        ("TxCtrlr", 1, "Enabled", "false"),
+    ]
+
+
+async def test_payloads_are_checked_against_the_2_0_1_schemas(
+    api: httpx.AsyncClient, station: Station
+) -> None:
+    response = await api.post("/api/chargers/CS-1/ocpp/Reset", json={"type": "Hard"})
+    assert response.status_code == 422 and response.json()["error"] == "InvalidPayload"
+    only_16 = await api.post("/api/chargers/CS-1/ocpp/RemoteStartTransaction", json={"idTag": "T"})
+    assert only_16.status_code == 404
+    station_side = await api.post("/api/chargers/CS-1/ocpp/TransactionEvent", json={})
+    assert station_side.status_code == 400
+
+
+async def test_remote_start_and_stop_in_2_0_1_words(
+    api_app: CsmsApp, api: httpx.AsyncClient, station: Station
+) -> None:
+    response, request = await operate(
+        api,
+        station,
+        "/api/operations/remote-start",
+        {"chargerId": "CS-1", "idTag": "CARD", "connectorId": 2},
+        "RequestStartTransaction",
+        {"status": "Accepted"},
+    )
+    assert response.json() == {"status": "Accepted"}
+    assert request["idToken"] == {"idToken": "CARD", "type": "Central"}
+    assert request["evseId"] == 2 and request["remoteStartId"] > 0
+    info = {"remoteStartId": request["remoteStartId"]}
+    started = event("Started", 0, "TX-9", trigger="RemoteStart", info=info)
+    await station.result("TransactionEvent", started)
+    listed = (await api.get("/api/transactions", params={"chargerId": "CS-1"})).json()["items"]
+    assert [(t["stationTransactionId"], t["remoteStartId"]) for t in listed] == [
+        ("TX-9", request["remoteStartId"])
+    ]
+    number = listed[0]["transactionId"]
+    detail = (await api.get(f"/api/transactions/{number}")).json()
+    assert detail["missingSeqNos"] == [] and detail["stationTransactionId"] == "TX-9"
+    response, request = await operate(
+        api,
+        station,
+        "/api/operations/remote-stop",
+        {"chargerId": "CS-1", "transactionId": number},
+        "RequestStopTransaction",
+        {"status": "Accepted"},
+    )
+    assert response.status_code == 200 and request == {"transactionId": "TX-9"}
+    body = {"chargerId": "CS-1", "transactionId": 999}
+    unknown = await api.post("/api/operations/remote-stop", json=body)
+    assert unknown.status_code == 422 and unknown.json()["error"] == "InvalidOperation"
+
+
+async def test_reset_in_2_0_1_words_and_1_6_still_its_own(
+    api_app: CsmsApp, api: httpx.AsyncClient, station: Station
+) -> None:
+    response, request = await operate(
+        api,
+        station,
+        "/api/operations/reset",
+        {"chargerId": "CS-1", "type": "Hard"},
+        "Reset",
+        {"status": "Scheduled"},
+    )
+    assert response.json() == {"status": "Scheduled"} and request == {"type": "Immediate"}
+    await api_app.services.chargers.register("CP-16")
+    async with await RawClient.open(f"{api_app.ocpp_url}/CP-16") as old:
+        await old.boot()
+        body = {"chargerId": "CP-16", "type": "Hard"}
+        sent = asyncio.create_task(api.post("/api/operations/reset", json=body))
+        frame = await old.recv()
+        assert frame[2:] == ["Reset", {"type": "Hard"}]
+        await old.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
+        assert (await sent).json() == {"status": "Accepted"}
