@@ -223,3 +223,16 @@ async def test_reset_in_2_0_1_words_and_1_6_still_its_own(
         assert frame[2:] == ["Reset", {"type": "Hard"}]
         await old.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
         assert (await sent).json() == {"status": "Accepted"}
+
+
+async def test_the_api_shows_the_version_and_evses(
+    api: httpx.AsyncClient, station: Station
+) -> None:
+    actions = (await api.get("/api/ocpp/actions", params={"version": "2.0.1"})).json()
+    assert "RequestStartTransaction" in actions["RemoteControl"]
+    assert "GetBaseReport" in actions["Provisioning"]
+    status = {"timestamp": NOW, "connectorStatus": "Available", "evseId": 2, "connectorId": 1}
+    await station.result("StatusNotification", status)
+    detail = (await api.get("/api/chargers/CS-1")).json()
+    assert detail["connection"]["ocppVersion"] == "2.0.1"
+    assert [(c["evseId"], c["connectorId"]) for c in detail["connectors"]] == [(2, 1)]
