@@ -3,6 +3,7 @@ connection applies to its frames."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 
 from ocppj import V201, Call, CallResult, Dialect, Frame, Handler
@@ -44,17 +45,15 @@ class Ocpp201:
     csms_actions: Mapping[str, str] = CSMS_ACTIONS
 
     def __init__(self) -> None:
-        self._pending: set[str] = set()  # stations whose last boot was answered Pending
+        # the connections whose last boot was answered Pending (weak: gone with them)
+        self._pending: weakref.WeakSet[Peer] = weakref.WeakSet()
 
     def handlers(self, services: Services, peer: Peer) -> dict[str, Handler]:
-        charger_id = peer.charger_id
-        self._pending.discard(charger_id)
-
         def on_boot(status: str) -> None:
             if status == "Pending":
-                self._pending.add(charger_id)
+                self._pending.add(peer)
             else:
-                self._pending.discard(charger_id)
+                self._pending.discard(peer)
 
         return handlers(services, peer, on_boot)
 
@@ -63,7 +62,7 @@ class Ocpp201:
         what the CSMS asks of it; anything else is refused with SecurityError (B02, B03)."""
         if peer.boot_accepted or action == "BootNotification":
             return
-        if peer.charger_id in self._pending and action in PENDING_ALLOWED:
+        if peer in self._pending and action in PENDING_ALLOWED:
             return
         raise SecurityError(f"{action} refused: BootNotification not accepted")
 
