@@ -22,6 +22,11 @@ TAG_BUSY_ELSEWHERE = (
     "SELECT 1 FROM transactions WHERE id_tag = ? AND status = 'Active'"
     " AND auth_status = 'Accepted' AND id != ? LIMIT 1"
 )
+# whether a transaction has an energy register reading yet (meter_values_tx)
+HAS_REGISTER = (
+    "SELECT 1 FROM meter_values WHERE transaction_id = ?"
+    " AND measurand = 'Energy.Active.Import.Register' LIMIT 1"
+)
 SEQ_NOS = "SELECT seq_no FROM transaction_events WHERE transaction_id = ?"
 INSERT_EVENT = (
     "INSERT INTO transaction_events (transaction_id, seq_no, event_type, trigger_reason,"
@@ -70,7 +75,8 @@ class TransactionEventStore:
     ) -> Recorded:
         """Apply `event` durably: the first event of a transaction opens its record (Active),
         one of kind Ended closes it, the state follows the highest seqNo, the samples are
-        stored. `auth_status` is the registry's verdict on the event's token (ConcurrentTx
+        stored. A record opened with no energy reading takes the first that comes as its
+        start. `auth_status` is the registry's verdict on the event's token (ConcurrentTx
         instead when Accepted and the token is in another active transaction); `meter` the
         event's energy register in Wh (the start reading of a Started event, the stop
         reading of an Ended one)."""
@@ -111,6 +117,12 @@ class TransactionEventStore:
             last = -1 if opened else row["last_seq_no"]
             last = -1 if last is None else int(last)
             changes = _changes(row, event, verdict, meter, opened, newest=event.seq_no > last)
+            # opened with no reading (meter_start 0, no register stored): the first reading
+            # to come is the start
+            unread = meter is not None and not opened and row["meter_start"] == 0
+            unread = unread and "meter_start" not in changes
+            if unread and tx.fetch_one(HAS_REGISTER, (record,)) is None:
+                changes["meter_start"] = meter
             if changes:
                 assignments = ", ".join(f"{column} = ?" for column in changes)
                 tx.execute(

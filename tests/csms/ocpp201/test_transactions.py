@@ -155,3 +155,18 @@ async def test_station_ids_are_per_station(csms_app: CsmsApp, booted: Station) -
     )
     assert sorted(r["charger_id"] for r in rows) == ["CS-1", "CS-2"]
     assert len({r["id"] for r in rows}) == 2
+
+
+async def test_a_start_without_a_reading_takes_the_first_that_comes(
+    csms_app: CsmsApp, booted: Station
+) -> None:
+    await booted.result("TransactionEvent", event("Started", 0, "TX-Q", trigger="EVDetected"))
+    periodic = event("Updated", 1, "TX-Q", trigger="MeterValuePeriodic", meterValue=energy(7000))
+    await booted.result("TransactionEvent", periodic)
+    later = event("Updated", 2, "TX-Q", trigger="MeterValuePeriodic", meterValue=energy(7400))
+    await booted.result("TransactionEvent", later)
+    ended = event("Ended", 3, "TX-Q", meterValue=energy(7500), info={"stoppedReason": "Local"})
+    await booted.result("TransactionEvent", ended)
+    row = await record(csms_app, "TX-Q")
+    assert (row["meter_start"], row["meter_stop"]) == (7000, 7500)
+    assert energy_delivered(row, None) == 500.0
