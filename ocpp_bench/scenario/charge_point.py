@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from ocppj import V16, Call, CallError, CallResult, OcppError
+from ocppj import Call, CallError, CallResult, OcppError
 from simulator import (
     ChargePoint,
     ChargePointSpec,
@@ -350,13 +350,15 @@ class SimulatedChargePoint:
         """Every frame the CSMS sent that breaks the OCPP schema (the simulator answers such
         a CALL with a CALLERROR; the scenario must fail on it too)."""
         problems = []
+        dialect = self.station.dialect  # the version the charge point speaks
         for entry in self.station.transcript:
             if entry.direction != "in" or entry.action is None:
                 continue
             if not isinstance(entry.frame, Call | CallResult):
                 continue
             try:
-                V16.validate(entry.action, entry.frame.payload, isinstance(entry.frame, CallResult))
+                answer = isinstance(entry.frame, CallResult)
+                dialect.validate(entry.action, entry.frame.payload, answer)
             except OcppError as exc:
                 problems.append(f"{entry.line()}\n    {exc.code}: {exc.description}")
         return problems
@@ -388,6 +390,7 @@ def charge_point_factory(endpoints: Endpoints, password: str | None = None) -> C
             boot_retry_s=1.0,
             call_timeout_s=10.0,
             faults=Faults.parse(config.get("faults", "")),
+            ocpp_version=str(config.get("ocpp", "1.6")),
         )
         if "power_w" in config:
             spec.max_power_w = float(config["power_w"])

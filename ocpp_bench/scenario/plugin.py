@@ -218,9 +218,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_sep("-", f"not run ({len(ids)})")
         terminalreporter.write_line(reason)
         terminalreporter.write_line("  " + " ".join(ids))
-    if results.uses_catalogue:
-        terminalreporter.write_sep("=", "OCPP 1.6 catalogue coverage")
-        terminalreporter.write_line(results.coverage_table())
+    for version in results.catalogues:
+        terminalreporter.write_sep("=", f"OCPP {version} catalogue coverage")
+        terminalreporter.write_line(results.coverage_table(version))
     path = config.getoption("scenario_report")
     if path:
         results.write_html(Path(path))

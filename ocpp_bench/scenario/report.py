@@ -6,6 +6,7 @@ import html
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -44,10 +45,30 @@ def _relative(path: Path) -> Path:
         return path
 
 
-def catalogue() -> list[dict[str, str]]:
-    text = resources.files(__package__).joinpath("catalogue_ocpp16.json").read_text("utf-8")
-    entries: list[dict[str, str]] = json.loads(text)
-    return entries
+# The OCA catalogues of CSMS test cases, by OCPP version. A case: id, name, section, feature
+# (1.6: its feature profile; 2.0.1: the C-nn feature a conditional case needs, "" if mandatory).
+CATALOGUES = {"1.6": "catalogue_ocpp16.json", "2.0.1": "catalogue_ocpp201.json"}
+
+
+@cache
+def _load(version: str) -> tuple[dict[str, str], ...]:
+    text = resources.files(__package__).joinpath(CATALOGUES[version]).read_text("utf-8")
+    return tuple(json.loads(text))
+
+
+def catalogue(version: str = "1.6") -> list[dict[str, str]]:
+    """The cases of OCPP `version`'s catalogue."""
+    return list(_load(version))
+
+
+def features_of_cases() -> dict[str, str]:
+    """Every catalogue case that needs a declared feature -> that feature."""
+    return {
+        case["id"]: case["feature"]
+        for version in CATALOGUES
+        for case in _load(version)
+        if case["feature"]
+    }
 
 
 class Results:
@@ -71,11 +92,16 @@ class Results:
             )
         )
 
-    @property
-    def uses_catalogue(self) -> bool:
-        """Whether any scenario of the run is a catalogue case (else no coverage to show)."""
-        ids = {case["id"] for case in catalogue()}
+    def uses_catalogue(self, version: str = "1.6") -> bool:
+        """Whether any scenario of the run is a case of `version`'s catalogue (else no
+        coverage of it to show)."""
+        ids = {case["id"] for case in catalogue(version)}
         return any(entry.scenario_id in ids for entry in self.entries)
+
+    @property
+    def catalogues(self) -> list[str]:
+        """The versions whose catalogues the run has cases of."""
+        return [version for version in CATALOGUES if self.uses_catalogue(version)]
 
     def not_run(self) -> dict[str, list[str]]:
         """Cases that could not run, by reason (what would let them run: the detail up to
@@ -87,14 +113,14 @@ class Results:
                 by_reason.setdefault(reason, []).append(entry.scenario_id)
         return by_reason
 
-    def coverage(self) -> list[tuple[dict[str, str], str]]:
-        """Each catalogue case with its state: only a real pass covers a case; one failure
-        fails it; otherwise not run / not applicable / not covered."""
+    def coverage(self, version: str = "1.6") -> list[tuple[dict[str, str], str]]:
+        """Each case of `version`'s catalogue with its state: only a real pass covers a case;
+        one failure fails it; otherwise not run / not applicable / not covered."""
         by_id: dict[str, set[str]] = {}
         for entry in self.entries:
             by_id.setdefault(entry.scenario_id, set()).add(entry.outcome)
         rows = []
-        for case in catalogue():
+        for case in catalogue(version):
             outcomes = by_id.get(case["id"], set())
             if "broken" in outcomes:
                 outcomes.add("failed")
@@ -108,18 +134,18 @@ class Results:
             rows.append((case, state))
         return rows
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, version: str = "1.6") -> dict[str, int]:
         counts = dict.fromkeys(STATES, 0)
-        for _, state in self.coverage():
+        for _, state in self.coverage(version):
             counts[state] += 1
         return counts
 
-    def coverage_table(self) -> str:
-        rows = self.coverage()
+    def coverage_table(self, version: str = "1.6") -> str:
+        rows = self.coverage(version)
         sections: dict[str, dict[str, int]] = {}
         for case, state in rows:
             sections.setdefault(case["section"], dict.fromkeys(STATES, 0))[state] += 1
-        sections[f"all {len(rows)}"] = self.counts()
+        sections[f"all {len(rows)}"] = self.counts(version)
         width = max(len(name) for name in sections)
         lines = [f"{'section':<{width}}  " + "  ".join(STATES)]
         for name, c in sections.items():
@@ -134,6 +160,37 @@ class Results:
     def write_html(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.html(), encoding="utf-8")
+
+    def _by_section_html(self, version: str) -> str:
+        sections: dict[str, dict[str, int]] = {}
+        for case, state in self.coverage(version):
+            sections.setdefault(case["section"], dict.fromkeys(STATES, 0))[state] += 1
+        sections["all"] = self.counts(version)
+        rows = "".join(
+            f"<tr><td>{html.escape(name)}</td>"
+            + "".join(f"<td>{c[s]}</td>" for s in STATES)
+            + "</tr>"
+            for name, c in sections.items()
+        )
+        heads = "".join(f"<th>{s}</th>" for s in STATES)
+        return (
+            f"<h2>OCPP {version} catalogue by section</h2>"
+            f"<table><tr><th>section</th>{heads}</tr>{rows}</table>"
+        )
+
+    def _coverage_html(self, version: str) -> str:
+        e = html.escape
+        rows = "".join(
+            f"<tr class='{_css(state)}'><td>{e(case['id'])}</td>"
+            f"<td>{e(case['name'])}</td><td>{e(case['section'])}</td>"
+            f"<td>{e(case.get('condition', case['feature']) or 'mandatory')}</td>"
+            f"<td>{state}</td></tr>"
+            for case, state in self.coverage(version)
+        )
+        return (
+            f"<h2>OCPP {version} catalogue coverage</h2><table><tr><th>id</th><th>name</th>"
+            f"<th>section</th><th>feature</th><th>result</th></tr>{rows}</table>"
+        )
 
     def html(self) -> str:
         e = html.escape
@@ -154,32 +211,10 @@ class Results:
             for x in self.entries
             if x.outcome in ("not run", "not applicable", "skipped")
         )
-        coverage = "".join(
-            f"<tr class='{_css(state)}'><td>{e(case['id'])}</td>"
-            f"<td>{e(case['name'])}</td><td>{e(case['section'])}</td><td>{state}</td></tr>"
-            for case, state in self.coverage()
+        catalogue_part = "".join(self._by_section_html(v) for v in self.catalogues) or (
+            "<p>No case of an OCPP catalogue in this run.</p>"
         )
-        sections: dict[str, dict[str, int]] = {}
-        for case, state in self.coverage():
-            sections.setdefault(case["section"], dict.fromkeys(STATES, 0))[state] += 1
-        sections["all"] = self.counts()
-        by_section = "".join(
-            f"<tr><td>{e(name)}</td>" + "".join(f"<td>{c[s]}</td>" for s in STATES) + "</tr>"
-            for name, c in sections.items()
-        )
-        heads = "".join(f"<th>{s}</th>" for s in STATES)
-        catalogue_part = (
-            f"<h2>OCPP 1.6 catalogue by section</h2>"
-            f"<table><tr><th>section</th>{heads}</tr>{by_section}</table>"
-            if self.uses_catalogue
-            else "<p>No case of the OCPP 1.6 catalogue in this run.</p>"
-        )
-        coverage_part = (
-            "<h2>OCPP 1.6 catalogue coverage</h2><table><tr><th>id</th><th>name</th>"
-            f"<th>section</th><th>result</th></tr>{coverage}</table>"
-            if self.uses_catalogue
-            else ""
-        )
+        coverage_part = "".join(self._coverage_html(v) for v in self.catalogues)
         summary = ", ".join(f"{tally[kind]} {kind}" for kind in VERDICTS)
         tested = "".join(
             f"<tr><th>{e(name)}</th><td>{e(value)}</td></tr>" for name, value in self.facts.items()

@@ -165,6 +165,7 @@ class Run:
                 or self.fixed.identity(name, first=not self.charge_points)
                 or f"{self.scenario.id[:30]}-{name}-{self.suffix}"
             )
+            config = {"ocpp": self.scenario.ocpp, **config}  # a charge point may say its own
             cp = self.factory(identity, config)  # may take the identity of its certificate
             identity = cp.identity
             if register:

@@ -24,7 +24,7 @@ from .drivers import (
 from .facts import driver_name
 from .loader import Scenario
 from .needs import needs
-from .report import catalogue
+from .report import features_of_cases
 from .runner import Fixed
 
 
@@ -57,7 +57,7 @@ class Target:
         self.fixed = fixed(config)
         self.driver = driver(config, self.embedded)
         self.features = features(config) if self.embedded is None else None
-        self.feature_of = {case["id"]: case["feature"] for case in catalogue()}
+        self.feature_of = features_of_cases()
         self.factory = charge_point_factory(endpoints, config.getoption("cp_password"))
 
     def verdict(self, scenario: Scenario) -> str | None:

@@ -58,7 +58,7 @@ def test_files_run_as_tests_with_readable_failures(pytester: pytest.Pytester) ->
     assert "OCPP 1.6 catalogue coverage" not in out
     html = report.read_text()
     assert "EXPECTS_REJECTED" in html and "TC_001_CSMS" not in html
-    assert "No case of the OCPP 1.6 catalogue in this run" in html
+    assert "No case of an OCPP catalogue in this run" in html
 
 
 def test_keyword_and_marker_selection(pytester: pytest.Pytester) -> None:
