@@ -16,6 +16,8 @@ from typing import Any
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 
+from . import load201
+
 NOW = "2026-11-24T10:00:00Z"
 BOOT = {"chargePointVendor": "bench", "chargePointModel": "load"}
 STATUS = {"connectorId": 1, "status": "Charging", "errorCode": "NoError"}
@@ -104,10 +106,12 @@ class Client:
         self.ids = itertools.count(1)
 
     @classmethod
-    async def open(cls, url: str, identity: str, timeout: float = 60) -> Client:
+    async def open(
+        cls, url: str, identity: str, timeout: float = 60, subprotocol: str = "ocpp1.6"
+    ) -> Client:
         ws = await connect(
             f"{url}/{identity}",
-            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            subprotocols=[subprotocol],  # type: ignore[list-item]
             compression=None,
             open_timeout=timeout,
             ping_interval=None,
@@ -162,6 +166,7 @@ KINDS = (
     "MeterValues (no tx, clock)",
     "MeterValues (no tx, sampled)",
     "Session mix",
+    *load201.KINDS,  # the same stages for a 2.0.1 station
 )
 SESSION = 6  # messages of a Session mix unit: Authorize, Start, 3 x MeterValues, Stop
 Work = Callable[[Client, Meter], Awaitable[int]]  # does one unit of work, returns messages sent
@@ -178,6 +183,39 @@ async def _start(client: Client) -> int:
     }
     started = await client.call("StartTransaction", start)
     return int(started["transactionId"])
+
+
+Setup = Callable[[Client], Awaitable[Any]]  # per connection: its state (a meter, a transaction)
+Finish = Callable[[Client, Any], Awaitable[None]]  # ends what the connection left open
+
+
+def plan_for(kind: str) -> tuple[Work, Setup, Finish]:
+    """(unit of work, setup, finish) of a kind, 1.6 or 2.0.1 (named "2.0.1 ...")."""
+    if kind.startswith(load201.PREFIX):
+        work201, in_transaction = load201.work_for(kind)
+
+        async def setup201(client: Client) -> load201.Transaction:
+            return await load201.setup(client, in_transaction)
+
+        async def end201(client: Client, transaction: load201.Transaction) -> None:
+            if transaction.seq_no:  # started: a station ends its transaction before it goes
+                await transaction.end(client)
+
+        return work201, setup201, end201  # type: ignore[return-value]
+    work, setup = work_for(kind)
+
+    async def stop(client: Client, meter: Meter) -> None:
+        if meter.transaction_id is not None:  # a charger ends its session before it goes
+            await client.call("StopTransaction", {
+                "transactionId": meter.transaction_id, "meterStop": meter.register,
+                "timestamp": _iso(datetime.now(UTC)),
+            })  # fmt: skip
+
+    return work, setup, stop
+
+
+def subprotocol_of(kind: str) -> str:
+    return load201.SUBPROTOCOL if kind.startswith(load201.PREFIX) else "ocpp1.6"
 
 
 def work_for(kind: str) -> tuple[Work, Callable[[Client], Awaitable[Meter]]]:
@@ -244,13 +282,16 @@ async def run_mixed(
 ) -> dict[str, Result]:  # fmt: skip
     """`run_load` with connection i doing kinds[i % len(kinds)]: one Result per kind."""
     results = {kind: Result() for kind in kinds}
-    plan = [(kinds[i % len(kinds)], *work_for(kinds[i % len(kinds)])) for i in range(connections)]
-    clients = [await Client.open(url, identity(prefix, i)) for i in range(connections)]
-    meters = [await setup(client) for client, (_, _, setup) in zip(clients, plan, strict=True)]
+    plan = [(kinds[i % len(kinds)], *plan_for(kinds[i % len(kinds)])) for i in range(connections)]
+    clients = [
+        await Client.open(url, identity(prefix, i), subprotocol=subprotocol_of(kind))
+        for i, (kind, *_) in enumerate(plan)
+    ]
+    meters = [await setup(client) for client, (_, _, setup, _) in zip(clients, plan, strict=True)]
     stop_at = time.perf_counter() + seconds
     interval = connections / rate if rate else 0.0
 
-    async def drive(client: Client, kind: str, work: Work, meter: Meter, offset: float) -> None:
+    async def drive(client: Client, kind: str, work: Work, meter: Any, offset: float) -> None:
         result = results[kind]
         next_at = time.perf_counter() + offset
         while True:
@@ -280,19 +321,16 @@ async def run_mixed(
     drives = zip(clients, plan, meters, strict=True)
     await asyncio.gather(
         *(drive(client, kind, work, meter, i * interval / connections)
-          for i, (client, (kind, work, _), meter) in enumerate(drives))
+          for i, (client, (kind, work, _, _), meter) in enumerate(drives))
     )  # fmt: skip
     elapsed = time.perf_counter() - began
     for result in results.values():
         result.seconds = elapsed
-    for client, (kind, _, _), meter in zip(clients, plan, meters, strict=True):
-        if meter.transaction_id is not None:  # a charger ends its session before it goes
-            stop = {"transactionId": meter.transaction_id, "meterStop": meter.register,
-                    "timestamp": _iso(datetime.now(UTC))}  # fmt: skip
-            try:
-                await client.call("StopTransaction", stop)
-            except Exception:  # noqa: BLE001 - counted and reported
-                results[kind].errors += 1
+    for client, (kind, _, _, finish), meter in zip(clients, plan, meters, strict=True):
+        try:
+            await finish(client, meter)
+        except Exception:  # noqa: BLE001 - counted and reported
+            results[kind].errors += 1
         await client.close()
     return results
 

@@ -1,5 +1,6 @@
 """The reference: a bare CSMS in the `ocpp` library's example pattern (no persistence, the
-library's own schema validation on). Run as a process: `python -m ocpp_bench.bench.reference`.
+library's own schema validation on), for 1.6 and 2.0.1 on one port (the subprotocol picks).
+Run as a process: `python -m ocpp_bench.bench.reference`.
 """
 
 # mypy: disable-error-code=untyped-decorator
@@ -11,6 +12,7 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
+from ocpp import v201
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus
@@ -58,10 +60,43 @@ class ReferenceChargePoint(ChargePoint):  # type: ignore[misc]
         return call_result.StopTransaction()
 
 
+ACCEPTED_201 = {"status": "Accepted"}
+
+
+class ReferenceStation(v201.ChargePoint):  # type: ignore[misc]
+    """The same for a 2.0.1 station, with the library's v201 classes."""
+
+    @on("BootNotification")
+    def on_boot(self, **_: Any) -> Any:
+        return v201.call_result.BootNotification(now(), 300, "Accepted")
+
+    @on("Heartbeat")
+    def on_heartbeat(self, **_: Any) -> Any:
+        return v201.call_result.Heartbeat(now())
+
+    @on("StatusNotification")
+    def on_status(self, **_: Any) -> Any:
+        return v201.call_result.StatusNotification()
+
+    @on("MeterValues")
+    def on_meter_values(self, **_: Any) -> Any:
+        return v201.call_result.MeterValues()
+
+    @on("Authorize")
+    def on_authorize(self, **_: Any) -> Any:
+        return v201.call_result.Authorize(ACCEPTED_201)
+
+    @on("TransactionEvent")
+    def on_transaction_event(self, event_type: str, **_: Any) -> Any:
+        info = ACCEPTED_201 if event_type == "Started" else None
+        return v201.call_result.TransactionEvent(id_token_info=info)
+
+
 async def handler(websocket: ServerConnection) -> None:
     identity = websocket.request.path.rstrip("/").rsplit("/", 1)[-1] if websocket.request else "?"
+    kind = ReferenceStation if websocket.subprotocol == "ocpp2.0.1" else ReferenceChargePoint
     with contextlib.suppress(ConnectionClosed):
-        await ReferenceChargePoint(identity, websocket).start()
+        await kind(identity, websocket).start()
 
 
 async def main(host: str, port: int) -> None:
@@ -69,7 +104,7 @@ async def main(host: str, port: int) -> None:
         handler,
         host,
         port,
-        subprotocols=[Subprotocol("ocpp1.6")],
+        subprotocols=[Subprotocol("ocpp1.6"), Subprotocol("ocpp2.0.1")],
         compression=None,
         ping_interval=None,
     ) as server:

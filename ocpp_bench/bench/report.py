@@ -76,7 +76,12 @@ def markdown(report: dict[str, Any]) -> str:
         "the main meter's registers, voltage and current per phase) on connector 0 outside a "
         'transaction; every message is a new instant. "tx": each connection sends all its '
         "values to one transaction it started for the stage. Session mix: Authorize, "
-        "StartTransaction, 3 x MeterValues, StopTransaction; rates in messages per second.",
+        "StartTransaction, 3 x MeterValues, StopTransaction; rates in messages per second. "
+        "2.0.1 stages: the same load from OCPP 2.0.1 stations (subprotocol ocpp2.0.1); "
+        "TransactionEvent: each connection's Updated events, 10 sampled values each, in one "
+        "transaction it started for the stage; its session: Authorize, TransactionEvent "
+        "Started, 3 x Updated, Ended. The reference speaks 2.0.1 with the library's v201 "
+        "classes.",
         "",
         f"**Sustained**: {plan['sustained_seconds']:g} s of MeterValues as fast as answered, "
         "half the connections each in one long transaction (sampled), half outside any "
@@ -156,7 +161,11 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, bool]]:
     for kind in KINDS:
         ratio = _ratio(full[kind]["max_per_s"], ours[kind]["max_per_s"])
         rows.append((f"{kind}: full/empty database >= 0.9", f"{ratio:.2f}", ratio >= 0.9))
-    for kind, goal in (("Heartbeat", 1.0), ("MeterValues (tx, sampled)", 2.0)):
+    for kind, goal in (
+        ("Heartbeat", 1.0),
+        ("MeterValues (tx, sampled)", 2.0),
+        ("2.0.1 TransactionEvent", 2.0),
+    ):
         ratio = _ratio(ours[kind]["max_per_s"], theirs[kind]["max_per_s"])
         rows.append((f"{kind} ours/reference >= {goal:g}", f"{ratio:.2f}", ratio >= goal))
     for kind in LOOSE:

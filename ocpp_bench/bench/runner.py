@@ -58,7 +58,7 @@ class Plan:
     def for_mode(cls, quick: bool) -> Plan:
         if quick:
             site = Site.year().scaled(0.05)
-            return cls(20, 2.0, 1, (90,), (), site, 8.0, False, False, 100, (500, 1000), 3.0, 6.0,
+            return cls(20, 1.5, 1, (90,), (), site, 8.0, False, False, 100, (500, 1000), 3.0, 6.0,
                        1000, 3, 6.0)  # fmt: skip
         site = Site.year()
         return cls(50, 10.0, 3, (50, 90), (90,), site, 120.0, True, True, 500,
@@ -137,7 +137,7 @@ async def throughput(
             server, shares = servers[name]
             for share in shares:
                 units = rows[name][kind]["max_per_s"] * share / 100
-                units /= SESSION if kind == "Session mix" else 1
+                units /= SESSION if kind.endswith("Session mix") else 1
                 result = await run_load(
                     server.url, kind, plan.connections, plan.seconds, rate=units, prefix=SITE
                 )

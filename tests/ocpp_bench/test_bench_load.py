@@ -109,10 +109,11 @@ def _report(ratio: float, storm_failed: int, held: float = 0.95) -> dict[str, An
 
 def test_targets_are_checked_against_the_figures() -> None:
     met = {goal: ok for goal, _, ok in targets(_report(2.5, 0))}
-    assert all(met.values()) and len(met) == len(KINDS) + 2 + 2 + 3 + 2 + 3
+    assert all(met.values()) and len(met) == len(KINDS) + 3 + 2 + 3 + 2 + 3
     missed = [goal for goal, _, ok in targets(_report(1.5, 3, held=0.8)) if not ok]
     assert missed == [
         "MeterValues (tx, sampled) ours/reference >= 2",
+        "2.0.1 TransactionEvent ours/reference >= 2",
         "MeterValues (no tx, clock) ours/reference >= 2, empty and full database",
         "MeterValues (no tx, sampled) ours/reference >= 2, empty and full database",
         "sustained 120 s, MeterValues (tx, sampled): last 10 % >= 0.9 x first 10 %",
@@ -152,6 +153,33 @@ async def test_each_meter_value_is_stored_and_a_stage_ends_its_transactions(
             "SELECT MIN(connector_id) AS c FROM meter_values WHERE transaction_id IS NULL"
         )
         assert loose == {"c": 0}  # clock-aligned values of the main meter, connector 0
+
+
+async def test_2_0_1_stages_are_stored_and_end_their_transactions(tmp_path: Path) -> None:
+    """The 2.0.1 stages speak ocpp2.0.1: every TransactionEvent answered is a stored event
+    with its 10 values, and each transaction a stage started is ended when it stops."""
+    async with CsmsApp(csms_config(tmp_path, auto_register=True)) as app:
+        updates = await run_load(app.ocpp_url, "2.0.1 TransactionEvent", 3, seconds=0.5)
+        sessions = await run_load(app.ocpp_url, "2.0.1 Session mix", 2, seconds=0.5)
+        beats = await run_load(app.ocpp_url, "2.0.1 Heartbeat", 2, seconds=0.3)
+        assert not (updates.errors or sessions.errors or beats.errors)
+        assert updates.completed > 10 and sessions.completed >= 12 and beats.completed > 10
+        db = app.services.db
+        started = 3 + sessions.completed // 6  # one per connection, one per session
+        events = 3 * 2 + updates.completed + sessions.completed // 6 * 5  # Started, Ended
+        rows = await db.fetch_one(
+            "SELECT COUNT(*) AS n, SUM(status = 'Active') AS active,"
+            " COUNT(station_transaction_id) AS named FROM transactions"
+        )
+        assert rows == {"n": started, "active": 0, "named": started}
+        samples = await db.fetch_one("SELECT COUNT(*) AS n FROM meter_values")
+        assert samples == {"n": 10 * events}
+        await app.services.log.flush()
+        beat_rows = await db.fetch_one(
+            "SELECT COUNT(*) AS n FROM message_log WHERE action = 'Heartbeat'"
+            " AND direction = 'in' AND message_type = 2"
+        )
+        assert beat_rows == {"n": beats.completed}
 
 
 def test_rates_of_a_stage_s_first_and_last_tenth() -> None:
