@@ -407,3 +407,50 @@ async def test_reservation_expires_or_is_cancelled(
         "Accepted"
     )
     await cp.wait_status(2, "Available")
+
+
+def _sign(csr_pem: str) -> str:
+    """A CA's certificate for the CSR's key and subject, then the CA's own: a chain."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    csr = x509.load_pem_x509_csr(csr_pem.encode())
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CPO CA")])
+    now = datetime.now(UTC)
+
+    def build(subject: x509.Name, public_key: Any) -> x509.Certificate:
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(name)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=1))
+            .not_valid_after(now + timedelta(days=1))
+            .sign(key, hashes.SHA256())
+        )
+
+    leaf, ca = build(csr.subject, csr.public_key()), build(name, key.public_key())
+    return "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in (leaf, ca))
+
+
+async def test_certificate_signed_for_the_csr_key_is_accepted(
+    csms: MiniCsms, start_station: StartStation
+) -> None:
+    cp = await start_station("CS-CS")
+    await csms.call(
+        "CS-CS", call.TriggerMessage(requested_message="SignChargingStationCertificate")
+    )
+    sign = await csms.wait_for("SignCertificate")
+    assert sign["certificateType"] == "ChargingStationCertificate"
+    chain = _sign(sign["csr"])
+    answer = await csms.call("CS-CS", call.CertificateSigned(certificate_chain=chain))
+    assert answer.status == "Accepted"
+    assert cp.config.get("SecurityCtrlr.CertificateEntries") == "1"
+    again = await csms.call("CS-CS", call.CertificateSigned(certificate_chain=chain))
+    assert again.status == "Rejected"  # no CSR waits for a certificate any more
+    ids = await csms.call("CS-CS", call.GetInstalledCertificateIds())
+    assert ids.status == "NotFound"  # its own certificate is not among the installed ones
