@@ -1,5 +1,6 @@
 """Checking a step when its file loads: one kind, arguments as the step schema says, an action
-OCPP 1.6 defines, a `send` payload that keeps to the schema (unless `raw`)."""
+the OCPP version of its charge point defines, a `send` payload that keeps to that version's
+schema (unless `raw`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import fastjsonschema
 
-from ocppj import V16
+from ocppj import KNOWN, Dialect
 from ocppj.errors import OcppError
 
 from .source import ScenarioError, line_of, message, schema
@@ -30,7 +31,14 @@ def _validator(kind: str) -> Callable[[Any], Any]:
     return validate
 
 
-def check_step(path: Path, node: Any) -> tuple[str, Any, str | None]:
+DIALECTS = {dialect.version: dialect for dialect in KNOWN.values()}
+
+
+def check_step(
+    path: Path, node: Any, version_of: Callable[[str | None], str] = lambda cp: "1.6"
+) -> tuple[str, Any, str | None]:
+    """(kind, arguments, charge point) of a step; `version_of(cp)`: the OCPP version of the
+    charge point it names (None: the scenario's first)."""
     line = getattr(node, "line", None)
     if not isinstance(node, dict):
         raise ScenarioError(
@@ -49,7 +57,7 @@ def check_step(path: Path, node: Any) -> tuple[str, Any, str | None]:
         keys = [str(k) for k in (exc.path or [])[1:]]
         text = message(exc, f"{kind}.")
         raise ScenarioError(path, line_of(node, [kind, *keys]) or line, text) from exc
-    problem = _action_problem(kind, node[kind])
+    problem = _action_problem(kind, node[kind], DIALECTS[version_of(cp)])
     if problem is not None:
         raise ScenarioError(path, line_of(node, [kind, "action"]) or line, problem)
     return kind, node[kind], cp
@@ -65,25 +73,26 @@ def _has_variables(value: Any) -> bool:
     return False
 
 
-def _action_problem(kind: str, args: Any) -> str | None:
+def _action_problem(kind: str, args: Any, dialect: Dialect) -> str | None:
     """An unknown action, or a `send` payload that breaks the schema (unless `raw`)."""
     if kind not in ("send", "csms", "expect_call", "expect_sent", "expect_not_sent", "outcome"):
         return None
     action = args["action"]
     if kind == "send" and args.get("raw"):
         return None
-    if action not in V16.actions:
-        close = difflib.get_close_matches(action, sorted(V16.actions), n=1)
+    if action not in dialect.actions:
+        close = difflib.get_close_matches(action, sorted(dialect.actions), n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
         raw = " (raw: true sends it as it is)" if kind == "send" else ""
-        return f"{kind}: {action!r} is not an OCPP 1.6 action{hint}{raw}"
+        return f"{kind}: {action!r} is not an OCPP {dialect.version} action{hint}{raw}"
     payload = args.get("payload", {})
     if kind == "send" and not _has_variables(payload):
         try:
-            V16.validate(action, payload)
+            dialect.validate(action, payload)
         except OcppError as exc:
             return (
-                f"send: the {action} payload breaks the OCPP 1.6 schema: {exc.description}; "
+                f"send: the {action} payload breaks the OCPP {dialect.version} schema: "
+                f"{exc.description}; "
                 "fix it, or add raw: true to send it as it is"
             )
     return None

@@ -8,21 +8,34 @@ from pathlib import Path
 
 from ocppj.options import add_option
 
+SUITES = {"1.6": "ocpp16", "2.0.1": "ocpp201"}  # OCPP version -> its conformance folder
 
-def default_paths() -> list[str]:
-    """The conformance suite: ./scenarios/ocpp16, else the one beside this source tree."""
+
+def default_paths(version: str = "all") -> list[str]:
+    """The conformance suites of `version` ("all": both) under ./scenarios, else beside this
+    source tree."""
+    names = list(SUITES.values()) if version == "all" else [SUITES[version]]
     for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        suite = root / "scenarios" / "ocpp16"
-        if suite.is_dir():
-            return [str(suite)]
-    raise SystemExit("no scenarios/ocpp16 folder here: name the scenario files or folders to run")
+        suites = [root / "scenarios" / name for name in names]
+        found = [str(suite) for suite in suites if suite.is_dir()]
+        if found:
+            return found
+    folders = " or ".join(f"scenarios/{name}" for name in names)
+    raise SystemExit(f"no {folders} folder here: name the scenario files or folders to run")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = commands.add_parser(
-        "run", help="run YAML scenarios (default: the OCPP 1.6 conformance suite)"
+        "run", help="run YAML scenarios (default: the OCPP 1.6 and 2.0.1 conformance suites)"
     )
     run.add_argument("paths", nargs="*", metavar="PATH", help="scenario files or folders")
+    add_option(
+        run,
+        "--ocpp",
+        default="all",
+        choices=["all", *SUITES],
+        help="which conformance suite runs when no PATH is given",
+    )
     add_option(run, "--csms-url", help="CSMS under test (default: ours, embedded)")
     add_option(run, "--csms-url-profile2", help="the CSMS's wss:// URL for security profile 2")
     add_option(run, "--csms-url-profile3", help="the CSMS's wss:// URL for security profile 3")
@@ -85,7 +98,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     reports = Path(args.report_dir)
     settings = resources.files(__package__).joinpath("run.ini")
     argv = [
-        *(args.paths or default_paths()),
+        *(args.paths or default_paths(args.ocpp)),
         "-c",
         str(settings),
         "--rootdir",

@@ -212,21 +212,28 @@ def _scenario(
             f"duplicate scenario id {entry['id']} (first at line {seen[entry['id']]})",
         )
     seen[entry["id"]] = entry.line
+    ocpp = str(entry.get("ocpp", defaults.get("ocpp", "1.6")))
+    base_cp = defaults.get("charge_point", {})
+    named = entry.get("charge_points") or {"cp": {}}
+    charge_points = {name: {**base_cp, **(cfg or {})} for name, cfg in named.items()}
+
+    def version_of(cp: str | None) -> str:
+        config = charge_points.get(cp or next(iter(charge_points)), {})
+        return str(config.get("ocpp", ocpp))
+
     steps = []
     for node in entry["steps"]:
-        kind, args, cp = check_step(path, node)
+        kind, args, cp = check_step(path, node, version_of)
         steps.append(Step(kind, args, node.line, _block(lines, node.line), cp))
-    charge_points = entry.get("charge_points") or {"cp": {}}
-    base_cp = defaults.get("charge_point", {})
     return Scenario(
         id=entry["id"],
         title=entry.get("title", entry["id"]),
         path=path,
         line=entry.line,
-        ocpp=str(entry.get("ocpp", defaults.get("ocpp", "1.6"))),
+        ocpp=ocpp,
         tags=list(entry.get("tags", [])),
         features=list(entry.get("features", [])),
-        charge_points={name: {**base_cp, **(cfg or {})} for name, cfg in charge_points.items()},
+        charge_points=charge_points,
         state=entry.get("state", defaults.get("state")),
         setup={**defaults.get("setup", {}), **entry.get("setup", {})},
         steps=steps,

@@ -78,7 +78,7 @@ def test_the_cases_the_example_csms_can_do_pass_through_the_kit(
     with Running() as running:
         url, api = running.urls
         result = pytester.run(
-            sys.executable, "-m", "ocpp_bench.cli", "run", default_paths()[0],
+            sys.executable, "-m", "ocpp_bench.cli", "run", default_paths("1.6")[0],
             "--csms-url", url, "--csms-driver", "http", "--csms-api", api,
             "-k", " or ".join(CASES), "--report-dir", str(tmp_path / "reports"), timeout=180,
         )  # fmt: skip

@@ -186,3 +186,28 @@ def test_flow_style_matchers_that_the_readme_shows_load(tmp_path: Path) -> None:
     )
     [scenario] = load_file(write(tmp_path, text))
     assert isinstance(scenario.steps[0].args["matches"]["status"], AnyValue)
+
+
+MIXED = """\
+defaults: {ocpp: "2.0.1"}
+scenarios:
+  - id: MIXED
+    charge_points: {station: {}, old: {ocpp: "1.6"}}
+    steps:
+      - expect_sent: {action: TransactionEvent, request: {eventType: Started}}
+      - {cp: old, expect_sent: {action: StartTransaction}}
+"""
+
+
+def test_actions_are_checked_against_the_version_of_their_charge_point(
+    tmp_path: Path,
+) -> None:
+    [scenario] = load_file(write(tmp_path, MIXED))
+    assert scenario.ocpp == "2.0.1"
+    assert scenario.charge_points["old"]["ocpp"] == "1.6"
+    wrong = MIXED.replace("{cp: old, expect_sent:", "{expect_sent:")
+    with pytest.raises(ScenarioError) as raised:
+        load_file(write(tmp_path, wrong))
+    assert "case.yaml:7: expect_sent: 'StartTransaction' is not an OCPP 2.0.1 action" in str(
+        raised.value
+    )

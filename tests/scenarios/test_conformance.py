@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -12,15 +13,14 @@ import trustme
 
 from csms.process import CsmsProcess
 from ocpp_bench.scenario.cli import default_paths
+from ocpp_bench.scenario.report import catalogue
 
 pytest_plugins = ["pytester"]
 
-SUITE = Path(default_paths()[0])
+SUITE = Path(default_paths("1.6")[0])
 
 
 def catalogue_ids() -> set[str]:
-    from ocpp_bench.scenario.report import catalogue
-
     return {c["id"] for c in catalogue()}
 
 
@@ -53,6 +53,31 @@ def test_ocpp_bench_run_passes_the_suite_against_the_embedded_csms(
     first = json.loads(next((reports / "allure").glob("*-result.json")).read_text())
     assert first["steps"], "each scenario step is an Allure step"
     assert any(a["name"] == "frames of cp" for a in first["attachments"]), "frames attached"
+
+
+def test_ocpp_bench_run_runs_both_suites_unless_told_one() -> None:
+    assert [Path(p).name for p in default_paths()] == ["ocpp16", "ocpp201"]
+    assert [Path(p).name for p in default_paths("2.0.1")] == ["ocpp201"]
+
+
+def test_the_2_0_1_suite_passes_against_the_embedded_csms(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    result = pytester.run(
+        sys.executable, "-m", "ocpp_bench.cli", "run", "--ocpp", "2.0.1",
+        "--report-dir", str(reports), timeout=300,
+    )  # fmt: skip
+    out = result.stdout.str()
+    assert result.ret == 0, out[-6000:]
+    assert "OCPP 2.0.1 catalogue coverage" in out and "OCPP 1.6 catalogue" not in out
+    junit = ET.parse(reports / "junit.xml").getroot()
+    names = {case.get("name") for case in junit.findall(".//testcase")}
+    assert not junit.findall(".//failure") and not junit.findall(".//error")
+    ids_201 = {case["id"] for case in catalogue("2.0.1")}
+    assert names and names <= ids_201  # every scenario of the folder is a catalogue case
+    passed = re.search(r"all 131\s+(\d+)\s+0\s+0\s+0\s+(\d+)$", out, re.MULTILINE)
+    assert passed and int(passed.group(1)) == len(names), out[-3000:]
 
 
 def test_the_example_scenarios_pass(pytester: pytest.Pytester) -> None:

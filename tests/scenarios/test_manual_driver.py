@@ -19,7 +19,7 @@ import httpx
 from csms.process import CsmsProcess
 from ocpp_bench.scenario.cli import default_paths
 
-SUITE = Path(default_paths()[0])
+SUITE = Path(default_paths("1.6")[0])
 INSTRUCTION = re.compile(r"\[operator\] in the CSMS, send (\w+) to (\S+) with (\{.*\}) \(waiting")
 
 

@@ -14,7 +14,7 @@ from tests.scenarios.boot_only import BootOnlyCsms
 
 pytest_plugins = ["pytester"]
 
-SUITE = Path(default_paths()[0])
+SUITE = Path(default_paths("1.6")[0])
 
 
 def _cases_with_csms_steps() -> set[str]:
