@@ -236,3 +236,50 @@ async def test_the_api_shows_the_version_and_evses(
     detail = (await api.get("/api/chargers/CS-1")).json()
     assert detail["connection"]["ocppVersion"] == "2.0.1"
     assert [(c["evseId"], c["connectorId"]) for c in detail["connectors"]] == [(2, 1)]
+
+
+PROFILE = {
+    "id": 7,
+    "stackLevel": 0,
+    "chargingProfilePurpose": "TxDefaultProfile",
+    "chargingProfileKind": "Absolute",
+    "chargingSchedule": [
+        {
+            "id": 1,
+            "chargingRateUnit": "W",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7000}],
+        }
+    ],
+}
+
+
+async def test_reservations_profiles_and_the_local_list_kept_in_step(
+    api: httpx.AsyncClient, station: Station
+) -> None:
+    async def send(action: str, body: Any, answer: Any) -> None:
+        response, _ = await operate(
+            api, station, f"/api/chargers/CS-1/ocpp/{action}", body, action, answer
+        )
+        assert response.status_code == 200, response.text
+
+    reserve = {"id": 3, "expiryDateTime": "2099-01-01T00:00:00Z", "evseId": 1,
+               "idToken": {"idToken": "CARD", "type": "ISO14443"}}  # fmt: skip
+    await send("ReserveNow", reserve, {"status": "Accepted"})
+    await send("ReserveNow", {**reserve, "id": 4}, {"status": "Occupied"})
+    await send(
+        "SetChargingProfile", {"evseId": 1, "chargingProfile": PROFILE}, {"status": "Accepted"}
+    )
+    await send("SendLocalList", {"versionNumber": 5, "updateType": "Full"}, {"status": "Accepted"})
+    detail = (await api.get("/api/chargers/CS-1")).json()
+    assert [
+        (r["reservationId"], r["connectorId"], r["idTag"], r["status"])
+        for r in detail["reservations"]
+    ] == [(3, 1, "CARD", "Reserved")]
+    assert [p["chargingProfileId"] for p in detail["chargingProfiles"]] == [7]
+    assert detail["localListVersion"] == 5
+    await send("CancelReservation", {"reservationId": 3}, {"status": "Accepted"})
+    await send("ClearChargingProfile", {"chargingProfileId": 7}, {"status": "Accepted"})
+    await send("GetLocalListVersion", {}, {"versionNumber": 6})
+    detail = (await api.get("/api/chargers/CS-1")).json()
+    assert [r["status"] for r in detail["reservations"]] == ["Cancelled"]
+    assert detail["chargingProfiles"] == [] and detail["localListVersion"] == 6
