@@ -1,4 +1,5 @@
-"""Locust load test of a CSMS: each user is one simulated OCPP 1.6J charge point.
+"""Locust load test of a CSMS: each user is one simulated charge point, OCPP 1.6J or 2.0.1
+(`--ocpp-version`, `--ocpp-mix`).
 
     locust -f loadtests/locustfile.py --csms-url ws://127.0.0.1:9220/ocpp --profile steady
 

@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator import tls_context
+from simulator.factory import VERSIONS
 
-__all__ = ["LoadOptions", "add_arguments"]
+__all__ = ["LoadOptions", "add_arguments", "parse_mix"]
+
+GOLDEN = 0.6180339887498949
 
 
 def add_arguments(parser: Any, profiles: Sequence[str]) -> None:
@@ -92,6 +95,43 @@ def add_arguments(parser: Any, profiles: Sequence[str]) -> None:
     group.add_argument(
         "--boot-timeout", type=float, default=120.0, help="seconds a charger may take to boot"
     )
+    group.add_argument(
+        "--ocpp-version",
+        default="1.6",
+        choices=list(VERSIONS),
+        help="OCPP version of every simulated charger (2.0.1: a station with one EVSE)",
+    )
+    group.add_argument(
+        "--ocpp-mix",
+        default="",
+        type=parse_mix,
+        help="shares of versions instead, e.g. 1.6:70,2.0.1:30 (spread over the chargers)",
+    )
+
+
+def _mix(value: Any) -> tuple[tuple[str, int], ...]:
+    """The mix as parsed here, or as a master forwarded it to a worker (text or lists)."""
+    if not value:
+        return ()
+    if isinstance(value, str):
+        return parse_mix(value)
+    return tuple((str(version), int(share)) for version, share in value)
+
+
+def parse_mix(text: str) -> tuple[tuple[str, int], ...]:
+    """`1.6:70,2.0.1:30` -> (("1.6", 70), ("2.0.1", 30)); "" -> ()."""
+    mix: list[tuple[str, int]] = []
+    for part in filter(None, (item.strip() for item in text.split(","))):
+        version, _, share = part.partition(":")
+        if version not in VERSIONS or not share.isdigit() or int(share) <= 0:
+            raise argparse.ArgumentTypeError(
+                f"{part!r}: each part is VERSION:SHARE, a version of {', '.join(VERSIONS)} "
+                "and a whole share above 0"
+            )
+        if version in dict(mix):
+            raise argparse.ArgumentTypeError(f"{version} is named twice")
+        mix.append((version, int(share)))
+    return tuple(mix)
 
 
 class _ProfileAction(argparse.Action):
@@ -123,6 +163,7 @@ class LoadOptions:
     meter_interval: int
     storm_interval: float
     boot_timeout: float
+    ocpp_mix: tuple[tuple[str, int], ...] = (("1.6", 1),)  # versions and their shares
 
     @classmethod
     def from_parsed(cls, parsed: argparse.Namespace) -> LoadOptions:
@@ -146,7 +187,20 @@ class LoadOptions:
             meter_interval=int(parsed.meter_interval),
             storm_interval=float(parsed.storm_interval),
             boot_timeout=float(parsed.boot_timeout),
+            ocpp_mix=_mix(getattr(parsed, "ocpp_mix", None))
+            or ((str(getattr(parsed, "ocpp_version", "1.6")), 1),),
         )
+
+    def version_of(self, number: int) -> str:
+        """The OCPP version of charger `number`: the mix's shares, spread evenly over the
+        numbers (a golden-ratio sequence), so any count of users gets about the shares."""
+        total = sum(share for _, share in self.ocpp_mix)
+        point = (number * GOLDEN) % 1.0 * total
+        for version, share in self.ocpp_mix:
+            if point < share:
+                return version
+            point -= share
+        return self.ocpp_mix[-1][0]
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """The TLS context for a wss:// URL (None for ws://); build once per process."""

@@ -77,15 +77,18 @@ class ChargerPool:
     def identity(self, number: int) -> str:
         return f"{self.options.id_prefix}{self.worker_index}-{number:05d}"
 
-    def spec(self, identity: str) -> ChargePointSpec:
-        """A charge point as the simulator's fleet builds them (ChargePointSpec.lean)."""
+    def spec(self, identity: str, number: int = 0) -> ChargePointSpec:
+        """A charge point as the simulator's fleet builds them (ChargePointSpec.lean), of the
+        OCPP version the mix gives charger `number`."""
         o = self.options
-        return ChargePointSpec.lean(
+        spec = ChargePointSpec.lean(
             identity,
             password=o.password,
             serial_number=identity,
             meter_interval_s=o.meter_interval,
         )
+        spec.ocpp_version = o.version_of(number)
+        return spec
 
     # -- the asyncio side --------------------------------------------------------------------
 
@@ -189,7 +192,7 @@ class Charger:
     async def _start(self) -> None:
         if self.cp is None:
             self.cp = create_charge_point(
-                self.pool.spec(self.identity),
+                self.pool.spec(self.identity, self.number),
                 self.options.csms_url,
                 ssl_context=self.pool.ssl_context,
                 on_exchange=self.reporter,

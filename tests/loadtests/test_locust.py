@@ -185,6 +185,35 @@ def test_sessions_against_auto_register_and_free_vend_need_no_seeding(tmp_path: 
     assert failures(tmp_path) == []  # no "tag Invalid" sessions
 
 
+def test_a_mix_of_1_6_and_2_0_1_chargers_runs_sessions_without_failures(tmp_path: Path) -> None:
+    """--ocpp-mix: each user the real 2.0.1 station or 1.6 charge point, rows per action of
+    both versions, every transaction ended."""
+    users = 4
+    with (
+        CsmsProcess(tmp_path / "csms.db", extra=["--accept-any-tag"]) as csms,
+        locust(
+            tmp_path,
+            csms.url,
+            *("-u", str(users), "-r", str(users), "-t", "6s", "--id-prefix", "MIX-"),
+            *("--profile", "sessions", "--session-duration", "1", "--session-pause", "0.5"),
+            *("--ocpp-mix", "1.6:50,2.0.1:50"),
+        ) as process,
+    ):
+        out = finish(process)
+    assert process.returncode == 0, out
+    stats = rows(tmp_path)
+    for action in ("StartTransaction", "StopTransaction", "TransactionEvent"):
+        assert int(stats["OCPP", action]["Request Count"]) > 0, (action, out)
+    assert int(stats["", "Aggregated"]["Failure Count"]) == 0, failures(tmp_path)
+    with contextlib.closing(sqlite3.connect(tmp_path / "csms.db")) as connection:
+        kinds = connection.execute(
+            "SELECT COUNT(station_transaction_id), COUNT(*) - COUNT(station_transaction_id),"
+            " SUM(status = 'Active') FROM transactions"
+        ).fetchone()
+    assert kinds[0] > 0 and kinds[1] > 0, kinds  # 2.0.1 and 1.6 transactions both
+    assert kinds[2] == 0  # each user ended its sessions
+
+
 def _csms_call(csms: CsmsProcess, db: Path, charger: str, action: str) -> bool:
     """Make the CSMS send `action` once `charger` is connected (retrying for a few seconds)."""
     token = load_or_create_token(db)
