@@ -16,6 +16,7 @@ from .clock import wait_any
 from .errors import SimulatorError
 from .station import Station
 from .transcript import Entry
+from .v201 import Behaviour201
 
 # The console's commands (N: a connector number, 1 when left out) and what each does.
 COMMANDS = (
@@ -27,6 +28,10 @@ COMMANDS = (
     ("resume N", "let the energy flow again"),
     ("fault N [ERRORCODE]", "raise a fault (default OtherError): Faulted"),
     ("clear N", "clear the fault"),
+    (
+        "ev N arrive|leave",
+        "2.0.1: an EV in the parking bay or gone (TxStartPoint ParkingBayOccupancy)",
+    ),
     ("offline", "lose the network (no closing handshake); transaction messages are queued"),
     ("online", "regain the network: reconnect, deliver the queue"),
     ("reboot [soft|hard]", "restart as after a Reset: end transactions, reconnect, boot"),
@@ -93,6 +98,7 @@ async def execute(cp: Station, line: str, out: TextIO) -> bool:
         "resume": lambda: cp.resume(n()),
         "fault": lambda: cp.fault(n(), args[1] if len(args) > 1 else "OtherError"),
         "clear": lambda: cp.clear_fault(n()),
+        "ev": lambda: parking_bay(cp, n(), args[1] if len(args) > 1 else "arrive"),
         "offline": cp.go_offline,
         "online": lambda: cp.go_online(30),
         "reboot": lambda: cp.reboot((args[0] if args else "soft").capitalize(), 30),
@@ -115,6 +121,19 @@ async def execute(cp: Station, line: str, out: TextIO) -> bool:
     else:
         print(f"! unknown command {verb!r}; try help", file=out)
     return True
+
+
+async def parking_bay(cp: Station, number: int, what: str) -> None:
+    """An EV detected in the parking bay of connector `number`, or gone (2.0.1 only)."""
+    behaviour = cp.behaviour
+    if not isinstance(behaviour, Behaviour201):
+        raise SimulatorError(f"the parking bay is OCPP 2.0.1's, not {behaviour.version}'s")
+    if what.lower() not in ("arrive", "leave"):
+        raise SimulatorError(f"ev {number} arrive or leave, not {what!r}")
+    if what.lower() == "arrive":
+        await behaviour.ev_detected(number)
+    else:
+        await behaviour.ev_departed(number)
 
 
 async def stdin_lines() -> asyncio.StreamReader | None:
