@@ -248,9 +248,10 @@ async def storms(plan: Plan, folder: Path) -> tuple[list[dict[str, Any]], dict[s
     return results, steady
 
 
-def simulator_capacity(plan: Plan) -> dict[str, Any]:
+def simulator_capacity(plan: Plan, version: str = "1.6") -> dict[str, Any]:
     figures = simulator.run_in_child(
         [
+            "--ocpp", version,
             "--count", str(plan.simulators),
             "--heartbeat", str(plan.simulator_heartbeat),
             "--hold", str(plan.simulator_hold),
@@ -323,7 +324,15 @@ async def run(plan: Plan) -> dict[str, Any]:
         "boot_storm_full": full_storm[0],
         "steady_full": full_storm[1],
         "simulator": await asyncio.to_thread(simulator_capacity, plan),
+        "simulator_201": await _after_ports(simulator_capacity, plan, "2.0.1"),
     }
+
+
+async def _after_ports(measure: Any, *args: Any) -> dict[str, Any]:
+    """`measure(*args)` in a thread, once the loopback ports of the stage before are free."""
+    await ports_settle()
+    figures: dict[str, Any] = await asyncio.to_thread(measure, *args)
+    return figures
 
 
 def main(quick: bool, out: Path) -> int:

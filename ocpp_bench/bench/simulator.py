@@ -25,7 +25,7 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection, serve
 
 from csms.process import raise_nofile, rss_kib
-from ocppj import V16, RpcSession, timestamps
+from ocppj import DIALECTS, RpcSession, timestamps
 from simulator.fleet import Fleet, FleetOptions, FleetStats
 
 
@@ -44,14 +44,14 @@ async def serve_bare(heartbeat: int) -> None:
 
     handlers = {"BootNotification": boot, "Heartbeat": beat, "StatusNotification": status}
 
-    async def handler(connection: ServerConnection) -> None:
-        await RpcSession(connection, V16, handlers).run()
+    async def handler(connection: ServerConnection) -> None:  # the same answers in 1.6, 2.0.1
+        await RpcSession(connection, DIALECTS[connection.subprotocol or ""], handlers).run()
 
     async with serve(
         handler,
         "127.0.0.1",
         0,
-        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        subprotocols=list(DIALECTS),  # type: ignore[arg-type]
         compression=None,
         ping_interval=None,
         max_queue=2,
@@ -77,6 +77,7 @@ class Capacity:
     rate: float
     heartbeat: int
     hold: float
+    ocpp_version: str = "1.6"
     baseline_mib: float = 0.0
     stages: list[dict[str, float]] = field(default_factory=list)  # booted, seconds, rss, kib
     connected: int = 0
@@ -93,13 +94,13 @@ class Capacity:
 
 async def measure(
     url: str, count: int, rate: float, hold: float, heartbeat: int, checkpoints: list[int],
-    timeout: float = 300.0,
+    timeout: float = 300.0, ocpp_version: str = "1.6",
 ) -> Capacity:  # fmt: skip
     """Start the charge points in stages; after each, once all are booted and the process is
     quiet, read the RSS. Then hold them all for `hold` seconds, counting heartbeats."""
     raise_nofile()
     marks = sorted({c for c in checkpoints if c < count} | {count})
-    result = Capacity(count, rate, heartbeat, hold)
+    result = Capacity(count, rate, heartbeat, hold, ocpp_version)
     fleets: list[Fleet] = []
     runners: list[asyncio.Task[object]] = []
     gc.collect()
@@ -110,8 +111,9 @@ async def measure(
     try:
         for mark in marks:
             options = FleetOptions(
-                url=url, count=mark - done, rate=rate, profile="idle", first=done + 1
-            )
+                url=url, count=mark - done, rate=rate, profile="idle", first=done + 1,
+                ocpp_version=ocpp_version,
+            )  # fmt: skip
             fleets.append(fleet := Fleet(options))
             runners.append(asyncio.create_task(fleet.run()))
             while sum(f.accepted for f in fleets) < mark:
@@ -165,7 +167,8 @@ def markdown(result: Capacity, command: str) -> str:
         "# Simulator capacity",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: `{command}`.",
-        f"Idle charge points (BootNotification, StatusNotification x2, then Heartbeat every "
+        f"Idle OCPP {result.ocpp_version} charge points (BootNotification, StatusNotification"
+        " per connector, then Heartbeat every "
         f"{result.heartbeat} s) started in stages at {result.rate:g}/s against a bare "
         "`ocppj` CSMS in a separate process. After each stage, once every charge point "
         "is booted, memory is the simulator process's RSS delta over its baseline "
@@ -217,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heartbeat", type=int, default=10)
     parser.add_argument("--hold", type=float, default=30.0)
     parser.add_argument("--checkpoints", type=int, nargs="*", default=[1000, 2500, 5000])
+    parser.add_argument("--ocpp", default="1.6", choices=["1.6", "2.0.1"])
     parser.add_argument("--out", type=Path, help="write the report (markdown) here")
     parser.add_argument("--json", help="write the figures as JSON here ('-': stdout)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
@@ -237,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                 measure(
                     f"ws://127.0.0.1:{port}/ocpp",
                     args.count, args.rate, args.hold, args.heartbeat, args.checkpoints,
+                    ocpp_version=args.ocpp,
                 )
             )  # fmt: skip
         finally:

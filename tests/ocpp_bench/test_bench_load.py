@@ -72,10 +72,13 @@ async def test_steady_heartbeats_keep_their_pace_and_are_all_answered(tmp_path: 
         assert row is not None and row["n"] == 40
 
 
-def test_simulator_capacity_runs_in_its_own_process() -> None:
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+def test_simulator_capacity_runs_in_its_own_process(version: str) -> None:
     figures = simulator.run_in_child(
-        ["--count", "20", "--heartbeat", "1", "--hold", "2", "--checkpoints", "10"]
-    )
+        ["--ocpp", version, "--count", "20", "--heartbeat", "1", "--hold", "2",
+         "--checkpoints", "10"]
+    )  # fmt: skip
+    assert figures.ocpp_version == version
     assert [stage["booted"] for stage in figures.stages] == [10, 20]
     assert figures.connected == 20 and not figures.errors
     assert figures.heartbeats >= 20  # about 40: 20 chargers, one beat a second, 2 s
@@ -187,3 +190,11 @@ def test_rates_of_a_stage_s_first_and_last_tenth() -> None:
     result.moments = [100.0 + i * 0.1 for i in range(10)] + [109.5] * 2
     assert result.rate_in(0.0, 0.1) == pytest.approx(10.0)  # 10 in the first second
     assert result.rate_in(0.9, 1.0) == pytest.approx(2.0)
+
+
+def test_each_simulated_version_has_its_capacity_target() -> None:
+    report = _report(2.5, 0)
+    report["simulator_201"] = {"charge_points": 10000, "connected_after_hold": 9990,
+                               "kib_per_charge_point": 41.0, "errors": {}}  # fmt: skip
+    missed = [goal for goal, _, ok in targets(report) if not ok]
+    assert missed == ["10000 simulated 2.0.1 stations in one process, < 50 KiB each"]  # 10 dropped
