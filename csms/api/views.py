@@ -14,6 +14,7 @@ Json = dict[str, Any]
 
 
 def charger(row: Row, connection: Connection | None) -> Json:
+    """`ocppVersion` is that of its live connection (null while it is not connected)."""
     return {
         "chargerId": row["id"],
         "name": row["name"],
@@ -32,6 +33,7 @@ def charger(row: Row, connection: Connection | None) -> Json:
         "securityProfile": row["security_profile"],
         "online": bool(row["online"]),
         "connected": connection is not None,
+        "ocppVersion": None if connection is None else connection.adapter.dialect.version,
         "bootAccepted": bool(row["boot_accepted"]),
         "lastBootAt": row["last_boot_at"],
         "connectedAt": row["connected_at"],
@@ -126,10 +128,13 @@ def id_tag(row: Row) -> Json:
 
 def transaction(row: Row, latest: Row | None) -> Json:
     """`transactionId` is the CSMS's number of it, whatever the version (a 1.6 charger knows
-    it by that number); a 2.0.1 station's own id is `stationTransactionId` (null for 1.6)."""
+    it by that number); a 2.0.1 station's own id is `stationTransactionId` (null for 1.6), and
+    `ocppVersion` says which of the two it is."""
+    station_id = row["station_transaction_id"]
     return {
         "transactionId": row["id"],
-        "stationTransactionId": row["station_transaction_id"],
+        "ocppVersion": "1.6" if station_id is None else "2.0.1",
+        "stationTransactionId": station_id,
         "evseId": row["evse_id"],
         "chargingState": row["charging_state"],
         "lastSeqNo": row["last_seq_no"],

@@ -22,6 +22,7 @@ async def test_transactions_with_energy_and_meter_values(
         "TAG-A",
     )
     assert active["energyDelivered"] == 1500.0 and active["lastMeterValue"] == 2500.0
+    assert (active["ocppVersion"], active["stationTransactionId"]) == ("1.6", None)
 
     await charger.stop(first)  # meterStop 2500
     second = await charger.start(2, "TAG-B")

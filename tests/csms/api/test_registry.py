@@ -51,6 +51,7 @@ async def test_charger_crud(api_app: CsmsApp, client: httpx.AsyncClient) -> None
     assert again.status_code == 409 and again.json()["error"] == "ChargerExists"
     charger = (await client.get("/api/chargers/CP-9")).json()
     assert charger["hasPassword"] and charger["enabled"] and not charger["connected"]
+    assert charger["ocppVersion"] is None  # it has no live connection to speak one
     assert "password" not in charger and "password_hash" not in charger
 
     patched = await client.patch("/api/chargers/CP-9", json={"vendor": "V", "enabled": False})
@@ -115,6 +116,7 @@ async def test_charger_detail_shows_live_connection_and_connectors(
         detail = (await client.get("/api/chargers/SIM-D")).json()
         assert detail["connected"] and detail["online"]
         assert detail["connection"]["subprotocol"] == "ocpp1.6"
+        assert detail["ocppVersion"] == "1.6"
         assert detail["connection"]["bootAccepted"] is True
         assert detail["vendor"] == "ocpp-bench" and detail["model"] == "SimCharger"
         assert [c["status"] for c in detail["connectors"][1:]] == ["Available", "Available"]

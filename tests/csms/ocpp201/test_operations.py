@@ -182,9 +182,8 @@ async def test_remote_start_and_stop_in_2_0_1_words(
     started = event("Started", 0, "TX-9", trigger="RemoteStart", info=info)
     await station.result("TransactionEvent", started)
     listed = (await api.get("/api/transactions", params={"chargerId": "CS-1"})).json()["items"]
-    assert [(t["stationTransactionId"], t["remoteStartId"]) for t in listed] == [
-        ("TX-9", request["remoteStartId"])
-    ]
+    seen = [(t["stationTransactionId"], t["remoteStartId"], t["ocppVersion"]) for t in listed]
+    assert seen == [("TX-9", request["remoteStartId"], "2.0.1")]
     number = listed[0]["transactionId"]
     detail = (await api.get(f"/api/transactions/{number}")).json()
     assert detail["missingSeqNos"] == [] and detail["stationTransactionId"] == "TX-9"
@@ -236,6 +235,9 @@ async def test_the_api_shows_the_version_and_evses(
     detail = (await api.get("/api/chargers/CS-1")).json()
     assert detail["connection"]["ocppVersion"] == "2.0.1"
     assert [(c["evseId"], c["connectorId"]) for c in detail["connectors"]] == [(2, 1)]
+    [listed] = (await api.get("/api/chargers")).json()["items"]  # as the dashboard reads it
+    assert listed["ocppVersion"] == "2.0.1" and detail["ocppVersion"] == "2.0.1"
+    assert [(c["evseId"], c["connectorId"]) for c in listed["connectors"]] == [(2, 1)]
 
 
 PROFILE = {
