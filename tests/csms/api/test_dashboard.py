@@ -112,6 +112,14 @@ async def test_dashboard_shows_a_1_6_charger_and_a_2_0_1_station_side_by_side(
         # energy from its TransactionEvents' meter values, once one has more than the start
         await expect(tx201.locator(".energy")).to_contain_text("kWh")
         await expect(tx201.locator(".energy")).not_to_have_text("0.000 kWh")
+        # availability in 2.0.1's words: EVSE 2's connector, by its EVSE
+        await page.get_by_test_id("inoperative-2-1").click()
+        await expect(page.locator("#result")).to_have_text(
+            'EVSE 2 connector 1 inoperative: {"status":"Accepted"}'
+        )
+        await expect(evse2.locator('[data-connector="1"]')).to_have_text("1: Unavailable")
+        await page.get_by_test_id("operative-2-1").click()
+        await expect(evse2.locator('[data-connector="1"]')).to_have_text("1: Available")
 
         # the 1.6 charger beside it: selected from the list, a remote start on connector 1
         await row16.click()
