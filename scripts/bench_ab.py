@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from csms.process import CsmsProcess
+from ocpp_bench.bench import load201
 from ocpp_bench.bench.load import KINDS, run_load
 
 
@@ -40,7 +41,8 @@ def start(tree: Path, db: Path) -> CsmsProcess:
 async def compare(old: CsmsProcess, new: CsmsProcess, args: argparse.Namespace) -> list[str]:
     lines = ["| message | old /s | new /s | new/old | rounds old | rounds new |",
              "|---|---:|---:|---:|---|---|"]  # fmt: skip
-    for kind in KINDS:
+    kinds = [k for k in KINDS if args.with_201 or not k.startswith(load201.PREFIX)]
+    for kind in kinds:
         rates: dict[str, list[float]] = {"old": [], "new": []}
         for turn in range(args.rounds):
             pair = [("old", old), ("new", new)]
@@ -64,6 +66,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=4.0, help="per closed loop")
     parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument(
+        "--with-201", action="store_true", help="the 2.0.1 stages too (both must speak it)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-ab-") as tmp:
         old = start(args.old.resolve(), Path(tmp) / "old.db")

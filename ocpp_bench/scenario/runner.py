@@ -131,7 +131,8 @@ class Run:
         problems = []
         for cp in self.charge_points.values():
             problems += await cp.protocol_problems(timeout)
-            problems += [f"{p}\n    (breaks the OCPP 1.6 schema)" for p in cp.schema_problems()]
+            note = f"\n    (breaks the OCPP {cp.station.dialect.version} schema)"
+            problems += [problem + note for problem in cp.schema_problems()]
         return problems
 
     async def _check_protocol(self) -> None:

@@ -158,7 +158,8 @@ async def send(run: Run, step: Step, args: Any) -> None:
         raise StepFailed(f"{args['action']}: no answer within {timeout:g} s") from exc
     except OcppError as exc:  # ours: the payload, its variables resolved, breaks the schema
         raise ScenarioBug(
-            f"send: the {args['action']} payload breaks the OCPP 1.6 schema: "
+            f"send: the {args['action']} payload breaks the OCPP {cp.station.dialect.version} "
+            "schema: "
             f"{exc.description}; fix it, or add raw: true to send it as it is"
         ) from exc
     if "expect_error" in args:
@@ -237,8 +238,9 @@ async def expect_status(run: Run, step: Step, args: Any) -> None:
 
 async def connect(run: Run, step: Step, args: Any) -> None:
     args = args or {}
-    result = await run.cp(step).connect(
-        list(args.get("subprotocols", ["ocpp1.6"])),
+    cp = run.cp(step)
+    result = await cp.connect(
+        list(args.get("subprotocols", [cp.station.dialect.subprotocol])),
         args.get("profile"),
         args.get("timeout", run.timeout),
     )
