@@ -24,7 +24,8 @@ from ocpp_bench.scenario.runner import Run
 from ocppj.errors import InternalError
 
 Payload = dict[str, Any]
-SUITE = Path(__file__).resolve().parents[2] / "scenarios" / "ocpp16"
+ROOT = Path(__file__).resolve().parents[2] / "scenarios"
+SUITES = [ROOT / "ocpp16", ROOT / "ocpp201"]
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,12 @@ def _without(key: str) -> Callable[[Payload], Payload]:
 
 MUTANTS = [
     # Core
-    Mutant("boot-pending", "BootNotification answered Pending", ("TC_001_CSMS",), _pending_boot),
+    Mutant(
+        "boot-pending",
+        "BootNotification answered Pending",
+        ("TC_001_CSMS", "TC_B_01_CSMS"),
+        _pending_boot,
+    ),
     Mutant(
         "status-callerror",
         "StatusNotification answered with a CALLERROR",
@@ -178,19 +184,19 @@ MUTANTS = [
     Mutant(
         "unknown-tag-accepted",
         "an unknown tag is Accepted",
-        ("TC_023_1_CSMS",),
+        ("TC_023_1_CSMS", "TC_C_02_CSMS"),
         _verdict(_as_accepted("Invalid")),
     ),
     Mutant(
         "expired-tag-accepted",
         "an expired tag is Accepted",
-        ("TC_023_2_CSMS",),
+        ("TC_023_2_CSMS", "TC_C_07_CSMS"),
         _verdict(_as_accepted("Expired")),
     ),
     Mutant(
         "blocked-tag-accepted",
         "a blocked tag is Accepted",
-        ("TC_023_3_CSMS",),
+        ("TC_023_3_CSMS", "TC_C_06_CSMS"),
         _verdict(_as_accepted("Blocked")),
     ),
     Mutant(
@@ -232,7 +238,14 @@ MUTANTS = [
     Mutant(
         "unlock-not-sent",
         "UnlockConnector reported sent, never sent",
-        ("TC_017_1_CSMS", "TC_017_2_CSMS", "TC_018_1_CSMS", "TC_030_CSMS", "TC_031_CSMS"),
+        (
+            "TC_017_1_CSMS",
+            "TC_017_2_CSMS",
+            "TC_018_1_CSMS",
+            "TC_030_CSMS",
+            "TC_031_CSMS",
+            "TC_F_06_CSMS",
+        ),
         _operation("UnlockConnector"),
     ),
     Mutant(
@@ -248,7 +261,10 @@ MUTANTS = [
         _operation("ChangeConfiguration"),
     ),
     Mutant(
-        "clear-cache-not-sent", "ClearCache never sent", ("TC_061_CSMS",), _operation("ClearCache")
+        "clear-cache-not-sent",
+        "ClearCache never sent",
+        ("TC_061_CSMS", "TC_C_37_CSMS"),
+        _operation("ClearCache"),
     ),
     Mutant(
         "unknown-vendor-accepted",
@@ -402,6 +418,31 @@ MUTANTS = [
         ("TC_080_CSMS", "TC_081_CSMS"),
         _notification_fails("SignedFirmwareStatusNotification"),
     ),
+    # OCPP 2.0.1
+    Mutant(
+        "get-variables-not-sent",
+        "GetVariables reported sent, never sent",
+        ("TC_B_06_CSMS",),
+        _operation("GetVariables"),
+    ),
+    Mutant(
+        "set-variables-not-sent",
+        "SetVariables reported sent, never sent",
+        ("TC_B_09_CSMS",),
+        _operation("SetVariables"),
+    ),
+    Mutant(
+        "request-start-not-sent",
+        "RequestStartTransaction reported sent, never sent",
+        ("TC_F_01_CSMS", "TC_F_02_CSMS", "TC_F_03_CSMS"),
+        _operation("RequestStartTransaction"),
+    ),
+    Mutant(
+        "transaction-event-callerror",
+        "TransactionEvent answered with a CALLERROR",
+        ("TC_E_03_CSMS", "TC_E_04_CSMS", "TC_E_15_CSMS"),
+        _fails(lambda app: app.services.transactions, "event"),
+    ),
     Mutant(
         "security-profile-not-kept",
         "a raised SecurityProfile is sent but not kept",
@@ -417,7 +458,8 @@ MUTANTS = [
 def suite() -> dict[str, Scenario]:
     return {
         scenario.id: scenario
-        for path in sorted(SUITE.glob("*.yaml"))
+        for folder in SUITES
+        for path in sorted(folder.glob("*.yaml"))
         if path.name != "defaults.yaml"
         for scenario in load_file(path)
     }

@@ -11,16 +11,20 @@ SECTIONS = {
     "Core", "Local authorization list", "Firmware management", "Reservation",
     "Remote trigger", "Smart charging", "Security",
 }  # fmt: skip
+SECTIONS_201 = {"B Provisioning", "C Authorization", "E Transactions", "F Remote control"}
 
 
 def test_the_mutants_break_every_catalogue_section() -> None:
     from ocpp_bench.scenario.report import catalogue
 
     section = {case["id"]: case["section"] for case in catalogue()}
+    section_201 = {case["id"]: case["section"] for case in catalogue("2.0.1")}
     assert len(MUTANTS) >= 25
     assert len({m.name for m in MUTANTS}) == len(MUTANTS)
-    covered = {section[case] for mutant in MUTANTS for case in mutant.cases}
-    assert covered == SECTIONS
+    cases = {case for mutant in MUTANTS for case in mutant.cases}
+    assert {section[case] for case in cases if case in section} == SECTIONS
+    assert {section_201[case] for case in cases if case in section_201} >= SECTIONS_201
+    assert cases <= set(section) | set(section_201)
 
 
 @pytest.mark.slow
