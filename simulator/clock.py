@@ -12,6 +12,8 @@ from typing import Protocol
 
 from ocppj import timestamps
 
+from .errors import ExpectationFailed
+
 __all__ = [
     "SYSTEM_CLOCK",
     "SYSTEM_RANDOM",
@@ -66,6 +68,29 @@ async def wait_any(*events: asyncio.Event, timeout: float | None = None) -> bool
         for waiter in waits:
             waiter.cancel()
     return bool(done)
+
+
+class Watched(Protocol):
+    """A connector, as a wait for its status sees it."""
+
+    @property
+    def status(self) -> str: ...
+
+    def status_changed(self) -> asyncio.Event: ...
+
+
+async def wait_status(connector: Watched, number: int, status: str, timeout: float) -> None:
+    """Wait until `connector` (number `number`) is in `status`; ExpectationFailed after
+    `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while connector.status != status:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise ExpectationFailed(
+                f"connector {number} is {connector.status}, not {status}, after {timeout:g} s"
+            )
+        await wait_any(connector.status_changed(), timeout=remaining)
 
 
 _FRACTION = re.compile(r"[Tt]\d\d:\d\d:\d\d[.,](\d+)")

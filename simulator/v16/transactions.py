@@ -5,7 +5,6 @@ and the reboots and power cuts that end transactions."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 from collections.abc import Coroutine
@@ -15,8 +14,8 @@ from typing import Any
 from ocppj import CallTimeout, ConnectionLost, RpcError
 from ocppj.timestamps import iso
 
-from ..clock import wait_any
-from ..errors import ExpectationFailed, NotConnected
+from ..clock import wait_status
+from ..errors import NotConnected
 from ..outbox import Queued
 from .auth import IdTagInfo
 from .connector import Connector, Status, Transaction
@@ -44,16 +43,7 @@ class Transactions16:
 
     async def wait_status(self, connector_id: int, status: str, timeout: float) -> None:
         """Wait until the connector is in `status`; ExpectationFailed after `timeout`."""
-        c = self.state.connector(connector_id)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while c.status != status:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise ExpectationFailed(
-                    f"connector {connector_id} is {c.status}, not {status}, after {timeout:g} s"
-                )
-            await wait_any(c.status_changed(), timeout=remaining)
+        await wait_status(self.state.connector(connector_id), connector_id, status, timeout)
 
     async def after_boot(self, booted: bool) -> None:
         """Statuses after the boot (all), or after a reconnect (those not reported)."""

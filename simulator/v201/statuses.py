@@ -4,15 +4,14 @@ a boot; problems told in NotifyEvent (a connector's Problem variable)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable
 from typing import Any
 
 from ocppj import RpcError
 
-from ..clock import wait_any
-from ..errors import ExpectationFailed, NotConnected
+from ..clock import wait_status
+from ..errors import NotConnected
 from .state import State201
 from .topology import Connector201, Evse
 
@@ -66,16 +65,7 @@ class Statuses:
                 await self.report(c)
 
     async def wait_status(self, number: int, status: str, timeout: float) -> None:
-        c = self.state.connector(number)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while c.status != status:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise ExpectationFailed(
-                    f"connector {number} is {c.status}, not {status}, after {timeout:g} s"
-                )
-            await wait_any(c.status_changed(), timeout=remaining)
+        await wait_status(self.state.connector(number), number, status, timeout)
 
     async def problem(
         self, c: Connector201, active: bool, code: str | None, component: str = "Connector"
