@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from csms.store.fill import SAMPLED as SAMPLED_16
+from ocppj.timestamps import iso
 
 SUBPROTOCOL = "ocpp2.0.1"
 PREFIX = "2.0.1 "  # of the kinds' names
@@ -39,10 +40,6 @@ class Caller(Protocol):
     async def call(self, action: str, payload: dict[str, Any]) -> Any: ...
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 @dataclass
 class Transaction:
     """One transaction of a station: its id, its next seqNo and its meter register."""
@@ -54,7 +51,7 @@ class Transaction:
     def event(self, event_type: str, trigger: str, **extra: Any) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "eventType": event_type,
-            "timestamp": _iso(datetime.now(UTC)),
+            "timestamp": iso(datetime.now(UTC)),
             "triggerReason": trigger,
             "seqNo": self.seq_no,
             "transactionInfo": {"transactionId": self.transaction_id},
@@ -73,7 +70,7 @@ class Transaction:
             if phase:
                 sample["phase"] = phase
             samples.append(sample)
-        moment = _iso(BASE + next(_instants) * STEP)
+        moment = iso(BASE + next(_instants) * STEP)
         return {"timestamp": moment, "sampledValue": samples}
 
     async def start(self, client: Caller) -> None:
