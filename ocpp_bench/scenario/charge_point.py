@@ -30,6 +30,7 @@ from .outcomes import NotRun, ScenarioBug, StepFailed
 
 # Outcome statuses that mean "accept, then fail at this stage of the follow-up work".
 FAILED_STAGES = {
+    "UnlockFailed": "Unlocking",  # 2.0.1: a NotifyEvent tells of the failed lock (F05)
     "DownloadFailed": "Downloading",
     "InstallationFailed": "Installing",
     "UploadFailed": "Uploading",
@@ -320,6 +321,24 @@ class SimulatedChargePoint:
     async def wait_status(self, connector: int, status: str, timeout: float) -> bool:
         try:
             await self.station.wait_status(connector, status, timeout)
+        except ExpectationFailed:
+            return False
+        return True
+
+    async def wait_charging(self, connector: int, timeout: float) -> bool:
+        """Whether the connector's transaction is charging within `timeout` s, as the CSMS
+        was told: in 1.6 the status Charging; in 2.0.1, which has no such status, a
+        TransactionEvent of that transaction with chargingState Charging."""
+        if self.station.dialect.version == "1.6":
+            return await self.wait_status(connector, "Charging", timeout)
+
+        def charging(entry: Entry) -> bool:
+            tx = self.station.transaction(connector)
+            info = {"transactionId": tx.transaction_id, "chargingState": "Charging"} if tx else {}
+            return tx is not None and _sent(entry, "TransactionEvent", {"transactionInfo": info})
+
+        try:
+            await self.station.transcript.wait_for(charging, timeout, what="charging")
         except ExpectationFailed:
             return False
         return True

@@ -217,7 +217,7 @@ class Run:
         if info.get("status") != "Accepted":
             raise StepFailed(f"Authorize of the Accepted tag {tag} answered {info.get('status')}")
         if state == "charging":
-            if not await cp.wait_status(1, "Charging", self.timeout):
-                raise StepFailed(f"connector 1 of {name} is {cp.station.status(1)}, not Charging")
+            if not await cp.wait_charging(1, self.timeout):
+                raise StepFailed(f"connector 1 of {name} is {cp.station.status(1)}, not charging")
             transaction = cp.station.transaction(1)
             self.variables["transactionId"] = transaction.transaction_id if transaction else None
