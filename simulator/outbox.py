@@ -1,6 +1,8 @@
 """The offline queue of transaction messages (StartTransaction, StopTransaction, transaction
-MeterValues): delivered in order while the charge point is online, retried, kept across a
-lost link. Which messages go in it, and how often they are retried, is the version's."""
+MeterValues, TransactionEvent): delivered in order while the charge point is online, retried,
+kept across a lost link. Which messages go in it, and how often they are retried, is the
+version's. A test may hold the queue (nothing leaves it, online or not) and release it, all or
+only the messages it picks: so the CSMS meets a station with messages still queued."""
 
 from __future__ import annotations
 
@@ -14,13 +16,15 @@ from ocppj import CallErrorReceived, CallTimeout, ConnectionLost, InvalidRespons
 
 from .errors import NotConnected
 
-__all__ = ["Outbox", "Queued"]
+__all__ = ["Outbox", "Pick", "Queued"]
 
 log = logging.getLogger("simulator")
 Send = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+# picks queued messages by their action and payload
+Pick = Callable[[str, dict[str, Any]], bool]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Queued:
     """A transaction message waiting for delivery; the payload is built when it is sent, so
     a transactionId given later by the CSMS is used."""
@@ -38,9 +42,11 @@ class Outbox:
     __slots__ = (
         "_attempts",
         "_group",
+        "_held",
         "_items",
         "_name",
         "_online",
+        "_pick",
         "_retry_s",
         "_send",
         "_sender",
@@ -65,11 +71,30 @@ class Outbox:
         self._items: list[Queued] = []  # a list: smaller than a deque when empty
         self._group: asyncio.TaskGroup | None = None
         self._sender: asyncio.Task[None] | None = None
+        self._held = False
+        self._pick: Pick | None = None  # while held: the messages that may still leave
 
     @property
     def queued(self) -> list[str]:
         """Actions of the messages waiting for delivery, in order."""
         return [item.action for item in self._items]
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    def hold(self) -> None:
+        """Deliver nothing more (a message being sent still is) until `release()`."""
+        self._held, self._pick = True, None
+
+    def release(self, pick: Pick | None = None) -> None:
+        """Deliver again, everything in order; with `pick`, only the messages it picks (in
+        their order), the others staying held."""
+        if pick is None:
+            self._held, self._pick = False, None
+        else:
+            self._pick = pick
+        self.kick()
 
     def put(self, item: Queued) -> None:
         self._items.append(item)
@@ -93,12 +118,28 @@ class Outbox:
         if self._sender is None or self._sender.done():
             self._sender = self._group.create_task(self._drain(), name="tx queue")
 
+    def _next(self) -> tuple[Queued, dict[str, Any] | None] | None:
+        """The message to deliver next and its payload; None while held (and none picked)."""
+        if not self._held:
+            item = self._items[0]
+            return item, item.build()
+        pick = self._pick
+        if pick is None:
+            return None
+        for item in self._items:
+            payload = item.build()
+            if payload is not None and pick(item.action, payload):
+                return item, payload
+        return None
+
     async def _drain(self) -> None:
         while self._items and self._online():
-            item = self._items[0]
-            payload = item.build()
+            chosen = self._next()
+            if chosen is None:
+                return
+            item, payload = chosen
             if payload is None:  # e.g. its transaction never got an id: nothing to say
-                self._items.pop(0)
+                self._items.remove(item)
                 self._finish(item, None)
                 continue
             attempts = max(1, self._attempts())
@@ -108,14 +149,14 @@ class Outbox:
                     result = await self._send(item.action, payload)
                     break
                 except (ConnectionLost, NotConnected):
-                    return  # stays at the head; delivered after the reconnect
+                    return  # stays queued; delivered after the reconnect
                 except (CallErrorReceived, CallTimeout, InvalidResponse) as exc:
                     log.warning(
                         "%s: %s attempt %d failed: %s", self._name, item.action, attempt, exc
                     )
                     if attempt < attempts:
                         await self._sleep(self._retry_s() * attempt)
-            self._items.pop(0)
+            self._items.remove(item)
             self._finish(item, result)
 
     @staticmethod

@@ -38,7 +38,7 @@ from .faults import FaultyTransport
 from .incoming import IncomingCall, Matcher, Outcome, Waiter
 from .link import Link
 from .meter import EV
-from .outbox import Outbox, Queued
+from .outbox import Outbox, Pick, Queued
 from .spec import ChargePointSpec
 from .transcript import Entry, Transcript
 
@@ -423,8 +423,18 @@ class Station:
 
     async def delivered(self, item: Queued) -> None:
         session = self.link.session
-        if session is not None and self.online:
+        if session is not None and self.online and not self.outbox.held:
             await wait_any(session.closed, item.done)
+
+    def hold_queue(self) -> None:
+        """Keep the queued transaction messages queued, online or not, until
+        `release_queue()`: so the CSMS meets a station with messages still to deliver."""
+        self.outbox.hold()
+
+    def release_queue(self, pick: Pick | None = None) -> None:
+        """Deliver the queue again, in order; with `pick(action, payload)`, only the messages
+        it picks, the others staying held."""
+        self.outbox.release(pick)
 
     # -- CSMS-initiated calls ----------------------------------------------------------------
 
@@ -557,6 +567,10 @@ class Station:
         """Hold a tag to the reader: authorizes and starts, or stops the running transaction.
         Returns the authorization the decision was based on."""
         return await self.behaviour.present_tag(connector_id, id_tag)
+
+    def cache_tag(self, id_tag: str, status: str = "Accepted", expiry: str | None = None) -> None:
+        """Put a tag in the authorization cache, as if the CSMS had answered it so before."""
+        self.behaviour.cache_tag(id_tag, status, expiry)
 
     async def stop_charging(
         self, connector_id: int = 1, reason: str = "Local", id_tag: str | None = None

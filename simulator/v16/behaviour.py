@@ -200,6 +200,13 @@ class Behaviour16:
             self.tx.wait_for_cable(c)
         return info
 
+    def cache_tag(self, id_tag: str, status: str, expiry: str | None) -> None:
+        """An entry in the authorization cache, as if the CSMS had answered so before."""
+        info: IdTagInfo = {"status": status}
+        if expiry is not None:
+            info["expiryDate"] = expiry
+        self.state.auth.cache[id_tag] = info
+
     async def stop_charging(self, connector_id: int, reason: str, id_tag: str | None) -> None:
         """End the transaction on the connector (the button on the charger, or a given reason)."""
         c = self.state.connector(connector_id)

@@ -80,12 +80,14 @@ class AuthStore:
 
     def remember(self, token: Payload, info: Payload) -> None:
         """Cache an answer of the CSMS (C10), for AuthCacheCtrlr.LifeTime unless it says."""
-        model = self.model
-        if not model.get_bool("AuthCacheCtrlr.Enabled") or _key(token) in self.local_list:
-            return
+        if self.model.get_bool("AuthCacheCtrlr.Enabled") and _key(token) not in self.local_list:
+            self.put(token, info)
+
+    def put(self, token: Payload, info: Payload) -> None:
+        """A cache entry, for AuthCacheCtrlr.LifeTime unless `info` says."""
         entry = dict(info)
         if "cacheExpiryDateTime" not in entry:
-            lifetime = timedelta(seconds=model.get_int("AuthCacheCtrlr.LifeTime"))
+            lifetime = timedelta(seconds=self.model.get_int("AuthCacheCtrlr.LifeTime"))
             entry["cacheExpiryDateTime"] = iso(self.station.now() + lifetime)
         self.cache[_key(token)] = entry
 

@@ -185,8 +185,10 @@ class Behaviour201:
         await self.tx.update(evse, "CablePluggedIn", before)
 
     async def unplug(self, connector_id: int) -> None:
-        """The cable out: the transaction ends at its TxStopPoint (EVDisconnected), or with
-        StopTxOnEVSideDisconnect false goes on without the EV."""
+        """The cable out (the EV side lost): with StopTxOnEVSideDisconnect the transaction
+        is deauthorized too (E09.FR.01), so it ends at an EVConnected, Authorized or
+        PowerPathClosed TxStopPoint (EVCommunicationLost, EVDisconnected: E06); without, it
+        goes on without the EV."""
         c = self.state.connector(connector_id)
         evse = c.evse
         if not c.plugged:
@@ -201,6 +203,8 @@ class Behaviour201:
             await self.tx.emit(evse, tx, "Updated", "EVCommunicationLost")
             await self.statuses.settle(evse)
             return
+        if tx is not None:
+            evse.authorization = None
         await self.tx.update(evse, "EVCommunicationLost", before, "EVDisconnected")
 
     async def present_tag(self, connector_id: int, id_tag: str) -> Payload:
@@ -245,6 +249,14 @@ class Behaviour201:
         await self.tx.update(evse, "Authorized", before)
         self.tx.wait_for_cable(evse)
         return info
+
+    def cache_tag(self, id_tag: str, status: str, expiry: str | None) -> None:
+        """An entry in the authorization cache (C10), as if the CSMS had answered so before;
+        it lasts AuthCacheCtrlr.LifeTime unless `expiry` says."""
+        info: Payload = {"status": status}
+        if expiry is not None:
+            info["cacheExpiryDateTime"] = expiry
+        self.state.auth.put(id_token(id_tag), info)
 
     async def stop_charging(self, connector_id: int, reason: str, id_tag: str | None) -> None:
         """End the transaction now (the button on the charger, or the reason given)."""

@@ -199,7 +199,7 @@ async def test_invalid_id_in_start_answer_stops_transaction(
     csms: MiniCsms, start_cp: StartCp
 ) -> None:
     cp = await start_cp("CP-INV", configuration={"LocalPreAuthorize": "true"})
-    cp.behaviour.auth.remember("STOLEN", {"status": "Accepted"})  # still cached as good
+    cp.cache_tag("STOLEN")  # still cached as good
     csms.tags["STOLEN"] = {"status": "Blocked"}
     await cp.plug_in(1)
     assert (await cp.present_tag(1, "STOLEN"))["status"] == "Accepted"
@@ -209,6 +209,9 @@ async def test_invalid_id_in_start_answer_stops_transaction(
     await cp.wait_status(1, "Finishing")
     found = cp.behaviour.auth.lookup("STOLEN", datetime.now(UTC))
     assert found is not None and found[0]["status"] == "Blocked"  # cache updated
+    cp.cache_tag("OLD", "Accepted", expiry="2020-01-01T00:00:00Z")
+    old = cp.behaviour.auth.lookup("OLD", datetime.now(UTC))
+    assert old is not None and old[0]["status"] == "Expired"
 
 
 async def test_invalid_id_suspends_when_configured(csms: MiniCsms, start_cp: StartCp) -> None:

@@ -278,6 +278,27 @@ async def test_auth_cache_and_local_list(csms: MiniCsms, start_station: StartSta
     assert (await csms.call("CS-L", call.ClearCache())).status == "Rejected"
 
 
+async def test_a_tag_put_in_the_cache_authorizes_from_it_and_the_csms_corrects_it(
+    csms: MiniCsms, start_station: StartStation
+) -> None:
+    csms.tags["STALE"] = {"status": "Invalid"}
+    cp = await start_station("CS-SEED", configuration={"AuthCtrlr.LocalPreAuthorize": "true"})
+    cp.cache_tag("STALE")  # Accepted, as the CSMS once said
+    await cp.plug_in(1)
+    assert (await cp.present_tag(1, "STALE"))["status"] == "Accepted"
+    ended = await csms.wait_for("TransactionEvent", lambda p: p["eventType"] == "Ended")
+    assert csms.payloads("Authorize", "CS-SEED") == []  # no Authorize: the cache decided
+    started = csms.payloads("TransactionEvent", "CS-SEED")[0]
+    assert (started["triggerReason"], started["idToken"]["idToken"]) == ("Authorized", "STALE")
+    assert ended["triggerReason"] == "Deauthorized"  # the CSMS said Invalid (StopTxOnInvalidId)
+    assert (await cp.present_tag(1, "STALE"))["status"] == "Invalid"  # the cache learnt it
+    assert len(csms.payloads("Authorize", "CS-SEED")) == 1
+    cp.cache_tag("OLD", "Accepted", expiry="2020-01-01T00:00:00Z")
+    await cp.go_offline()
+    cp.configure({"LocalAuthorizeOffline": "true"})
+    assert (await cp.present_tag(1, "OLD"))["status"] == "Expired"
+
+
 async def test_data_transfer_and_unknown_actions(
     csms: MiniCsms, start_station: StartStation
 ) -> None:

@@ -10,6 +10,7 @@ from ocpp.v201 import call
 from simulator import EvseSpec
 from simulator.v201 import Behaviour201
 
+from ...conftest import eventually
 from ..conftest import MiniCsms
 from .conftest import StartStation
 
@@ -121,6 +122,31 @@ async def test_transaction_starting_at_the_cable_and_ending_at_it(
     assert got[0]["transactionInfo"]["chargingState"] == "EVConnected"
     assert got[2]["transactionInfo"]["chargingState"] == "EVConnected"
     assert got[3]["transactionInfo"]["stoppedReason"] == "Local"
+
+
+async def test_the_ev_side_lost_deauthorizes_and_ends_at_an_authorized_stop_point(
+    csms: MiniCsms, start_station: StartStation
+) -> None:
+    cp = await start_station(
+        "CS-EVSIDE",
+        configuration={"TxCtrlr.TxStopPoint": "Authorized", "StopTxOnEVSideDisconnect": "true"},
+    )
+    await cp.plug_in(1)
+    await cp.present_tag(1, "T")
+    await cp.suspend(1, "EV")
+    mark = len(csms.received)
+    await cp.unplug(1)
+    got = events(csms, "CS-EVSIDE")
+    assert summary(got) == [
+        ("Started", "Authorized", 0),
+        ("Updated", "ChargingStateChanged", 1),
+        ("Ended", "EVCommunicationLost", 2),
+    ]
+    info = got[-1]["transactionInfo"]
+    assert (info["chargingState"], info["stoppedReason"]) == ("Idle", "EVDisconnected")
+    assert cp.transaction(1) is None
+    status = await csms.wait_for("StatusNotification", start=mark)
+    assert (status["evseId"], status["connectorStatus"]) == (1, "Available")
 
 
 async def test_invalid_token_starts_nothing(csms: MiniCsms, start_station: StartStation) -> None:
@@ -295,6 +321,59 @@ async def test_transaction_status_tells_of_events_still_queued(
     await cp.go_offline()  # the wait for the delivery ends with the link
     await asyncio.wait_for(starting, 5)
     assert cp.queued == ["TransactionEvent"]
+
+
+async def test_a_held_queue_keeps_its_events_across_the_reconnect_until_released(
+    csms: MiniCsms, start_station: StartStation
+) -> None:
+    cp = await start_station("CS-HOLD", configuration={"TxCtrlr.TxStopPoint": "EVConnected"})
+    await cp.plug_in(1)
+    await cp.present_tag(1, "T")
+    tx = cp.transaction(1)
+    assert tx is not None
+    await cp.go_offline()
+    await cp.suspend(1, "EV")
+    await cp.present_tag(1, "T")  # deauthorized: the transaction waits for the cable
+    await cp.unplug(1)
+    cp.hold_queue()
+    before, mark = len(events(csms, "CS-HOLD")), len(csms.received)
+    await cp.go_online()
+    status = await csms.call("CS-HOLD", call.GetTransactionStatus(transaction_id=tx.transaction_id))
+    assert status.ongoing_indicator is False and status.messages_in_queue is True
+    await cp.plug_in(1)
+    await cp.present_tag(1, "T")  # online and held: its Started waits behind, the driver not
+    second = cp.transaction(1)
+    assert second is not None and cp.queued == ["TransactionEvent"] * 4
+    cp.release_queue(lambda action, payload: payload["eventType"] == "Ended")
+    await csms.wait_for("TransactionEvent", lambda p: p["eventType"] == "Ended")
+
+    async def three_left() -> bool:
+        """the others stay held"""
+        return cp.queued == ["TransactionEvent"] * 3
+
+    await eventually(three_left)
+    status = await csms.call(
+        "CS-HOLD", call.GetTransactionStatus(transaction_id=second.transaction_id)
+    )
+    assert status.ongoing_indicator is True and status.messages_in_queue is True
+    cp.release_queue()
+    await csms.wait_for("TransactionEvent", lambda p: p["eventType"] == "Started", start=mark)
+    late = events(csms, "CS-HOLD")[before:]
+    assert summary(late) == [
+        ("Ended", "EVCommunicationLost", 3),  # picked: ahead of the two before it
+        ("Updated", "ChargingStateChanged", 1),
+        ("Updated", "StopAuthorized", 2),
+        ("Started", "Authorized", 0),
+    ]
+    assert [bool(p.get("offline")) for p in late] == [True, True, True, False]
+
+    async def delivered() -> bool:
+        """all delivered"""
+        return cp.queued == []
+
+    await eventually(delivered)
+    status = await csms.call("CS-HOLD", call.GetTransactionStatus())
+    assert status.messages_in_queue is False
 
 
 async def test_parking_bay_occupancy_starts_and_ends_the_transaction(
