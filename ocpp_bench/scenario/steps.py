@@ -81,6 +81,11 @@ async def present_tag(run: Run, step: Step, args: Any) -> None:
         expect("idTagInfo", args["expect"], info)
 
 
+async def cache_tag(run: Run, step: Step, args: Any) -> None:
+    station = run.cp(step).station
+    station.cache_tag(args["tag"], args.get("status", "Accepted"), args.get("expiry"))
+
+
 async def stop_charging(run: Run, step: Step, args: Any) -> None:
     args = args or {}
     station = run.cp(step).station
@@ -114,6 +119,23 @@ async def go_offline(run: Run, step: Step, args: Any) -> None:
 
 async def go_online(run: Run, step: Step, args: Any) -> None:
     await run.cp(step).station.go_online(run.timeout)
+
+
+async def hold_queue(run: Run, step: Step, args: Any) -> None:
+    run.cp(step).station.hold_queue()
+
+
+async def release_queue(run: Run, step: Step, args: Any) -> None:
+    args = args or {}
+    action, request = args.get("action"), args.get("request")
+    if action is None and request is None:
+        run.cp(step).station.release_queue()
+        return
+
+    def pick(queued: str, payload: dict[str, Any]) -> bool:
+        return (action is None or queued == action) and not mismatches(request or {}, payload)
+
+    run.cp(step).station.release_queue(pick)
 
 
 async def reboot(run: Run, step: Step, args: Any) -> None:
@@ -317,6 +339,7 @@ RUNNERS: dict[str, Runner] = {
     "plug_in": plug_in,
     "unplug": unplug,
     "present_tag": present_tag,
+    "cache_tag": cache_tag,
     "stop_charging": stop_charging,
     "charge": charge,
     "suspend": suspend,
@@ -325,6 +348,8 @@ RUNNERS: dict[str, Runner] = {
     "clear_fault": clear_fault,
     "go_offline": go_offline,
     "go_online": go_online,
+    "hold_queue": hold_queue,
+    "release_queue": release_queue,
     "reboot": reboot,
     "power_loss": power_loss,
     "configure": configure,

@@ -184,7 +184,7 @@ MUTANTS = [
     Mutant(
         "unknown-tag-accepted",
         "an unknown tag is Accepted",
-        ("TC_023_1_CSMS", "TC_C_02_CSMS"),
+        ("TC_023_1_CSMS", "TC_C_02_CSMS", "TC_C_20_CSMS"),
         _verdict(_as_accepted("Invalid")),
     ),
     Mutant(
@@ -440,8 +440,23 @@ MUTANTS = [
     Mutant(
         "transaction-event-callerror",
         "TransactionEvent answered with a CALLERROR",
-        ("TC_E_03_CSMS", "TC_E_04_CSMS", "TC_E_15_CSMS"),
+        ("TC_E_03_CSMS", "TC_E_04_CSMS", "TC_E_15_CSMS", "TC_E_17_CSMS"),
         _fails(lambda app: app.services.transactions, "event"),
+    ),
+    Mutant(
+        "transaction-status-not-sent",
+        "GetTransactionStatus reported sent, never sent",
+        ("TC_E_29_CSMS", "TC_E_30_CSMS", "TC_E_31_CSMS", "TC_E_33_CSMS", "TC_E_34_CSMS"),
+        _operation("GetTransactionStatus"),
+    ),
+    Mutant(
+        "transaction-status-wrong-transaction",
+        "GetTransactionStatus sent for another transaction (with an id where none was asked)",
+        ("TC_E_29_CSMS", "TC_E_31_CSMS", "TC_E_33_CSMS"),
+        _operation(
+            "GetTransactionStatus",
+            lambda payload: {**payload, "transactionId": f"not-{payload.get('transactionId')}"},
+        ),
     ),
     Mutant(
         "security-profile-not-kept",
