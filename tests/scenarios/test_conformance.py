@@ -93,7 +93,7 @@ def test_the_example_scenarios_pass(pytester: pytest.Pytester) -> None:
         timeout=120,
     )
     assert result.ret == 0, result.stdout.str()[-4000:]
-    result.stdout.fnmatch_lines(["*4 passed*"])
+    result.stdout.fnmatch_lines(["*6 passed*"])
 
 
 def test_the_suite_passes_against_a_separate_csms_process_by_url(
