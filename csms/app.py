@@ -16,7 +16,7 @@ from .monitor import Monitor
 from .operations import ChargerNotConnected, Operations
 from .server import OcppServer
 from .services import Services
-from .store import Database
+from .store import open_database
 from .store.retention import Pruner, Retention
 from .tls import server_context
 
@@ -106,7 +106,7 @@ class CsmsApp:
             raise
 
     async def _start(self) -> None:
-        db = await Database.open(self.config.db_path)
+        db = await open_database(self.config.db_location)
         try:
             self._services = services = Services.build(db, self.config)
         except BaseException:  # e.g. an unusable CA file: nothing else holds the database yet
@@ -115,9 +115,9 @@ class CsmsApp:
         self._operations = Operations(services, self.call, self.registry)
         await services.chargers.all_offline()
         if self.config.api_port is not None:
-            from .api import ApiServer, Backend, create_api, load_or_create_token
+            from .api import ApiServer, Backend, create_api
 
-            token = self.config.api_token or load_or_create_token(self.config.db_path)
+            token = self.config.api_token or await self._stored_token(services)
             backend = Backend(services, self._operations, self.registry, self.metrics)
             api = create_api(backend, token)
             self._api = ApiServer(api, self.config.host, self.config.api_port)
@@ -128,6 +128,15 @@ class CsmsApp:
         log.info("OCPP server listening on %s", self.ocpp_url)
         if self._api is not None:
             log.info("HTTP API listening on %s", self.api_url)
+
+    async def _stored_token(self, services: Services) -> str:
+        """The API token kept beside the SQLite file, or in the PostgreSQL database: there,
+        every node of a cluster shares it."""
+        from .api import load_or_create_token, new_token
+
+        if self.config.db_url is None:
+            return load_or_create_token(self.config.db_path)
+        return await services.settings.get_or_create("api_token", new_token)
 
     async def _start_tls_listeners(self, services: Services) -> None:
         """Profile 2 (TLS), profile 3 (mutual TLS), and profiles 2 and 3 on one port (a client

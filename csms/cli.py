@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import shlex
 import signal
-import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,10 +23,11 @@ from .loop import CHOICES as LOOPS
 from .loop import run as run_on_loop
 from .services import Services, validation
 from .services.validation import TAG_STATUSES
-from .store import Database, DatabaseUnusable
+from .store import DatabaseUnusable, open_database
 from .store.checks import check as check_database
-from .store.checks import describe as describe_database_error
-from .store.location import UnsupportedDatabase, sqlite_path
+from .store.engines import ERRORS as DATABASE_ERRORS
+from .store.engines import describe as describe_database_error
+from .store.location import PostgresUrl, UnsupportedDatabase, parse
 
 # the CLI's names of the fields a registry check may refuse (csms.services.validation)
 FIELD_NAMES = {
@@ -48,12 +48,23 @@ DEMO_TAGS = [
 ]
 
 
-def database_path(text: str) -> Path:
+Location = Path | PostgresUrl
+DATABASE_PROBLEMS: tuple[type[Exception], ...] = (DatabaseUnusable, *DATABASE_ERRORS)
+
+
+def database_location(text: str) -> Location:
     """`--db`'s type: a bad location is a usage error with its reason."""
     try:
-        return sqlite_path(text)
+        return parse(text)
     except UnsupportedDatabase as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _db_config(location: Location) -> dict[str, object]:
+    """CsmsConfig's fields for the database at `location`."""
+    if isinstance(location, PostgresUrl):
+        return {"db_url": location.url}
+    return {"db_path": location}
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,8 +73,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         common,
         "--db",
         default="ocpp-bench.db",
-        type=database_path,
-        help="SQLite database: a file path or sqlite:///PATH",
+        type=database_location,
+        help="database: an SQLite file (a path or sqlite:///PATH) or"
+        " postgresql://user:password@host/database",
     )
     csms = commands.add_parser("csms", help="run and manage the CSMS")
     sub = csms.add_subparsers(dest="csms_command", required=True, metavar="COMMAND")
@@ -217,7 +229,7 @@ def _days(text: str) -> float:
 
 def _config(args: argparse.Namespace) -> CsmsConfig:
     return CsmsConfig(
-        db_path=Path(args.db),
+        **_db_config(args.db),  # type: ignore[arg-type]
         host=args.host,
         ocpp_port=args.ocpp_port,
         api_port=args.api_port,
@@ -266,7 +278,8 @@ def _serve(args: argparse.Namespace) -> int:
             await stop.wait()
 
     try:
-        check_database(Path(args.db), thorough=True)  # every page, once
+        if isinstance(args.db, Path):
+            check_database(args.db, thorough=True)  # every page, once
         with contextlib.suppress(KeyboardInterrupt):
             run_on_loop(main(), args.loop)
     # e.g. a port in use, an unreadable certificate, a file that is not our database
@@ -281,7 +294,8 @@ def _token_hint(args: argparse.Namespace, api_url: str) -> str:
     if args.api_token:
         source = "the one given with --api-token (or OCPP_BENCH_API_TOKEN)"
     else:
-        source = f"ocpp-bench csms api-token --db {shlex.quote(str(Path(args.db).resolve()))}"
+        where = args.db.resolve() if isinstance(args.db, Path) else args.db
+        source = f"ocpp-bench csms api-token --db {shlex.quote(str(where))}"
     return f"API token: {source}; dashboard: {api_url}/?token=<token>"
 
 
@@ -296,10 +310,10 @@ def _refuse(args: argparse.Namespace, exc: validation.InvalidField) -> int:
     return 1 if isinstance(exc, validation.UnknownParent) else 2
 
 
-def _database_problem(args: argparse.Namespace, exc: DatabaseUnusable | sqlite3.Error) -> int:
-    """One line naming the file and the problem, like `serve`'s; exit code 1."""
-    if isinstance(exc, sqlite3.Error):  # met after the checks at opening, e.g. a corrupt page
-        exc = DatabaseUnusable(Path(args.db), describe_database_error(exc))
+def _database_problem(args: argparse.Namespace, exc: Exception) -> int:
+    """One line naming the database and the problem, like `serve`'s; exit code 1."""
+    if not isinstance(exc, DatabaseUnusable):  # met after opening, e.g. a corrupt page
+        exc = DatabaseUnusable(args.db, describe_database_error(exc))
     command = " ".join(c for c in (args.csms_command, getattr(args, "db_command", None)) if c)
     print(f"ocpp-bench csms {command}: {exc}", file=sys.stderr)
     return 1
@@ -307,9 +321,10 @@ def _database_problem(args: argparse.Namespace, exc: DatabaseUnusable | sqlite3.
 
 def _with_services(args: argparse.Namespace, work: Callable[[Services], Awaitable[int]]) -> int:
     async def main() -> int:
-        db = await Database.open(args.db)
+        db = await open_database(args.db)
         try:
-            return await work(Services.build(db, CsmsConfig(db_path=Path(args.db))))
+            config = CsmsConfig(**_db_config(args.db))  # type: ignore[arg-type]
+            return await work(Services.build(db, config))
         finally:
             await db.close()
 
@@ -317,7 +332,7 @@ def _with_services(args: argparse.Namespace, work: Callable[[Services], Awaitabl
         return asyncio.run(main())
     except validation.InvalidField as exc:
         return _refuse(args, exc)
-    except (DatabaseUnusable, sqlite3.Error) as exc:
+    except DATABASE_PROBLEMS as exc:
         return _database_problem(args, exc)
 
 
@@ -361,7 +376,7 @@ def _add_tag(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    where = Path(args.db).resolve()
+    where = args.db.resolve() if isinstance(args.db, Path) else args.db
 
     async def work(services: Services) -> int:
         print(f"seeded {where}:")
@@ -391,13 +406,21 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _api_token(args: argparse.Namespace) -> int:
-    from .api import load_or_create_token, token_path
+    from .api import load_or_create_token, new_token, token_path
 
+    if isinstance(args.db, PostgresUrl):  # kept in the database, shared by every node
+
+        async def work(services: Services) -> int:
+            print(await services.settings.get_or_create("api_token", new_token))
+            print(f"the API token of {args.db}, kept in its settings table", file=sys.stderr)
+            return 0
+
+        return _with_services(args, work)
     try:
-        check_database(Path(args.db))
+        check_database(args.db)
     except DatabaseUnusable as exc:
         return _database_problem(args, exc)
-    db = Path(args.db)
+    db = args.db
     print(load_or_create_token(db))  # stdout holds the token alone: TOKEN=$(... api-token)
     if not db.exists() or db.resolve().parent != Path.cwd().resolve():
         missing = "" if db.exists() else " (no database there yet: serve makes it)"
@@ -410,7 +433,7 @@ def _api_token(args: argparse.Namespace) -> int:
 
 def _upgrade(args: argparse.Namespace) -> int:
     async def main() -> list[int]:
-        db = await Database.open(args.db, upgrade=False)
+        db = await open_database(args.db, upgrade=False)
         try:
             return await db.upgrade()
         finally:
@@ -418,7 +441,7 @@ def _upgrade(args: argparse.Namespace) -> int:
 
     try:
         applied = asyncio.run(main())
-    except (DatabaseUnusable, sqlite3.Error) as exc:
+    except DATABASE_PROBLEMS as exc:
         return _database_problem(args, exc)
     print(f"applied migrations {applied}" if applied else "database is up to date")
     return 0
@@ -426,10 +449,11 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 def _db_stats(args: argparse.Namespace) -> int:
     from .store.maintenance import stats
+    from .store.postgres import stats as stats_postgres
 
     try:
-        figures = stats(Path(args.db))
-    except (DatabaseUnusable, sqlite3.Error) as exc:
+        figures = stats_postgres(args.db) if isinstance(args.db, PostgresUrl) else stats(args.db)
+    except DATABASE_PROBLEMS as exc:
         return _database_problem(args, exc)
     width = max(len(table.name) for table in figures.tables)
     print(f"{'table':<{width}}  {'rows':>12}  {'table MiB':>10}  {'index MiB':>10}")
@@ -438,16 +462,23 @@ def _db_stats(args: argparse.Namespace) -> int:
             f"{table.name:<{width}}  {table.rows:>12,}  {_mib(table.table_bytes):>10}"
             f"  {_mib(table.index_bytes):>10}"
         )
-    print(f"file {_mib(figures.file_bytes)} MiB, of which free {_mib(figures.free_bytes)} MiB")
+    if isinstance(args.db, PostgresUrl):
+        print(f"database {_mib(figures.file_bytes)} MiB")
+    else:
+        print(f"file {_mib(figures.file_bytes)} MiB, of which free {_mib(figures.free_bytes)} MiB")
     return 0
 
 
 def _db_vacuum(args: argparse.Namespace) -> int:
     from .store.maintenance import vacuum
+    from .store.postgres import vacuum as vacuum_postgres
 
     try:
-        before, after = vacuum(Path(args.db))
-    except (DatabaseUnusable, sqlite3.Error) as exc:
+        if isinstance(args.db, PostgresUrl):
+            before, after = vacuum_postgres(args.db)
+        else:
+            before, after = vacuum(args.db)
+    except DATABASE_PROBLEMS as exc:
         return _database_problem(args, exc)
     print(f"{args.db}: {_mib(before)} MiB before, {_mib(after)} MiB after")
     return 0

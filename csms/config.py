@@ -8,7 +8,8 @@ from pathlib import Path
 
 @dataclass
 class CsmsConfig:
-    db_path: Path = Path("ocpp-bench.db")
+    db_path: Path = Path("ocpp-bench.db")  # the SQLite file, unless db_url is given
+    db_url: str | None = None  # postgresql://user:password@host/database
     host: str = "0.0.0.0"
     ocpp_port: int = 9220  # ws:// listener: security profiles 0 and 1
     tls_port: int | None = None  # wss:// listener, profile 2 (needs tls_cert)
@@ -20,7 +21,7 @@ class CsmsConfig:
     cp_ca_cert: Path | None = None  # CA signing the chargers' CSRs (None: SignCertificate refused)
     cp_ca_key: Path | None = None  # its key (None: in cp_ca_cert)
     api_port: int | None = 3000  # None: no HTTP API
-    api_token: str | None = None  # None: the one stored beside the database (made if missing)
+    api_token: str | None = None  # None: the database's (made if missing)
     auto_register: bool = False
     accept_any_tag: bool = False  # free vend: a tag unknown to the registry is Accepted
     heartbeat_interval: int = 300
@@ -45,3 +46,8 @@ class CsmsConfig:
         if self.offline_after is not None:
             return self.offline_after
         return 2 * self.heartbeat_interval + 60
+
+    @property
+    def db_location(self) -> str | Path:
+        """What `Database.open` takes: the PostgreSQL URL, or else the SQLite file."""
+        return self.db_url or self.db_path

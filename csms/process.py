@@ -33,7 +33,7 @@ class CsmsProcess:
 
     def __init__(
         self,
-        db: Path,
+        db: Path | str,
         *,
         heartbeat_interval: int = 60,
         auto_register: bool = True,

@@ -1,4 +1,5 @@
-"""The API's bearer token: given, or generated once and kept beside the database file."""
+"""The API's bearer token: given, or generated once and kept beside the SQLite file (in a
+PostgreSQL database, see `CsmsApp`)."""
 
 from __future__ import annotations
 
@@ -23,12 +24,16 @@ def load_or_create_token(db_path: Path) -> str:
         token = ""
     if token:
         return token
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as file:
         file.write(token + "\n")
     return token
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 def token_matches(given: str, expected: str) -> bool:

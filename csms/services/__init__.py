@@ -14,6 +14,7 @@ from ..store import (
     MessageLog,
     ReservationStore,
     Row,
+    SettingsStore,
     TagStore,
     TransactionEventStore,
     TransactionStore,
@@ -40,6 +41,7 @@ class Services:
     reservations: ReservationStore  # what the CSMS asked of chargers and they accepted
     charging_profiles: ChargingProfileStore
     device_model: DeviceModelService  # 2.0.1 stations' components and variables
+    settings: SettingsStore  # what the nodes on one database share (the API token)
 
     @classmethod
     def build(cls, db: Database, config: CsmsConfig) -> Services:
@@ -66,6 +68,7 @@ class Services:
             reservations=ReservationStore(db),
             charging_profiles=ChargingProfileStore(db),
             device_model=DeviceModelService(DeviceModelStore(db), chargers),
+            settings=SettingsStore(db),
         )
 
 

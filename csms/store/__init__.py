@@ -5,7 +5,9 @@ from .checks import DatabaseUnusable
 from .commands import ChargingProfileStore, ReservationStore
 from .db import Database, Row, iso, utcnow
 from .device_model import DeviceModelStore
+from .engines import open_database
 from .log import MessageLog
+from .settings import SettingsStore
 from .tags import TagStore
 from .transaction_events import Recorded, TransactionEventStore
 from .transactions import CLOSED_BY_CSMS, Started, TransactionStore
@@ -21,10 +23,12 @@ __all__ = [
     "Recorded",
     "ReservationStore",
     "Row",
+    "SettingsStore",
     "Started",
     "TagStore",
     "TransactionEventStore",
     "TransactionStore",
     "iso",
+    "open_database",
     "utcnow",
 ]

@@ -98,7 +98,7 @@ class ChargerStore:
         assignments = "".join(f"{column} = ?, " for column in columns)
         sql = (
             f"UPDATE chargers SET {assignments}last_boot_at = ?, last_seen_at = ?,"
-            " boot_accepted = CASE WHEN ? THEN 1 ELSE boot_accepted END, updated_at = ?"
+            " boot_accepted = CASE WHEN ? = 1 THEN 1 ELSE boot_accepted END, updated_at = ?"
             " WHERE id = ?"
         )
         await self.db.execute(sql, [*values, now, now, int(accepted), now, charger_id])

@@ -15,6 +15,7 @@ from contextlib import closing
 from pathlib import Path
 from urllib.parse import quote
 
+from .location import PostgresUrl
 from .schema import migrations
 
 __all__ = ["DatabaseUnusable", "check", "describe"]
@@ -24,9 +25,10 @@ OUR_TABLES = frozenset({"chargers", "connectors", "id_tags", "transactions", "me
 
 
 class DatabaseUnusable(Exception):
-    """The database file cannot be used; `str()` is one line naming the file and why."""
+    """The database cannot be used; `str()` is one line naming it (the file, or the URL without
+    its password) and why."""
 
-    def __init__(self, path: Path, problem: str) -> None:
+    def __init__(self, path: Path | PostgresUrl, problem: str) -> None:
         super().__init__(f"{path}: {problem}")
         self.path = path
         self.problem = problem

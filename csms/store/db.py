@@ -1,11 +1,11 @@
-"""The SQLite database: WAL, numbered SQL migrations, group commit.
+"""The database: numbered SQL migrations, group commit; SQLite (WAL) here, PostgreSQL in
+`postgres.py`, behind one interface.
 
 All SQL of the CSMS lives in this package. A write is a unit of work: a plain function run
 in the database's writer thread, where it meets the writes waiting beside it. The thread runs
 them one after another, each in its own savepoint, and commits them together, so one fsync
 serves many chargers. `write()` returns only when its commit is durable; a unit that raises
-is rolled back alone. Reads go through aiosqlite on a second connection and never wait for
-a commit (WAL).
+is rolled back alone. Reads go through a second connection and never wait for a commit.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
@@ -74,6 +74,13 @@ def apply_migrations(path: Path) -> list[int]:
         connection.close()
 
 
+class DatabaseClosed(Exception):
+    """A write after `close()` (or after the writer thread failed)."""
+
+    def __init__(self) -> None:
+        super().__init__("database closed")
+
+
 class Result:
     def __init__(self, rowcount: int, lastrowid: int | None) -> None:
         self.rowcount = rowcount
@@ -102,7 +109,10 @@ class Writer:
             chunk = rows[start : start + ROWS_PER_INSERT]
             marks = "(" + ", ".join("?" * len(chunk[0])) + ")"
             params = [value for row in chunk for value in row]
-            self.connection.execute(f"{insert} {', '.join([marks] * len(chunk))}", params)
+            self._insert(f"{insert} {', '.join([marks] * len(chunk))}", params)
+
+    def _insert(self, sql: str, params: list[Any]) -> None:
+        self.connection.execute(sql, params)
 
     def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         row = self.connection.execute(sql, params).fetchone()
@@ -116,38 +126,37 @@ class Writer:
         return [tuple(row) for row in self.connection.execute(sql, params)]
 
 
-Work = Callable[[Writer], Any]
-_Job = tuple[Work, asyncio.Future[Any], asyncio.AbstractEventLoop]
-Outcome = tuple[asyncio.Future[Any], Any, BaseException | None]  # future, result, error
+class Engine(Protocol):
+    """What the writer thread needs of a database engine."""
+
+    name: str
+    begin: str  # the statement that opens a group's transaction
+    errors: tuple[type[Exception], ...]  # the engine's errors: a failed BEGIN or COMMIT
+
+    def connect(self) -> Any:
+        """The writer's connection, in autocommit (transactions are explicit)."""
+
+    def writer(self, connection: Any) -> Writer: ...
+
+    def closing(self, connection: Any) -> None:
+        """What to do before the writer's connection closes."""
 
 
-class _WriterThread(threading.Thread):
-    """Takes the units of work waiting, runs them, commits once, then answers them all."""
+class SqliteEngine:
+    name = "sqlite"
+    begin = "BEGIN IMMEDIATE"
+    errors: tuple[type[Exception], ...] = (sqlite3.Error,)
 
     def __init__(self, path: Path) -> None:
-        super().__init__(name=f"sqlite-writer {path.name}", daemon=True)
         self.path = path
-        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self.commits = 0  # how many groups were committed (for the benchmark and tests)
-        self.units = 0
 
-    def run(self) -> None:
-        connection = connect(self.path)
-        writer = Writer(connection)
-        try:
-            while True:
-                group, stopping = self._take()
-                if group:
-                    self._commit(connection, writer, group)
-                if stopping:
-                    self._optimize(connection)
-                    return
-        finally:
-            connection.close()
-            self._refuse_waiting()
+    def connect(self) -> sqlite3.Connection:
+        return connect(self.path)
 
-    @staticmethod
-    def _optimize(connection: sqlite3.Connection) -> None:
+    def writer(self, connection: sqlite3.Connection) -> Writer:
+        return Writer(connection)
+
+    def closing(self, connection: sqlite3.Connection) -> None:
         """What SQLite advises before a long-lived connection closes: statistics for the
         tables its queries found lacking (bounded: analysis_limit), so the next start plans
         with them."""
@@ -156,6 +165,42 @@ class _WriterThread(threading.Thread):
             connection.execute("PRAGMA optimize")
         except sqlite3.Error as exc:  # e.g. a full disk: closing matters more
             log.warning("PRAGMA optimize at close failed: %s", exc)
+
+
+Work = Callable[[Writer], Any]
+_Job = tuple[Work, asyncio.Future[Any], asyncio.AbstractEventLoop]
+Outcome = tuple[asyncio.Future[Any], Any, BaseException | None]  # future, result, error
+
+
+class _WriterThread(threading.Thread):
+    """Takes the units of work waiting, runs them, commits once, then answers them all."""
+
+    def __init__(self, engine: Engine, label: str) -> None:
+        super().__init__(name=f"{engine.name}-writer {label}", daemon=True)
+        self.engine = engine
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.commits = 0  # how many groups were committed (for the benchmark and tests)
+        self.units = 0
+
+    def run(self) -> None:
+        try:
+            connection = self.engine.connect()
+        except Exception:  # the waiting units are told below
+            log.exception("the %s writer cannot connect", self.engine.name)
+            self._refuse_waiting()
+            return
+        writer = self.engine.writer(connection)
+        try:
+            while True:
+                group, stopping = self._take()
+                if group:
+                    self._commit(connection, writer, group)
+                if stopping:
+                    self.engine.closing(connection)
+                    return
+        finally:
+            connection.close()
+            self._refuse_waiting()
 
     def _refuse_waiting(self) -> None:
         """Units queued after the last commit (after close(), or if this thread failed) are
@@ -167,7 +212,7 @@ class _WriterThread(threading.Thread):
                 return
             if job is not None:
                 _, future, loop = job
-                refusal: Outcome = (future, None, sqlite3.ProgrammingError("database closed"))
+                refusal: Outcome = (future, None, DatabaseClosed())
                 with contextlib.suppress(RuntimeError):
                     loop.call_soon_threadsafe(_settle, [refusal])
 
@@ -186,10 +231,11 @@ class _WriterThread(threading.Thread):
             group.append(job)
         return group, False
 
-    def _commit(self, connection: sqlite3.Connection, writer: Writer, group: list[_Job]) -> None:
+    def _commit(self, connection: Any, writer: Writer, group: list[_Job]) -> None:
         outcomes: list[Outcome] = []
+        errors = self.engine.errors
         try:
-            connection.execute("BEGIN IMMEDIATE")
+            connection.execute(self.engine.begin)
             for work, future, _ in group:
                 connection.execute("SAVEPOINT unit")
                 try:
@@ -202,8 +248,8 @@ class _WriterThread(threading.Thread):
             connection.execute("COMMIT")
             self.commits += 1
             self.units += len(group)
-        except sqlite3.Error as exc:  # BEGIN or COMMIT failed: nothing of the group is kept
-            with contextlib.suppress(sqlite3.Error):
+        except errors as exc:  # BEGIN or COMMIT failed: nothing of the group is kept
+            with contextlib.suppress(*errors):
                 connection.execute("ROLLBACK")
             outcomes = [(future, None, exc) for _, future, _ in group]
         by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
@@ -225,16 +271,23 @@ def _settle(outcomes: list[Outcome]) -> None:
 
 
 class Database:
+    """The CSMS's database: SQLite here; `postgres.PostgresDatabase` has the same interface."""
+
+    engine_name = "sqlite"
+    # what a failed statement raises, beside DatabaseUnusable and DatabaseClosed
+    errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+
     def __init__(self, reader: aiosqlite.Connection, path: Path) -> None:
         self.connection = reader
         self.path = path
-        self._writer = _WriterThread(path)
+        self._writer = _WriterThread(SqliteEngine(path), path.name)
         self._writer.start()
 
     @classmethod
     async def open(cls, path: str | Path, *, upgrade: bool = True) -> Database:
-        """DatabaseUnusable (the file and the problem, in one line) when `path` cannot be
-        the CSMS's database: see `checks.check`."""
+        """The SQLite database at `path` (`engines.open_database` takes any location).
+        DatabaseUnusable (the file and the problem, in one line) when `path` cannot be the
+        CSMS's database: see `checks.check`."""
         path = Path(path)
         await asyncio.to_thread(check, path)
         try:
@@ -275,6 +328,10 @@ class Database:
         """Apply the migrations newer than the database. Returns the versions applied."""
         return await asyncio.to_thread(apply_migrations, self.path)
 
+    def maintenance(self) -> tuple[str, ...]:
+        """Statements that refresh the planner's statistics (run by retention's passes)."""
+        return ("PRAGMA analysis_limit = 1000", "PRAGMA optimize")
+
     # Each read is one trip to aiosqlite's thread: one, not three (execute, fetch, close).
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
@@ -289,7 +346,7 @@ class Database:
         committed durably. If it raises, its statements are undone and the error is raised
         here. Cancelling the caller does not stop a unit already queued: it commits."""
         if not self._writer.is_alive():
-            raise sqlite3.ProgrammingError("database closed")
+            raise DatabaseClosed()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._writer.jobs.put((work, future, loop))

@@ -16,8 +16,8 @@ PUT_VARIABLE = (
     " characteristics, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (charger_id, component, component_instance, evse_id, connector_id, variable,"
     " variable_instance, attribute) DO UPDATE SET value = excluded.value,"
-    " mutability = coalesce(excluded.mutability, mutability),"
-    " characteristics = coalesce(excluded.characteristics, characteristics),"
+    " mutability = coalesce(excluded.mutability, charger_variables.mutability),"
+    " characteristics = coalesce(excluded.characteristics, charger_variables.characteristics),"
     " updated_at = excluded.updated_at"
 )
 PUT_PART = (

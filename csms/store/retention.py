@@ -11,15 +11,14 @@ Two settings, both off by default (a lab keeps everything):
 
 `Pruner.run()` makes a pass every `interval` seconds: each batch of at most `batch` rows is a
 unit of work of its own in the writer thread, with a pause between batches, so a charger's
-message waits behind one small batch at most. Each pass also runs `PRAGMA optimize`, which
-keeps the planner's statistics fresh as the tables grow.
+message waits behind one small batch at most. On SQLite each pass also runs `PRAGMA optimize`,
+which keeps the planner's statistics fresh as the tables grow (PostgreSQL's autovacuum does).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,7 +47,6 @@ LOOSE_PRUNE = (
     " WHERE transaction_id IS NULL AND charger_id = ?1 AND connector_id = ?2"
     " AND timestamp < ?3 LIMIT ?4)"
 )
-OPTIMIZE = ("PRAGMA analysis_limit = 1000", "PRAGMA optimize")
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,7 @@ class Pruner:
             try:
                 pruned = await self.prune()
                 await self.optimize()
-            except sqlite3.Error:  # e.g. the disk is full: the CSMS goes on, so do later passes
+            except self.db.errors:  # e.g. the disk is full: the CSMS goes on, so do later passes
                 log.exception(
                     "retention: the pass failed; the next is in %g s", self.retention.interval
                 )
@@ -113,10 +111,13 @@ class Pruner:
 
     async def optimize(self) -> None:
         """Fresh planner statistics for the tables that need them (cheap when none do)."""
+        statements = self.db.maintenance()
+        if not statements:
+            return
 
         def work(tx: Writer) -> None:
-            for pragma in OPTIMIZE:
-                tx.fetch_all(pragma)
+            for statement in statements:
+                tx.fetch_all(statement)
 
         await self.db.write(work)
 

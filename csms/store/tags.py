@@ -28,7 +28,8 @@ class TagStore:
             raise ValueError(f"unknown id-tag fields {sorted(unknown)}")
         now = utcnow()
         values = {"status": "Accepted", "expiry_date": None, "parent_id_tag": None, **fields}
-        updates = ", ".join(f"{name} = excluded.{name}" for name in fields) or "status = status"
+        updates = ", ".join(f"{name} = excluded.{name}" for name in fields)
+        updates = updates or "status = id_tags.status"
         await self.db.execute(
             "INSERT INTO id_tags (id_tag, status, expiry_date, parent_id_tag, created_at,"
             " updated_at) VALUES (:id_tag, :status, :expiry_date, :parent_id_tag, :now, :now)"

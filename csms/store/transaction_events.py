@@ -36,7 +36,7 @@ INSERT_EVENT = (
 OPEN = (
     "INSERT INTO transactions (charger_id, connector_id, evse_id, id_tag, auth_status,"
     " meter_start, start_timestamp, reservation_id, station_transaction_id, remote_start_id,"
-    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
 )
 NO_TAG = ""  # id_tag of a transaction no token was presented for (yet)
 NO_VERDICT = "Unknown"  # its auth_status meanwhile
@@ -86,7 +86,7 @@ class TransactionEventStore:
             row = tx.fetch_one(BY_STATION_ID, (charger_id, event.transaction_id))
             opened = row is None
             if row is None:
-                result = tx.execute(
+                opened_id = tx.fetch_one(
                     OPEN,
                     (
                         charger_id,
@@ -103,7 +103,8 @@ class TransactionEventStore:
                         now,
                     ),
                 )
-                row = tx.fetch_one(TRANSACTION, (result.lastrowid,))
+                assert opened_id is not None
+                row = tx.fetch_one(TRANSACTION, (opened_id["id"],))
                 assert row is not None
             record = int(row["id"])
             params = (record, event.seq_no, event.kind, event.trigger, event.timestamp)

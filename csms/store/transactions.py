@@ -194,10 +194,10 @@ class TransactionStore:
             status = auth_status
             if status == "Accepted" and tx.fetch_one(TAG_BUSY, (id_tag,)) is not None:
                 status = "ConcurrentTx"
-            result = tx.execute(
+            row = tx.fetch_one(
                 "INSERT INTO transactions (charger_id, connector_id, id_tag, auth_status,"
                 " meter_start, start_timestamp, reservation_id, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     charger_id,
                     connector_id,
@@ -210,8 +210,8 @@ class TransactionStore:
                     now,
                 ),
             )
-            assert result.lastrowid is not None
-            return Started(result.lastrowid, status, dangling)
+            assert row is not None
+            return Started(int(row["id"]), status, dangling)
 
         return await self.db.write(work)
 

@@ -1,14 +1,56 @@
-"""Fixtures of the CSMS tests: a registered charger connected over a raw OCPP-J client."""
+"""Fixtures of the CSMS tests: each runs on SQLite and on PostgreSQL (but the modules about
+one engine or about no store), and a registered charger connected over a raw OCPP-J client."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from csms import CsmsApp
 
+from ..conftest import STORE
 from .client import RawClient
+
+# Modules run on SQLite only: about SQLite itself (its files, plans, fill, migrations of an
+# old release's file), or about the wire, where the store plays no part.
+SQLITE_ONLY = frozenset(
+    {
+        "test_cli_database",
+        "test_cli_maintenance",
+        "test_connections_stress",
+        "test_fill",
+        "test_fuzz",
+        "test_handshake_abuse",
+        "test_heap",
+        "test_loop",
+        "test_malformed",
+        "test_migration_ocpp201",
+        "test_payloads",
+        "test_protocol_misuse",
+        "test_query_plans",
+        "test_store_db",
+    }
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store" in metafunc.fixturenames:
+        module = metafunc.module.__name__.rsplit(".", 1)[-1]
+        if module not in SQLITE_ONLY:
+            both = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+            metafunc.parametrize("store", both, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def store(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The engine of this test's CSMS database: csms_config() picks it up."""
+    kind: str = getattr(request, "param", "sqlite")
+    STORE.url = request.getfixturevalue("postgres_database") if kind == "postgresql" else None
+    try:
+        yield kind
+    finally:
+        STORE.url = None
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ async def cli(*args: str) -> int:
 
 
 async def test_add_charger_and_tag_take_effect_without_restart(csms_app: CsmsApp) -> None:
-    db = str(csms_app.config.db_path)
+    db = str(csms_app.config.db_location)
     with pytest.raises(InvalidStatus):
         await RawClient.open(f"{csms_app.ocpp_url}/CLI-1")
     assert (
@@ -47,8 +47,12 @@ async def test_seed_and_env_variable_for_db(tmp_path, monkeypatch) -> None:  # t
 @pytest.mark.parametrize(
     ("location", "reason"),
     [
-        ("postgresql://bench:secret@db.example:5432/csms", "PostgreSQL is not supported yet"),
-        ("mysql://db.example/csms", "mysql: databases are not supported yet"),
+        ("mysql://db.example/csms", "mysql: databases are not supported"),
+        (
+            "postgresql://bench:secret@db.example:5432/",
+            "'postgresql://bench:***@db.example:5432/' names no database",
+        ),
+        ("postgresql://bench:secret@db.example:port/csms", "'db.example:port/csms': Port could"),
         ("sqlite://csms.db", "'sqlite://csms.db': an SQLite URL is sqlite:///PATH"),
     ],
 )
@@ -74,6 +78,24 @@ def test_a_database_url_we_cannot_open_is_refused_and_creates_nothing(
     err = capsys.readouterr().err
     assert f"error: argument --db: {reason}" in err, err
     assert "secret" not in err  # a password in the URL is not echoed
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["seed"], ["api-token"], ["db", "stats"]])
+def test_a_postgresql_server_we_cannot_reach_is_one_line_and_creates_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    location = "postgresql://bench:secret@127.0.0.1:1/csms"  # nothing listens on port 1
+    assert main(["csms", *command, "--db", location]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "postgresql://bench:***@127.0.0.1:1/csms: " in err, err
+    assert "refused" in err.lower(), err
+    assert "secret" not in err
     assert list(tmp_path.iterdir()) == []
 
 

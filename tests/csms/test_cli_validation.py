@@ -113,12 +113,13 @@ async def test_a_stored_unreadable_expiry_is_invalid_not_an_internal_error(
 ) -> None:
     """As an older `csms add-tag --expiry tomorrow` left it in the database."""
     await csms_app.services.chargers.register("CP-1")
-    with sqlite3.connect(csms_app.config.db_path) as connection:
-        connection.executemany(
+    await csms_app.services.db.write(  # straight into the table, as SQL, past every check
+        lambda tx: tx.executemany(
             "INSERT INTO id_tags (id_tag, status, expiry_date, parent_id_tag, created_at,"
             " updated_at) VALUES (?, ?, ?, NULL, '2026-01-01', '2026-01-01')",
             [("OLD-1", "Accepted", "tomorrow"), ("OLD-2", "Blocked", "2027-13-45")],
         )
+    )
     async with await RawClient.open(f"{csms_app.ocpp_url}/CP-1") as client:
         await client.boot()
         with caplog.at_level(logging.WARNING, logger="csms.services.authorization"):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 from pathlib import Path
 
 from websockets.exceptions import ConnectionClosed
 
 from csms.process import CsmsProcess
+from csms.store import open_database
 
+from ..conftest import STORE
 from .client import RawClient
 
 CHARGERS = 6
@@ -44,7 +45,7 @@ async def session_loop(url: str, n: int, started: set[int], stopped: set[int]) -
 
 
 async def test_sigkill_loses_no_acknowledged_transaction(tmp_path: Path) -> None:
-    db = tmp_path / "crash.db"
+    db = STORE.url or tmp_path / "crash.db"
     csms = await asyncio.to_thread(CsmsProcess(db).start)
     url = csms.url
     started: set[int] = set()
@@ -61,12 +62,16 @@ async def test_sigkill_loses_no_acknowledged_transaction(tmp_path: Path) -> None
         await asyncio.wait_for(asyncio.gather(*loops), 30)
     assert len(stopped) >= 30, f"too little traffic before the kill: {len(stopped)}"
 
-    with sqlite3.connect(db) as conn:
-        rows = dict(conn.execute("SELECT id, status FROM transactions").fetchall())
+    database = await open_database(db)
+    try:
+        stored = await database.fetch_all("SELECT id, status FROM transactions")
+    finally:
+        await database.close()
+    rows = {row["id"]: row["status"] for row in stored}
     assert started <= set(rows), f"lost starts: {sorted(started - set(rows))[:10]}"
     assert all(rows[tx] == "Completed" for tx in stopped), "an acknowledged stop was lost"
 
-    csms = await asyncio.to_thread(CsmsProcess(db).start)  # restart on the same file
+    csms = await asyncio.to_thread(CsmsProcess(db).start)  # restart on the same database
     try:
         async with await RawClient.open(f"{csms.url}/AFTER") as client:
             await client.boot()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from csms.store import Database
-from csms.store.db import Writer
+from csms.store.db import DatabaseClosed, Writer
 
 
 @pytest.fixture
@@ -113,14 +113,14 @@ async def test_reads_cannot_write(db: Database) -> None:
 async def test_a_write_after_close_is_refused(tmp_path: Path) -> None:
     database = await Database.open(tmp_path / "csms.db")
     await database.close()
-    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+    with pytest.raises(DatabaseClosed):
         await database.write(_insert("LATE"))
 
 
 async def test_a_unit_queued_behind_the_close_is_refused_not_left_waiting(tmp_path: Path) -> None:
     database = await Database.open(tmp_path / "csms.db")
     database._writer.jobs.put(None)  # what close() queues: the writer stops there
-    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+    with pytest.raises(DatabaseClosed):
         await asyncio.wait_for(database.write(_insert("BEHIND")), 5)
     await database.close()
     assert _stored(database.path) == []

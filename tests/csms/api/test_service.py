@@ -115,18 +115,37 @@ async def test_metrics(api_app: CsmsApp, client: httpx.AsyncClient, charger: Tes
     assert 'ocpp_handler_seconds_bucket{action="BootNotification",le="+Inf"} 1.0' in text
 
 
-async def test_token_generated_once_and_kept_beside_the_database(tmp_path: Path) -> None:
+async def test_token_generated_once_and_kept_with_the_database(tmp_path: Path, store: str) -> None:
+    """Beside the SQLite file (mode 0600); in a PostgreSQL database, where every node that
+    uses it finds the same one."""
     config = csms_config(tmp_path, api_port=0)
     async with CsmsApp(config) as app:
-        token = token_path(config.db_path).read_text().strip()
+        if store == "sqlite":
+            token = token_path(config.db_path).read_text().strip()
+            assert token_path(config.db_path).stat().st_mode & 0o077 == 0
+        else:
+            stored = await app.services.settings.get("api_token")
+            assert stored is not None
+            token = stored
+            assert not token_path(config.db_path).exists()
         assert len(token) >= 32
-        assert token_path(config.db_path).stat().st_mode & 0o077 == 0
         async with httpx.AsyncClient(base_url=app.api_url) as client:
             headers = {"Authorization": f"Bearer {token}"}
             assert (await client.get("/api/chargers", headers=headers)).status_code == 200
-    async with CsmsApp(config):
-        assert token_path(config.db_path).read_text().strip() == token
-    printed = await asyncio.to_thread(_cli_output, "csms", "api-token", "--db", str(config.db_path))
+            wrong = {"Authorization": "Bearer not-the-token"}
+            assert (await client.get("/api/chargers", headers=wrong)).status_code == 401
+        other = csms_config(tmp_path / "another-node", api_port=0)
+        async with CsmsApp(other) as node, httpx.AsyncClient(base_url=node.api_url) as client:
+            answer = await client.get("/api/chargers", headers=headers)
+            assert answer.status_code == (200 if store == "postgresql" else 401)
+    async with CsmsApp(config) as again:
+        assert again.services is not None
+        if store == "sqlite":
+            assert token_path(config.db_path).read_text().strip() == token
+        else:
+            assert await again.services.settings.get("api_token") == token
+    location = str(config.db_location)
+    printed = await asyncio.to_thread(_cli_output, "csms", "api-token", "--db", location)
     assert printed.strip() == token
 
 
