@@ -214,6 +214,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "vacuum", parents=[common], help="give back the room of deleted rows (serve stopped)"
     )
     db_vacuum.set_defaults(run=_db_vacuum)
+    db_copy = db_sub.add_parser(
+        "copy",
+        parents=[common],
+        help="copy an SQLite database's rows into the (new) PostgreSQL database of --db",
+    )
+    db_copy.add_argument(
+        "--from", dest="source", required=True, type=database_location, metavar="SQLITE",
+        help="the SQLite file to copy (serve stopped)",
+    )  # fmt: skip
+    db_copy.set_defaults(run=_db_copy)
 
 
 def _days(text: str) -> float:
@@ -481,6 +491,27 @@ def _db_vacuum(args: argparse.Namespace) -> int:
     except DATABASE_PROBLEMS as exc:
         return _database_problem(args, exc)
     print(f"{args.db}: {_mib(before)} MiB before, {_mib(after)} MiB after")
+    return 0
+
+
+def _db_copy(args: argparse.Namespace) -> int:
+    from .store.copy import copy_to_postgres
+
+    if not isinstance(args.db, PostgresUrl) or isinstance(args.source, PostgresUrl):
+        print(
+            "ocpp-bench csms db copy: error: copies an SQLite file (--from) into PostgreSQL"
+            " (--db postgresql://...)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        copied = copy_to_postgres(args.source, args.db)
+    except DATABASE_PROBLEMS as exc:
+        return _database_problem(args, exc)
+    total = sum(copied.rows.values())
+    print(f"copied {total:,} rows of {args.source} into {args.db} in {copied.seconds:.1f} s")
+    for table, count in copied.rows.items():
+        print(f"  {table:<22} {count:>12,}")
     return 0
 
 

@@ -12,11 +12,13 @@ from csms import CsmsApp
 from ..conftest import STORE
 from .client import RawClient
 
-# Modules run on SQLite only: about SQLite itself (its files, plans, fill, migrations of an
-# old release's file), or about the wire, where the store plays no part.
-SQLITE_ONLY = frozenset(
+# Modules not run on both engines: about SQLite itself (its files, plans, fill, migrations of
+# an old release's file), about the wire, where the store plays no part, or about moving from
+# one engine to the other (test_copy).
+ONE_ENGINE = frozenset(
     {
         "test_cli_database",
+        "test_copy",
         "test_cli_maintenance",
         "test_connections_stress",
         "test_fill",
@@ -37,7 +39,7 @@ SQLITE_ONLY = frozenset(
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "store" in metafunc.fixturenames:
         module = metafunc.module.__name__.rsplit(".", 1)[-1]
-        if module not in SQLITE_ONLY:
+        if module not in ONE_ENGINE:
             both = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
             metafunc.parametrize("store", both, indirect=True)
 
