@@ -138,6 +138,9 @@ class Engine(Protocol):
 
     def writer(self, connection: Any) -> Writer: ...
 
+    def usable(self, connection: Any) -> Any:
+        """`connection`, or a new one if it was lost (a server restarted, say)."""
+
     def closing(self, connection: Any) -> None:
         """What to do before the writer's connection closes."""
 
@@ -155,6 +158,9 @@ class SqliteEngine:
 
     def writer(self, connection: sqlite3.Connection) -> Writer:
         return Writer(connection)
+
+    def usable(self, connection: sqlite3.Connection) -> sqlite3.Connection:
+        return connection  # a file is not lost
 
     def closing(self, connection: sqlite3.Connection) -> None:
         """What SQLite advises before a long-lived connection closes: statistics for the
@@ -194,6 +200,9 @@ class _WriterThread(threading.Thread):
             while True:
                 group, stopping = self._take()
                 if group:
+                    fresh = self.engine.usable(connection)
+                    if fresh is not connection:
+                        connection, writer = fresh, self.engine.writer(fresh)
                     self._commit(connection, writer, group)
                 if stopping:
                     self.engine.closing(connection)

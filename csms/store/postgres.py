@@ -11,6 +11,7 @@ transaction numbers are never reused, even by several CSMS nodes on one database
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 try:
@@ -28,6 +29,8 @@ from .maintenance import Stats, TableStats
 from .schema import migrations
 
 __all__ = ["PostgresDatabase", "apply_migrations", "stats", "vacuum"]
+
+log = logging.getLogger(__name__)
 
 MIGRATION_LOCK = 0x0CB9_0001  # pg_advisory_xact_lock key: one node migrates at a time
 OUR_TABLES = frozenset({"chargers", "connectors", "id_tags", "transactions", "message_log"})
@@ -97,6 +100,20 @@ class PostgresEngine:
 
     def writer(self, connection: psycopg.Connection[Any]) -> Writer:
         return PostgresWriter(connection)  # type: ignore[arg-type]
+
+    def usable(self, connection: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+        """A new connection when the server dropped this one; if none can be made now, the
+        group's units fail with the driver's error and the next group tries again."""
+        if not (connection.broken or connection.closed):
+            return connection
+        try:
+            fresh = self.connect()
+        except psycopg.Error as exc:
+            log.warning("the PostgreSQL writer cannot reconnect yet: %s", describe(exc))
+            return connection
+        log.warning("the PostgreSQL writer reconnected")
+        connection.close()
+        return fresh
 
     def closing(self, connection: psycopg.Connection[Any]) -> None:
         """Nothing: autovacuum keeps PostgreSQL's statistics."""
@@ -175,6 +192,7 @@ class PostgresDatabase(Database):
     def __init__(self, reader: psycopg.AsyncConnection[Any], where: PostgresUrl) -> None:
         self.reader = reader
         self.where = where
+        self._closing = False
         self._writer = _WriterThread(PostgresEngine(where), where.shown.rsplit("/", 1)[-1])
         self._writer.start()
 
@@ -199,6 +217,7 @@ class PostgresDatabase(Database):
         return cls(reader, where)
 
     async def close(self) -> None:
+        self._closing = True
         self._writer.jobs.put(None)
         await asyncio.to_thread(self._writer.join)
         await self.reader.close()
@@ -219,14 +238,30 @@ class PostgresDatabase(Database):
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         text, style = postgres_sql.statement(sql)
-        cursor = await self.reader.execute(text, postgres_sql.params(style, params))
+        reader = await self._usable_reader()
+        cursor = await reader.execute(text, postgres_sql.params(style, params))
         row: Row | None = await cursor.fetchone()
         return row
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         text, style = postgres_sql.statement(sql)
-        cursor = await self.reader.execute(text, postgres_sql.params(style, params))
+        reader = await self._usable_reader()
+        cursor = await reader.execute(text, postgres_sql.params(style, params))
         return await cursor.fetchall()
+
+    async def _usable_reader(self) -> psycopg.AsyncConnection[Any]:
+        """The reader, made anew when the server dropped it (the read that found it broken
+        failed with the driver's error; this one may still, if the server is away)."""
+        if self.reader.broken and not self._closing:
+            fresh = await psycopg.AsyncConnection.connect(
+                self.where.url, autocommit=True, row_factory=dict_row
+            )
+            _prepare(fresh)
+            await fresh.execute("SET default_transaction_read_only = on")
+            stale, self.reader = self.reader, fresh
+            await stale.close()
+            log.warning("the PostgreSQL reader reconnected")
+        return self.reader
 
 
 def stats(where: PostgresUrl) -> Stats:

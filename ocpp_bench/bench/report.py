@@ -31,7 +31,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"Measured {report['measured']} on {report['machine']}; {plan['connections']} "
         f"connections, {plan['seconds']:g} s per stage, {_rounds(plan)}one load generator "
         "for all. Ours "
-        "persists everything (SQLite WAL, synchronous=FULL) and validates every frame; the "
+        f"persists everything ({report.get('database', 'SQLite WAL, synchronous=FULL')}) and"
+        " validates every frame; the "
         "reference is the `ocpp` library's example pattern with no persistence. Each stage "
         "runs on ours with an empty database, on ours with a full one and on the reference, "
         "one after the other (in a turning order), before the next stage.",

@@ -13,22 +13,22 @@ import json
 import platform
 import re
 import resource
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import closing
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from csms.process import CsmsProcess, raise_nofile
-from csms.store.fill import Site, fill
+from csms.store.fill import Site
+from csms.store.location import PostgresUrl
 
 from . import api, simulator
+from .databases import Databases
 from .load import KINDS, SESSION, Result, boot_storm, run_load, run_mixed, steady_heartbeats
 from .report import SUSTAINED, markdown, targets
 
@@ -92,9 +92,10 @@ class Reference:
                 self.process.stdout.close()
 
 
-def ours(db: Path) -> CsmsProcess:
+def ours(db: Path | PostgresUrl) -> CsmsProcess:
     extra = ["--ping-interval", "0", "--api-token", api.TOKEN]
-    return CsmsProcess(db, heartbeat_interval=300, extra=extra)
+    location = db.url if isinstance(db, PostgresUrl) else db
+    return CsmsProcess(location, heartbeat_interval=300, extra=extra)
 
 
 def latency(result: Result) -> dict[str, Any]:
@@ -172,15 +173,6 @@ def _ends(result: Result) -> dict[str, Any]:
     }
 
 
-def stored(db: Path) -> dict[str, int]:
-    """Rows in the database a stage ran on (read once its CSMS stopped)."""
-    with closing(sqlite3.connect(db)) as connection:
-        return {
-            table: connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            for table in ("meter_values", "message_log", "transactions")
-        }
-
-
 def started(server: CsmsProcess, timeout: float = 30.0) -> tuple[CsmsProcess, float]:
     """Start our CSMS; (it, seconds it took to listen)."""
     began = time.perf_counter()
@@ -235,13 +227,13 @@ async def storm(
     return figures, held
 
 
-async def storms(plan: Plan, folder: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+async def storms(plan: Plan, databases: Databases) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Boot storms, each on a new database; the largest one's chargers then hold the steady
     stage."""
     results: list[dict[str, Any]] = []
     steady: dict[str, Any] = {}
     for count in plan.storms:
-        with ours(folder / f"storm-{count}.db") as server:
+        with ours(databases.new(f"storm-{count}")) as server:
             figures, held = await storm(server, count, plan, steady=count == max(plan.storms))
         results.append(figures)
         steady = held or steady
@@ -268,46 +260,55 @@ def simulator_capacity(plan: Plan, version: str = "1.6") -> dict[str, Any]:
     }
 
 
-async def run(plan: Plan) -> dict[str, Any]:
+async def run(plan: Plan, server: PostgresUrl | None = None) -> dict[str, Any]:
     raise_nofile()
     limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     with tempfile.TemporaryDirectory(prefix="ocpp-bench-") as tmp:
-        folder = Path(tmp)
-        empty_db, full_db = folder / "empty.db", folder / "full.db"
-        filled = await asyncio.to_thread(fill, full_db, plan.site)
-        empty, empty_start = started(ours(empty_db))
-        full_storm: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+        databases = Databases(Path(tmp), server)
         try:
-            # a start on a large database reads all of it first (csms serve's quick_check)
-            full, full_start = started(ours(full_db), timeout=1800)
-            try:
-                with Reference() as reference:
-                    servers: dict[str, tuple[CsmsProcess | Reference, tuple[int, ...]]] = {
-                        "ours": (empty, plan.paced),
-                        "ours_full": (full, plan.paced_full),
-                        "reference": (reference, plan.paced),
-                    }
-                    rows = await throughput(servers, plan)
-                    api_figures = {
-                        "empty": await api.latencies(empty.api, plan.api_requests),
-                        "full": await api.latencies(full.api, plan.api_requests),
-                    }
-                    ours_sustained = await sustained(empty, plan)
-                    reference_sustained = (
-                        await sustained(reference, plan) if plan.sustain_reference else {}
-                    )
-                if plan.storm_full:  # on the full database's running CSMS
-                    full_storm = await storm(full, max(plan.storms), plan, steady=True)
-            finally:
-                full.stop()
+            return await _run(plan, databases, limit)
         finally:
-            empty.stop()
-        rows_after = {"empty": stored(empty_db), "full": stored(full_db)}
-        storm_rows, steady = await storms(plan, folder)
+            databases.drop()
+
+
+async def _run(plan: Plan, databases: Databases, limit: int) -> dict[str, Any]:
+    engine = databases.engine
+    empty_db = databases.new("empty")
+    full_db, filled = await asyncio.to_thread(databases.filled, "full", plan.site)
+    empty, empty_start = started(ours(empty_db))
+    full_storm: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+    try:
+        # a start on a large database reads all of it first (csms serve's quick_check)
+        full, full_start = started(ours(full_db), timeout=1800)
+        try:
+            with Reference() as reference:
+                servers: dict[str, tuple[CsmsProcess | Reference, tuple[int, ...]]] = {
+                    "ours": (empty, plan.paced),
+                    "ours_full": (full, plan.paced_full),
+                    "reference": (reference, plan.paced),
+                }
+                rows = await throughput(servers, plan)
+                api_figures = {
+                    "empty": await api.latencies(empty.api, plan.api_requests),
+                    "full": await api.latencies(full.api, plan.api_requests),
+                }
+                ours_sustained = await sustained(empty, plan)
+                reference_sustained = (
+                    await sustained(reference, plan) if plan.sustain_reference else {}
+                )
+            if plan.storm_full:  # on the full database's running CSMS
+                full_storm = await storm(full, max(plan.storms), plan, steady=True)
+        finally:
+            full.stop()
+    finally:
+        empty.stop()
+    rows_after = {"empty": databases.stored(empty_db), "full": databases.stored(full_db)}
+    storm_rows, steady = await storms(plan, databases)
     return {
         "measured": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, "
         f"Python {platform.python_version()}, RLIMIT_NOFILE {limit}",
+        "database": engine,
         "plan": {**asdict(plan), "site": asdict(plan.site)},
         "fill": {
             "rows": filled.rows,
@@ -335,10 +336,10 @@ async def _after_ports(measure: Any, *args: Any) -> dict[str, Any]:
     return figures
 
 
-def main(quick: bool, out: Path) -> int:
-    report = asyncio.run(run(Plan.for_mode(quick)))
+def main(quick: bool, out: Path, server: PostgresUrl | None = None) -> int:
+    report = asyncio.run(run(Plan.for_mode(quick), server))
     out.mkdir(parents=True, exist_ok=True)
-    name = "bench-quick" if quick else "bench"
+    name = ("bench-quick" if quick else "bench") + ("-postgresql" if server else "")
     report["targets"] = [
         {"target": goal, "measured": value, "met": met} for goal, value, met in targets(report)
     ]

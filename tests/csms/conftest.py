@@ -29,6 +29,7 @@ ONE_ENGINE = frozenset(
         "test_malformed",
         "test_migration_ocpp201",
         "test_payloads",
+        "test_postgres_store",
         "test_protocol_misuse",
         "test_query_plans",
         "test_store_db",
