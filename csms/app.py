@@ -8,6 +8,7 @@ import logging
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from .cluster import Cluster
 from .config import CsmsConfig
 from .connections import Connection, ConnectionRegistry
 from .heap import HeapKeeper
@@ -39,6 +40,7 @@ class CsmsApp:
         # TLS listeners by the security profiles they serve: (2,), (3,), and (2, 3)
         self._tls_servers: dict[tuple[int, ...], OcppServer] = {}
         self._api: ApiServer | None = None
+        self.cluster: Cluster | None = None  # with a node_id: this node's part in its cluster
         self._api_done = asyncio.Event()
         self._stopped = False
         self._tasks: asyncio.Task[None] | None = None
@@ -113,7 +115,8 @@ class CsmsApp:
             await db.close()
             raise
         self._operations = Operations(services, self.call, self.registry)
-        await services.chargers.all_offline()
+        if self.config.node_id is None:
+            await services.chargers.all_offline()  # a cluster's leader sweeps instead
         if self.config.api_port is not None:
             from .api import ApiServer, Backend, create_api
 
@@ -124,10 +127,22 @@ class CsmsApp:
         self._server = OcppServer(services, self.registry, on_refused=self.metrics.refused)
         await self._server.start(self.config.host, self.config.ocpp_port)
         await self._start_tls_listeners(services)
+        if self.config.node_id is not None:
+            await self._join_cluster(services, self.config.node_id)
         self._tasks = asyncio.create_task(self._background(), name="csms-background")
         log.info("OCPP server listening on %s", self.ocpp_url)
         if self._api is not None:
             log.info("HTTP API listening on %s", self.api_url)
+
+    async def _join_cluster(self, services: Services, node_id: str) -> None:
+        if self.config.db_url is None:
+            raise ValueError("a cluster (node_id) needs a PostgreSQL database (db_url)")
+        lease = self.config.cluster_lease
+        self.cluster = cluster = Cluster(services, self.registry, node_id, lease)
+        await cluster.start(self.ocpp_url, self.api_url if self._api is not None else "")
+        for server in (self._server, *self._tls_servers.values()):
+            if server is not None:
+                server.cluster = cluster
 
     async def _stored_token(self, services: Services) -> str:
         """The API token kept beside the SQLite file, or in the PostgreSQL database: there,
@@ -175,6 +190,8 @@ class CsmsApp:
             group.create_task(self.services.log.run(), name="message-log")
             group.create_task(Monitor(self.services, self.registry).run(), name="monitor")
             group.create_task(self._pruner().run(), name="retention")
+            if self.cluster is not None:
+                group.create_task(self.cluster.run(), name="cluster")
             if self.config.gc_freeze_interval:
                 keeper = HeapKeeper(self.registry, self.config.gc_freeze_interval)
                 group.create_task(keeper.run(), name="heap-keeper")
@@ -188,7 +205,9 @@ class CsmsApp:
             meter_days=config.meter_retention_days,
             interval=config.retention_interval,
         )
-        return Pruner(self.services.db, retention)
+        cluster = self.cluster
+        leading = None if cluster is None else (lambda: cluster.leader)  # once per cluster
+        return Pruner(self.services.db, retention, leading=leading)
 
     async def _serve_api(self, api: ApiServer) -> None:
         try:
@@ -211,6 +230,8 @@ class CsmsApp:
                 await self._tasks
         if self._api is not None:
             self._api.close()  # in case it never served
+        if self.cluster is not None:
+            await self.cluster.stop()
         if self._services is not None and not self._stopped:
             self._stopped = True
             await self._services.log.flush()

@@ -166,6 +166,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="DAYS",
         help="prune meter values outside transactions older than DAYS (default: keep them)",
     )
+    add_option(
+        serve,
+        "--node-id",
+        type=_node_id,
+        default=None,
+        help="this node's name in a cluster of nodes on one PostgreSQL --db (default: alone)",
+    )
+    add_option(
+        serve,
+        "--cluster-lease",
+        type=_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long a node's chargers stay its own after its last renewal (a third of it"
+        " between renewals)",
+    )
     serve.set_defaults(run=_serve)
 
     charger = sub.add_parser("add-charger", parents=[common], help="register a charge point")
@@ -226,6 +242,26 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     db_copy.set_defaults(run=_db_copy)
 
 
+def _node_id(text: str) -> str:
+    """A node's name: letters, digits, '-', '_' and '.', up to 64."""
+    if not text or len(text) > 64 or not all(c.isalnum() or c in "-_." for c in text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a node id is 1 to 64 letters, digits, '-', '_' or '.'"
+        )
+    return text
+
+
+def _seconds(text: str) -> float:
+    """A duration in seconds: more than 0."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 s: {text!r}")
+    return seconds
+
+
 def _days(text: str) -> float:
     """A retention in days: more than 0."""
     try:
@@ -259,6 +295,8 @@ def _config(args: argparse.Namespace) -> CsmsConfig:
         tls_client_ca=Path(args.tls_client_ca) if args.tls_client_ca else None,
         cp_ca_cert=Path(args.cp_ca_cert) if args.cp_ca_cert else None,
         cp_ca_key=Path(args.cp_ca_key) if args.cp_ca_key else None,
+        node_id=args.node_id,
+        cluster_lease=args.cluster_lease,
         log_retention_days=args.log_retention,
         meter_retention_days=args.meter_retention,
     )
@@ -275,6 +313,8 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"ocpp-bench CSMS: OCPP at {app.ocpp_url}/<charger-id>, db {args.db}", flush=True)
             if app.config.api_port is not None:
                 print(f"HTTP API and dashboard at {app.api_url}/", flush=True)
+            if app.cluster is not None:
+                print(f"cluster node {app.cluster.node_id}", flush=True)
             for profile, port in ((2, args.tls_port), (3, args.mtls_port)):
                 if port is not None:
                     url = app.url_for_profile(profile)
@@ -287,6 +327,13 @@ def _serve(args: argparse.Namespace) -> int:
                 print(_token_hint(args, app.api_url), flush=True)
             await stop.wait()
 
+    if args.node_id is not None and not isinstance(args.db, PostgresUrl):
+        print(
+            "ocpp-bench CSMS could not start: --node-id: a cluster's nodes share one PostgreSQL"
+            " database (--db postgresql://...)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         if isinstance(args.db, Path):
             check_database(args.db, thorough=True)  # every page, once

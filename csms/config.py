@@ -10,6 +10,8 @@ from pathlib import Path
 class CsmsConfig:
     db_path: Path = Path("ocpp-bench.db")  # the SQLite file, unless db_url is given
     db_url: str | None = None  # postgresql://user:password@host/database
+    node_id: str | None = None  # this node's name in a cluster on db_url; None: alone
+    cluster_lease: float = 10.0  # seconds a node's claims outlive its last renewal
     host: str = "0.0.0.0"
     ocpp_port: int = 9220  # ws:// listener: security profiles 0 and 1
     tls_port: int | None = None  # wss:// listener, profile 2 (needs tls_cert)

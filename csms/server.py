@@ -18,6 +18,7 @@ import time
 import weakref
 from collections.abc import Callable, Collection, Sequence
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -31,6 +32,9 @@ from .connections import Connection, ConnectionRegistry
 from .services import Admission, Services
 from .services.validation import identity_problem
 from .versions import ADAPTERS
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +158,7 @@ class OcppServer:
         self.profiles = tuple(profiles)
         self.ssl_context = ssl_context
         self.on_refused = on_refused  # told why each refused handshake was (e.g. metrics)
+        self.cluster: Cluster | None = None  # the node's cluster, when several share the db
         self._server: Server | None = None
         # admitted at the handshake, until served: (identity, admission). Weak keys: a
         # handshake that fails after admission leaves nothing behind (nobody registered).
@@ -267,9 +272,13 @@ class OcppServer:
         if previous is not None:
             log.info("%s connected again: closing its previous connection", identity)
             await previous.close(1000, "Replaced by a new connection")
+        if self.cluster is not None:
+            await self.cluster.claimed(identity)
         await self.services.chargers.connected(identity)
         try:
             await connection.serve()
         finally:
-            if self.registry.remove(connection):
+            if self.registry.remove(connection) and (
+                self.cluster is None or await self.cluster.released(identity)
+            ):
                 await self.services.chargers.disconnected(identity)

@@ -71,15 +71,20 @@ class Pruner:
         db: Database,
         retention: Retention,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        leading: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db
         self.retention = retention
         self.clock = clock
+        self.leading = leading  # in a cluster: whether this node is the one that prunes
         self.passes = 0
 
     async def run(self) -> None:
         """A pass now, then one every `interval` seconds; cancel to stop."""
         while True:
+            if self.leading is not None and not self.leading():
+                await asyncio.sleep(self.retention.interval)
+                continue
             began = time.monotonic()
             try:
                 pruned = await self.prune()

@@ -14,13 +14,17 @@ from .client import RawClient
 
 # Modules not run on both engines: about SQLite itself (its files, plans, fill, migrations of
 # an old release's file), about the wire, where the store plays no part, or about moving from
-# one engine to the other (test_copy).
+# one engine to the other (test_copy), needing PostgreSQL (test_cluster), or about the
+# browser (test_dashboard, test_docs: their data comes through the API, tested on both).
 ONE_ENGINE = frozenset(
     {
         "test_cli_database",
-        "test_copy",
         "test_cli_maintenance",
+        "test_cluster",
         "test_connections_stress",
+        "test_copy",
+        "test_dashboard",
+        "test_docs",
         "test_fill",
         "test_fuzz",
         "test_handshake_abuse",
@@ -32,6 +36,7 @@ ONE_ENGINE = frozenset(
         "test_postgres_store",
         "test_protocol_misuse",
         "test_query_plans",
+        "test_robustness",
         "test_store_db",
     }
 )

@@ -1,0 +1,156 @@
+"""This node's part in a cluster: several `csms serve --node-id N` on one PostgreSQL database.
+
+PostgreSQL is the only engine a cluster needs: the nodes' leases and the chargers' owners are
+rows (`store/cluster.py`), the notices between nodes go by LISTEN/NOTIFY, and the node that
+holds a session-level advisory lock is the leader, which alone sweeps out dead nodes (their
+chargers are marked offline) and runs retention. The lock goes with its connection, so a dead
+leader's successor takes over within one lease.
+
+One connection per identity across the cluster: a node that admits a charger claims it (a
+numbered claim, NOTIFYed), and the node holding an older claim closes its socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import psycopg
+
+from .connections import ConnectionRegistry
+from .services import Services
+from .store.cluster import CHANNEL, ClusterStore, parse_notice
+
+log = logging.getLogger(__name__)
+
+LEADER_LOCK = 0x0CB9_0002  # pg_try_advisory_lock key of the cluster's leader
+
+
+class Cluster:
+    def __init__(
+        self, services: Services, registry: ConnectionRegistry, node_id: str, lease: float
+    ) -> None:
+        assert services.config.db_url is not None, "a cluster needs PostgreSQL"
+        self.services = services
+        self.registry = registry
+        self.node_id = node_id
+        self.lease = lease
+        self.members = ClusterStore(services.db)
+        self.leader = False
+        self.claims: dict[str, int] = {}  # charger -> the number of this node's claim
+        self.taken_over = 0  # local connections closed because another node claimed them
+        self._listener: psycopg.AsyncConnection[Any] | None = None  # LISTENs (and waits)
+        self._lock: psycopg.AsyncConnection[Any] | None = None  # holds the leader's lock
+
+    async def start(self, ocpp_url: str, api_url: str) -> None:
+        await self.members.join(self.node_id, ocpp_url, api_url, self.lease)
+        self._listener = await self._connect()
+        await self._listener.execute(f"LISTEN {CHANNEL}")
+        await self._try_lead()
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        assert self.services.config.db_url is not None
+        return await psycopg.AsyncConnection.connect(self.services.config.db_url, autocommit=True)
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):  # leaving is a courtesy: the lease lapses anyway
+            await self.members.leave(self.node_id)
+        for connection in (self._listener, self._lock):
+            if connection is not None:
+                await connection.close()
+
+    async def run(self) -> None:
+        """Renew the lease, lead when the lock is free, act on other nodes' claims. A lost
+        server costs passes (logged), never the node: each pass tries again."""
+        listening = asyncio.create_task(self._listen(), name="cluster-notices")
+        try:
+            while True:
+                await asyncio.sleep(self.lease / 3)
+                try:
+                    if listening.done():  # its connection was lost
+                        listening = asyncio.create_task(self._listen(), name="cluster-notices")
+                    await self._pass()
+                except psycopg.Error as exc:  # e.g. the server restarting
+                    log.warning("cluster: pass of node %s failed: %s", self.node_id, exc)
+        finally:
+            listening.cancel()
+
+    async def _pass(self) -> None:
+        if not await self.members.renew(self.node_id, self.lease):
+            log.warning("node %s was taken for dead: joining again", self.node_id)
+            await self._rejoin()
+        await self._try_lead()
+        if self.leader:
+            await self.sweep()
+
+    async def sweep(self) -> list[str]:
+        """The leader's pass: dead nodes forgotten, their chargers offline."""
+        orphans = await self.members.sweep()
+        for charger_id in orphans:
+            if self.registry.get(charger_id) is None:
+                await self.services.chargers.disconnected(charger_id)
+        return orphans
+
+    async def claimed(self, charger_id: str) -> None:
+        """This node now holds the charger's socket."""
+        claim = await self.members.claim(charger_id, self.node_id)
+        self.claims[charger_id] = claim.number
+
+    async def released(self, charger_id: str) -> bool:
+        """This node's socket with the charger closed; False when another node holds it
+        now (its state is that node's to keep)."""
+        number = self.claims.pop(charger_id, None)
+        if number is None:
+            return True
+        return await self.members.release(charger_id, self.node_id, number)
+
+    async def _rejoin(self) -> None:
+        await self.members.join(self.node_id, "", "", self.lease)
+        for charger_id in self.registry.ids():
+            await self.claimed(charger_id)
+
+    async def _try_lead(self) -> None:
+        """Take the leader's lock if it is free. It lives as long as its connection: a lost
+        connection is a lost lead (and the lock is free for another node)."""
+        if self._lock is None or self._lock.broken or self._lock.closed:
+            self.leader = False
+            try:
+                self._lock = await self._connect()
+            except psycopg.Error as exc:
+                log.warning("cluster: no connection for the leader's lock yet: %s", exc)
+                return
+        if self.leader:
+            return
+        cursor = await self._lock.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,))
+        row = await cursor.fetchone()
+        if row and row[0]:
+            self.leader = True
+            log.info("node %s leads the cluster", self.node_id)
+
+    async def _listen(self) -> None:
+        """Act on the other nodes' claims, until the listener's connection is lost."""
+        try:
+            if self._listener is None or self._listener.broken or self._listener.closed:
+                self._listener = await self._connect()
+                await self._listener.execute(f"LISTEN {CHANNEL}")
+            await self._notices(self._listener)
+        except psycopg.Error as exc:
+            log.warning("cluster: node %s stopped listening: %s", self.node_id, exc)
+
+    async def _notices(self, listener: psycopg.AsyncConnection[Any]) -> None:
+        async for notice in listener.notifies():
+            claim = parse_notice(notice.payload)
+            if claim is None or claim.node_id == self.node_id:
+                continue
+            mine = self.claims.get(claim.charger_id)
+            local = self.registry.get(claim.charger_id)
+            if local is not None and (mine is None or mine < claim.number):
+                log.info(
+                    "%s connected to node %s: closing its connection here",
+                    claim.charger_id,
+                    claim.node_id,
+                )
+                self.taken_over += 1
+                await local.close(1000, "Connected to another node")
