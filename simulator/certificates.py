@@ -1,8 +1,9 @@
 """The charge point's own certificate: a key pair made on request, its PKCS#10 CSR, and the check
-of the chain the CSMS sends back (security whitepaper A02: the private key never leaves).
+of the chain the CSMS sends back (security whitepaper A02: the private key never leaves); the
+check of a firmware signing certificate (L01).
 
-Imported only when a charge point is asked for a CSR, so fleets that never are do not load
-`cryptography`.
+Imported only when a charge point is asked for a CSR or a firmware update, so fleets that never
+are do not load `cryptography`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
@@ -51,6 +53,33 @@ def chain_problem(chain: str, key: Key | None, now: datetime) -> str | None:
             f"to {leaf.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}, not now"
         )
     return None
+
+
+def signing_problem(pem: str, now: datetime, roots: list[str]) -> str | None:
+    """Why `pem` cannot be a firmware signing certificate (None: it can): it must be PEM
+    X.509, valid now and, when there are `roots` (the installed ManufacturerRootCertificates),
+    issued by one of them."""
+    try:
+        certificate = x509.load_pem_x509_certificate(pem.encode())
+    except ValueError as exc:
+        return f"not a PEM X.509 certificate: {exc}"
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        return (
+            f"valid from {certificate.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ} "
+            f"to {certificate.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}, not now"
+        )
+    if roots and not any(_issued_by(certificate, root) for root in roots):
+        return "not issued by an installed ManufacturerRootCertificate"
+    return None
+
+
+def _issued_by(certificate: x509.Certificate, root_pem: str) -> bool:
+    try:
+        root = x509.load_pem_x509_certificate(root_pem.encode())
+        certificate.verify_directly_issued_by(root)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def _spki(public_key: CertificatePublicKeyTypes) -> bytes:

@@ -34,7 +34,8 @@ class Outcome:
     - ``reply``: answer exactly this payload, no follow-up
     - ``error``: answer with a CALLERROR of this wire code (``Outcome.not_supported()``)
     - ``fail_at``: accept, then fail the follow-up at this stage (e.g. "Downloading",
-      "Installing", "Uploading", "Authorize", "StartTransaction")
+      "SignatureVerified", "InstallVerification", "Installing", "Uploading", "Authorize",
+      "StartTransaction"); "Revocation": a firmware signing certificate is revoked
     - ``times``: how many calls it applies to (None: until replaced)
     """
 

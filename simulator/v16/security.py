@@ -149,6 +149,8 @@ class SecurityOperations:
         firmware = p["firmware"]
         if "BEGIN CERTIFICATE" not in firmware["signingCertificate"]:
             return {"status": "InvalidCertificate"}
+        if outcome.fail_at == "Revocation":
+            return {"status": "RevokedCertificate"}
         steps = ["Downloading", "Downloaded", "SignatureVerified", "Installing", "Installed"]
         fail = outcome.fail_at
         if fail == "Downloading":

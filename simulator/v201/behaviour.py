@@ -17,6 +17,8 @@ from ..errors import InvalidAction
 from ..meter import EV
 from .auth import id_token
 from .device_model import DeviceModel
+from .firmware import FirmwareOperations
+from .network import NetworkProfiles
 from .operations import CoreOperations, boot_payload
 from .remote import RemoteOperations
 from .reports import ReportOperations
@@ -41,6 +43,8 @@ _HANDLED_BY = {
         ("core", CoreOperations),
         ("reservations", ReservationOperations),
         ("security", SecurityOperations),
+        ("firmware", FirmwareOperations),
+        ("network", NetworkProfiles),
     )
     for name in dir(cls)
     if name.startswith("op_")
@@ -81,9 +85,18 @@ class Behaviour201:
         self.core = CoreOperations(state, self.tx, self.sampling)
         self.reservations = ReservationOperations(state, self.statuses)
         self.security = SecurityOperations(state)
+        self.firmware = FirmwareOperations(
+            state,
+            self.statuses,
+            self.security,
+            lambda: self.core.reboot("FirmwareUpdate", "AbnormalCondition", "Reboot"),
+        )
+        self.network = NetworkProfiles(state)
         self.core.sign = self.security.sign
+        self.core.rebooting = self.network.rebooting
+        self.core.firmware_status = self.firmware.report
         self.tx.on_started = self.sampling.transaction_started
-        self.tx.on_idle = self.core.on_idle
+        self.tx.on_idle = self._idle
         self.configure(station.spec.configuration)
         state.model.on_change = self._changed
 
@@ -106,6 +119,11 @@ class Behaviour201:
     @property
     def evses(self) -> dict[int, Evse]:
         return self.state.evses
+
+    async def _idle(self, evse: Evse) -> None:
+        """A transaction ended: what waited for it (a Reset, a firmware update) goes on."""
+        await self.core.on_idle(evse)
+        await self.firmware.on_idle(evse)
 
     def _changed(self, var: Variable, value: str) -> None:
         """Settings act when set: the heartbeat, the sampling, the Basic Auth password."""
@@ -233,7 +251,7 @@ class Behaviour201:
             self.state.timers.cancel(f"timeout:{evse.evse_id}")
             await self.statuses.settle(evse)
             return {"status": "Accepted"}
-        if evse.faulted or not evse.operative or not c.operative:
+        if evse.faulted or not evse.operative or not c.operative or evse.firmware_hold:
             raise InvalidAction(f"connector {connector_id} is {c.status}: cannot start")
         info = await self.state.auth.authorize(token)
         if info.get("status") != "Accepted":

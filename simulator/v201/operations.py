@@ -39,7 +39,7 @@ def boot_payload(state: State201) -> Payload:
 class CoreOperations:
     """Handlers (`op_<Action>`) of reset, availability, trigger, cache, local list, data."""
 
-    __slots__ = ("sampling", "sign", "state", "station", "tx")
+    __slots__ = ("firmware_status", "rebooting", "sampling", "sign", "state", "station", "tx")
 
     def __init__(self, state: State201, tx: Transactions201, sampling: Sampling) -> None:
         self.state = state
@@ -47,6 +47,8 @@ class CoreOperations:
         self.tx = tx
         self.sampling = sampling
         self.sign: Callable[[str], Job] | None = None  # certificate type -> send its CSR
+        self.rebooting: Callable[[], None] | None = None  # told before each reboot
+        self.firmware_status: Callable[[], Payload] | None = None  # the update's, for a trigger
 
     # -- reboots -----------------------------------------------------------------------------
 
@@ -61,6 +63,8 @@ class CoreOperations:
                 await self.tx.end(evse, trigger, stopped)
             evse.authorization = None
         state.boot_reason = reason
+        if self.rebooting is not None:
+            self.rebooting()
         await self.station.restart(abrupt=abrupt)
         for evse in state.evses.values():
             for c in evse.connectors:
@@ -75,6 +79,8 @@ class CoreOperations:
                 self.tx.end_locally(evse, "AbnormalCondition", "PowerLoss")
             evse.authorization = None
         state.boot_reason = "PowerUp"
+        if self.rebooting is not None:
+            self.rebooting()
         await self.station.restart(abrupt=True)
 
     async def on_idle(self, evse: Evse) -> None:
@@ -177,9 +183,9 @@ class CoreOperations:
         if message == "BootNotification" and station.ready.is_set():
             return {"status": "Rejected"}  # F06.FR.17: the boot is accepted already
 
-        async def boot() -> None:
+        async def boot() -> None:  # the boot loop sends it now, not a boot of its own
             state.boot_reason = "Triggered"
-            await notify("BootNotification", boot_payload(state))
+            station.boot_now()
 
         work: dict[str, Job] = {
             "BootNotification": boot,
@@ -188,7 +194,8 @@ class CoreOperations:
             "MeterValues": lambda: self.sampling.triggered(evses),
             "LogStatusNotification": lambda: notify("LogStatusNotification", {"status": "Idle"}),
             "FirmwareStatusNotification": lambda: notify(
-                "FirmwareStatusNotification", {"status": "Idle"}
+                "FirmwareStatusNotification",
+                self.firmware_status() if self.firmware_status else {"status": "Idle"},
             ),
         }
         if self.sign is not None:

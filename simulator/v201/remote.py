@@ -41,6 +41,7 @@ class RemoteOperations:
             tx = evse.transaction
             if (
                 evse.operative
+                and not evse.firmware_hold
                 and not evse.faulted
                 and evse.authorization is None
                 and (tx is None or tx.id_token is None)

@@ -42,7 +42,7 @@ class ReservationOperations:
             return {"status": "Rejected"}
         if evse.faulted:
             return {"status": "Faulted"}
-        if not evse.operative:
+        if not evse.operative or evse.firmware_hold:
             return {"status": "Unavailable"}
         existing = evse.reservation
         if (existing is not None and existing.reservation_id != p["id"]) or (

@@ -97,6 +97,7 @@ class Evse:
     suspended_by_evse: bool = False
     ev_detected: bool = False  # the parking bay is occupied
     reservation: Reservation201 | None = None
+    firmware_hold: bool = False  # Unavailable once idle, until a firmware update ends
 
     @property
     def plugged(self) -> Connector201 | None:
@@ -151,12 +152,15 @@ class Connector201:
         return True
 
     def resting_status(self) -> Status:
-        """Where the connector settles: Faulted; Unavailable out of service or while another
-        connector of its EVSE is in use; Occupied with a cable in; Reserved; Available."""
+        """Where the connector settles: Faulted; Unavailable out of service, held for a
+        firmware update (once no transaction runs there) or while another connector of its
+        EVSE is in use; Occupied with a cable in; Reserved; Available."""
         evse = self.evse
         if self.faulted:
             return Status.FAULTED
         if not (evse.operative and self.operative):
+            return Status.UNAVAILABLE
+        if evse.firmware_hold and evse.transaction is None:
             return Status.UNAVAILABLE
         if self.plugged:
             return Status.OCCUPIED

@@ -95,7 +95,7 @@ class Transactions201:
         tx = evse.transaction
         if tx is None:
             starts = set(model.get_list("TxCtrlr.TxStartPoint"))
-            if after & starts and evse.operative and not evse.faulted:
+            if after & starts and evse.operative and not evse.faulted and not evse.firmware_hold:
                 await self.start(evse, trigger)
             else:
                 self.apply_flow(evse)

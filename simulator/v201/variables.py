@@ -110,7 +110,7 @@ STATION: tuple[Variable, ...] = (
     _v("OCPPCommCtrlr", "MessageAttemptInterval", "integer", "10", instance="TransactionEvent",
        **_S),
     _v("OCPPCommCtrlr", "NetworkConfigurationPriority", "SequenceList", "0",
-       reboot_required=True, max_limit=100),
+       reboot_required=True, max_limit=100, values_list=("0", "1", "2", "3")),
     _v("OCPPCommCtrlr", "NetworkProfileConnectionAttempts", "integer", "3", min_limit=1),
     _v("OCPPCommCtrlr", "OfflineThreshold", "integer", "60", **_S),
     _v("OCPPCommCtrlr", "QueueAllMessages", "boolean", "false"),
@@ -233,6 +233,7 @@ STATION: tuple[Variable, ...] = (
     _v("ChargingStation", "Problem", "boolean", "false", mutability=RO, live=True,
        summary=True),
     _v("ChargingStation", "SupplyPhases", "integer", "3", mutability=RO, live=True),
+    _v("ChargingStation", "AllowNewSessionsPendingFirmwareUpdate", "boolean", "false"),
 )  # fmt: skip
 
 
