@@ -6,14 +6,14 @@ implements `Behaviour` and an entry in `simulator.factory`."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from ocppj import Dialect
 
 from .clock import Random, StationClock
-from .connection import Security, Target
+from .connection import Route, Security, Target
 from .dispatch import Handler
 from .meter import EV, Meter
 from .outbox import Queued
@@ -130,6 +130,18 @@ class Services(Protocol):
 
     async def restart(self, abrupt: bool = False) -> None:
         """A reboot: the link drops (at once when `abrupt`), the next one boots again."""
+        ...
+
+    def boot_now(self) -> None:
+        """While the boot is not accepted: the next BootNotification at once."""
+        ...
+
+    def route(self) -> Route:
+        """How it connects now."""
+        ...
+
+    def use_routes(self, routes: Sequence[Route], attempts: int) -> None:
+        """From the next connection on, connect by `routes` in turn."""
         ...
 
     def wake(self) -> None:

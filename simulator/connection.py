@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import ssl
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,18 @@ class Security:
 
     profile: int = 0
     password: str | None = None
+    username: str | None = None  # Basic Auth user; None: the identity (as it must be)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One way to the CSMS that a link tries in turn with others (2.0.1's network connection
+    profiles, B10): URL, security profile, TLS context, and the configuration slot."""
+
+    url: str
+    profile: int
+    ssl_context: ssl.SSLContext | None = None
+    slot: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +68,31 @@ def tls_context(
     if cert_file is not None:
         context.load_cert_chain(cert_file, key_file)
     return context
+
+
+_TLS_VERSIONS = {"1.0": "TLSv1", "1.1": "TLSv1_1", "1.2": "TLSv1_2", "1.3": "TLSv1_3"}
+
+
+def capped_tls(context: ssl.SSLContext | None, highest: str) -> ssl.SSLContext:
+    """A client context trusting the CAs `context` trusts (the system's for None) that offers
+    TLS up to `highest` ("1.0" to "1.3") only: to check that a CSMS refuses old versions. No
+    client certificate (it cannot be copied from `context`)."""
+    if highest not in _TLS_VERSIONS:
+        raise ValueError(f"TLS version {highest!r}: one of {', '.join(_TLS_VERSIONS)}")
+    capped = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if context is None:
+        capped.load_default_certs()
+    else:
+        for der in context.get_ca_certs(binary_form=True):
+            capped.load_verify_locations(cadata=der)
+    with warnings.catch_warnings():  # TLS 1.0 and 1.1 are deprecated: that is the point
+        warnings.simplefilter("ignore", DeprecationWarning)
+        version = getattr(ssl.TLSVersion, _TLS_VERSIONS[highest])
+        capped.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        capped.maximum_version = version
+    if version < ssl.TLSVersion.TLSv1_2:
+        capped.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 refuses them at level 1
+    return capped
 
 
 ID_FIELD = "{id}"  # where a URL template puts the identity
@@ -101,7 +139,7 @@ async def open_connection(
     target = endpoint(url, identity)
     headers: dict[str, str] = {}
     if security.password and security.profile != 3:
-        headers["Authorization"] = basic_auth(identity, security.password)
+        headers["Authorization"] = basic_auth(security.username or identity, security.password)
     use_tls = target.startswith("wss://")
     return await connect(
         target,

@@ -19,9 +19,11 @@ from ocppj import Dialect, Frame, RpcError, RpcSession
 from .clock import Clock, wait_any
 from .connection import (
     Handshake,
+    Route,
     Security,
     Target,
     TargetLookup,
+    capped_tls,
     describe_failure,
     endpoint,
     failure_kind,
@@ -92,6 +94,10 @@ class Link:
         "_owner",
         "_previous",
         "_restart_now",
+        "_route",
+        "_route_attempts",
+        "_route_failures",
+        "_routes",
         "_stop",
         "_wake",
         "_ws",
@@ -126,6 +132,11 @@ class Link:
         self.profile_targets = profile_targets
         self.switched_profile: int | None = None
         self._previous: _Previous | None = None  # while a raised profile has not connected
+        # 2.0.1's network profiles: the routes tried in turn, the one in use, its failures
+        self._routes: list[Route] = []
+        self._route = 0
+        self._route_failures = 0
+        self._route_attempts = 1
         self._closing: str | None = None  # why the charge point closes its link, while it does
         # told of each failed connection attempt: (why, seconds until the next); the console
         self.on_connect_failed: Callable[[str, float], None] | None = None
@@ -168,9 +179,15 @@ class Link:
             return "woken"
         return "due"
 
-    async def pause(self, session: RpcSession, seconds: float) -> bool:
-        """Wait `seconds` unless the session or the link ends; False when the link stops."""
-        await wait_any(session.closed, self._stop, timeout=seconds)
+    async def pause(
+        self, session: RpcSession, seconds: float, wake: asyncio.Event | None = None
+    ) -> bool:
+        """Wait `seconds` unless the session or the link ends, or `wake` is set; False when
+        the link stops."""
+        events = (
+            (session.closed, self._stop) if wake is None else (session.closed, self._stop, wake)
+        )
+        await wait_any(*events, timeout=seconds)
         return not self._stop.is_set()
 
     # -- the loop ----------------------------------------------------------------------------
@@ -193,6 +210,7 @@ class Link:
                 attempt += 1
                 if self._previous is not None and attempt >= FALL_BACK_AFTER:
                     self._fall_back()
+                self._route_failed()
                 _keep(self.reconnect_delays, delay)
                 log.info("%s: connect failed (%s); retry in %.2f s", owner.identity, why, delay)
                 if self.on_connect_failed is not None:
@@ -205,6 +223,7 @@ class Link:
             attempt = 0
             if self._previous is not None:  # the raised profile works: no way back (A05)
                 self._previous = None
+            self._route_connected()
             try:
                 await self._serve(ws)
             except Exception as exc:  # noqa: BLE001 - a bug of ours: kept in failures; the link
@@ -363,6 +382,55 @@ class Link:
         if undo is not None:
             undo()
 
+    # -- routes (2.0.1's network connection profiles) ----------------------------------------
+
+    @property
+    def route(self) -> Route:
+        """The way it connects now."""
+        slot = self._routes[self._route].slot if self._routes else 0
+        return Route(self.url, self.security().profile, self.ssl_context, slot)
+
+    def use_routes(self, routes: Sequence[Route], attempts: int) -> None:
+        """From the next connection on, connect by `routes` in turn: `attempts` failed
+        attempts on one, then the next (after the last, the first again). Once one connects,
+        those of a lower security profile are dropped: no way back (A05)."""
+        self._routes = list(routes)
+        self._route = self._route_failures = 0
+        self._route_attempts = max(attempts, 1)
+        if self._routes:
+            self._take(self._routes[0])
+
+    def _take(self, route: Route) -> None:
+        self.url, self.ssl_context, self.switched_profile = (
+            route.url,
+            route.ssl_context,
+            route.profile,
+        )
+
+    def _route_failed(self) -> None:
+        if len(self._routes) < 2:
+            return
+        self._route_failures += 1
+        if self._route_failures >= self._route_attempts:
+            self._route = (self._route + 1) % len(self._routes)
+            self._route_failures = 0
+            route = self._routes[self._route]
+            log.info(
+                "%s: next network profile, slot %d at %s",
+                self._owner.identity,
+                route.slot,
+                route.url,
+            )
+            self._take(route)
+
+    def _route_connected(self) -> None:
+        if not self._routes:
+            return
+        self._route_failures = 0
+        current = self._routes[self._route]
+        self._routes = [r for r in self._routes if r.profile >= current.profile]
+        self._route = self._routes.index(current)
+
     async def wait_profile(self, profile: int, timeout: float) -> None:
         """Wait until connected (and booted, if a boot is due) with security `profile`;
         NotConnected after `timeout`."""
@@ -379,11 +447,18 @@ class Link:
             await asyncio.sleep(0.01)
 
     async def probe(
-        self, subprotocols: Sequence[str], profile: int | None = None, wait_close: float = 5.0
+        self,
+        subprotocols: Sequence[str],
+        profile: int | None = None,
+        wait_close: float = 5.0,
+        *,
+        username: str | None = None,
+        tls_max: str | None = None,
     ) -> Handshake:
         """A separate connection attempt as this charge point, closed at once, offering
-        `subprotocols`, with security `profile` (default: its own). Its live link is left alone,
-        though a CSMS that admits the attempt may close the older connection."""
+        `subprotocols`, with security `profile` (default: its own), as Basic Auth `username`
+        (default: its identity), offering TLS up to `tls_max` only. Its live link is left
+        alone, though a CSMS that admits the attempt may close the older connection."""
         owner = self._owner
         security = self.security()
         url, context = self.url, self.ssl_context
@@ -395,6 +470,12 @@ class Link:
                 )
             url, context = target.url, target.ssl_context
             security = Security(profile, self.password)
+        if username is not None:
+            security = Security(security.profile, security.password, username)
+        if tls_max is not None:
+            if not endpoint(url, owner.identity).startswith("wss://"):
+                raise SimulatorError(f"{owner.identity}: no TLS at {url} to offer {tls_max} on")
+            context = capped_tls(context, tls_max)
         return await probe(
             url,
             owner.identity,

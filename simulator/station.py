@@ -31,7 +31,7 @@ from ocppj.session import Transport
 
 from .behaviour import Behaviour, ConnectorView, Services, Settings, TransactionView
 from .clock import SYSTEM_CLOCK, SYSTEM_RANDOM, Clock, Random, StationClock, wait_any
-from .connection import Handshake, Security, Target, TargetLookup
+from .connection import Handshake, Route, Security, Target, TargetLookup
 from .dispatch import Dispatcher
 from .errors import NotConnected, SimulatorError
 from .faults import FaultyTransport
@@ -82,6 +82,7 @@ class Station:
         self.failures: list[BaseException] = []
         self._fault_rng: random.Random | None = None
         self._needs_boot = True
+        self._boot_due = asyncio.Event()  # boot again now, not after the interval
         self._children: set[asyncio.Task[Any]] = set()
         self._runner: asyncio.Task[None] | None = None
         self.link = Link(
@@ -261,6 +262,7 @@ class Station:
 
     async def _boot(self, session: RpcSession) -> bool:
         """BootNotification until Accepted; silent while Rejected. False if the link died."""
+        self._boot_due.clear()
         while not session.closed.is_set():
             sent_at = self.clock.monotonic()
             try:
@@ -275,9 +277,15 @@ class Station:
                 self.behaviour.booted(interval)
                 return True
             wait = interval * self.spec.time_scale if interval > 0 else self.spec.boot_retry_s
-            if not await self.link.pause(session, wait):
+            if not await self.link.pause(session, wait, self._boot_due):
                 return False
+            self._boot_due.clear()
         return False
+
+    def boot_now(self) -> None:
+        """While the boot is not accepted: send the next BootNotification at once (a
+        TriggerMessage asked for it), not after the interval."""
+        self._boot_due.set()
 
     def sync_clock(self, current_time: str | None, sent_at: float | None = None) -> None:
         """Set the clock from a BootNotification or Heartbeat answer (StationClock.sync)."""
@@ -511,18 +519,33 @@ class Station:
         NotConnected after `timeout`."""
         await self.link.wait_profile(profile, timeout)
 
+    def route(self) -> Route:
+        """How it connects now: URL, security profile, TLS context."""
+        return self.link.route
+
+    def use_routes(self, routes: Sequence[Route], attempts: int) -> None:
+        """From the next connection on, connect by `routes` in turn, `attempts` failed
+        attempts on each (2.0.1's NetworkConfigurationPriority)."""
+        self.link.use_routes(routes, attempts)
+
     async def probe(
         self,
         subprotocols: Sequence[str] | None = None,
         profile: int | None = None,
         wait_close: float = 5.0,
+        *,
+        username: str | None = None,
+        tls_max: str | None = None,
     ) -> Handshake:
         """A separate connection attempt as this charge point, closed at once, offering
-        `subprotocols` (default: its version's), with security `profile` (default: its own).
-        Its live link is left alone, though a CSMS that admits the attempt may close the
-        older connection."""
+        `subprotocols` (default: its version's), with security `profile` (default: its own),
+        as Basic Auth `username` (default: its identity), offering TLS up to `tls_max`
+        ("1.1") only. Its live link is left alone, though a CSMS that admits the attempt may
+        close the older connection."""
         offered = (self.dialect.subprotocol,) if subprotocols is None else subprotocols
-        return await self.link.probe(offered, profile, wait_close)
+        return await self.link.probe(
+            offered, profile, wait_close, username=username, tls_max=tls_max
+        )
 
     # -- what a person at the charger does (the version's behaviour) -------------------------
 

@@ -88,7 +88,9 @@ class State201:
         if name == "Problem":
             return str(any(c.faulted for c in self.connectors.values())).lower()
         if name == "SecurityProfile" or name == "ActiveNetworkProfile":
-            return str(station.security().profile) if name == "SecurityProfile" else "0"
+            return str(
+                station.security().profile if name == "SecurityProfile" else station.route().slot
+            )
         fixed = {
             "Identity": station.identity,
             "Model": station.spec.model,
