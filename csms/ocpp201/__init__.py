@@ -18,23 +18,22 @@ from .operations import ACTIONS_BY_BLOCK, CSMS_ACTIONS, REDACTED, is_password
 
 DIALECT = V201
 
-# What a station whose boot is Pending may send besides BootNotification: what the CSMS asks
-# of it meanwhile (reports, and the messages a TriggerMessage can ask for). Rejected: nothing.
-PENDING_ALLOWED = frozenset(
-    {
-        "NotifyReport",
-        "NotifyMonitoringReport",
-        "NotifyCustomerInformation",
-        "Heartbeat",
-        "StatusNotification",
-        "LogStatusNotification",
-        "FirmwareStatusNotification",
-        "PublishFirmwareStatusNotification",
-        "MeterValues",
-        "TransactionEvent",
-        "SignCertificate",
-    }
-)
+# What a station whose boot is Pending may send besides BootNotification (B02.FR.09): the
+# reports the CSMS asks for, and what a TriggerMessage the station accepted asks for (the
+# requestedMessage -> the action it sends). Rejected: nothing.
+PENDING_REPORTS = frozenset({"NotifyReport", "NotifyMonitoringReport", "NotifyCustomerInformation"})
+TRIGGERED = {
+    "LogStatusNotification": "LogStatusNotification",
+    "FirmwareStatusNotification": "FirmwareStatusNotification",
+    "Heartbeat": "Heartbeat",
+    "MeterValues": "MeterValues",
+    "SignChargingStationCertificate": "SignCertificate",
+    "SignV2GCertificate": "SignCertificate",
+    "StatusNotification": "StatusNotification",
+    "TransactionEvent": "TransactionEvent",
+    "SignCombinedCertificate": "SignCertificate",
+    "PublishFirmwareStatusNotification": "PublishFirmwareStatusNotification",
+}
 
 
 class Ocpp201:
@@ -45,24 +44,25 @@ class Ocpp201:
     csms_actions: Mapping[str, str] = CSMS_ACTIONS
 
     def __init__(self) -> None:
-        # the connections whose last boot was answered Pending (weak: gone with them)
-        self._pending: weakref.WeakSet[Peer] = weakref.WeakSet()
+        # the connections whose last boot was answered Pending, and what each may send
+        # meanwhile (weak: gone with them)
+        self._pending: weakref.WeakKeyDictionary[Peer, set[str]] = weakref.WeakKeyDictionary()
 
     def handlers(self, services: Services, peer: Peer) -> dict[str, Handler]:
         def on_boot(status: str) -> None:
             if status == "Pending":
-                self._pending.add(peer)
+                self._pending.setdefault(peer, set(PENDING_REPORTS))
             else:
-                self._pending.discard(peer)
+                self._pending.pop(peer, None)
 
         return handlers(services, peer, on_boot)
 
     def guard(self, peer: Peer, action: str) -> None:
         """Until its boot is accepted a station may send BootNotification, and while Pending
-        what the CSMS asks of it; anything else is refused with SecurityError (B02, B03)."""
+        what the CSMS asked of it; anything else is refused with SecurityError (B02, B03)."""
         if peer.boot_accepted or action == "BootNotification":
             return
-        if peer in self._pending and action in PENDING_ALLOWED:
+        if action in self._pending.get(peer, ()):
             return
         raise SecurityError(f"{action} refused: BootNotification not accepted")
 
@@ -82,6 +82,11 @@ class Ocpp201:
     async def record(
         self, services: Services, charger_id: str, action: str, request: Payload, result: Payload
     ) -> None:
+        if action == "TriggerMessage" and result.get("status") == "Accepted":
+            sent = TRIGGERED.get(request["requestedMessage"])
+            for peer, allowed in list(self._pending.items()):
+                if sent is not None and peer.charger_id == charger_id:
+                    allowed.add(sent)  # asked for while Pending: answered, not refused
         await operations.record(services, charger_id, action, request, result)
 
     async def request(

@@ -3,6 +3,8 @@ SecurityError rule for a station whose boot is not accepted (B01-B03)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from csms import CsmsApp
 
 from .station import Station, boot_request
@@ -65,3 +67,25 @@ async def test_a_rejected_station_may_send_nothing_but_its_boot(csms_app: CsmsAp
         assert (await station.error("Heartbeat", {}))[2] == "SecurityError"
         again = await station.result("BootNotification", boot_request("ScheduledReset"))
         assert again["status"] == "Rejected"
+
+
+async def test_a_pending_station_may_send_what_a_trigger_asked_for(csms_app: CsmsApp) -> None:
+    await csms_app.services.chargers.register("CS-PT", registration="Pending")
+    status = {
+        "timestamp": "2026-12-02T10:00:00Z",
+        "connectorStatus": "Available",
+        "evseId": 1,
+        "connectorId": 1,
+    }
+    async with await Station.connect(f"{csms_app.ocpp_url}/CS-PT") as station:
+        assert (await station.boot())["status"] == "Pending"
+        # not asked for: refused (B02.FR.09)
+        assert (await station.error("StatusNotification", status))[2] == "SecurityError"
+        trigger = {"requestedMessage": "StatusNotification"}
+        sent = csms_app.operations.send("CS-PT", "TriggerMessage", trigger, 5)
+        answered, request = await asyncio.gather(
+            sent, station.answer("TriggerMessage", {"status": "Accepted"})
+        )
+        assert answered == {"status": "Accepted"} and request == trigger
+        assert await station.result("StatusNotification", status) == {}
+        assert (await station.error("Heartbeat", {}))[2] == "SecurityError"

@@ -118,3 +118,47 @@ async def test_sigkill_loses_no_acknowledged_transaction_event(tmp_path: Path) -
         }
     assert acknowledged <= stored, f"lost: {sorted(acknowledged - stored)[:10]}"
     assert {tx for tx, seq_no in acknowledged if seq_no == 4} <= ended
+
+
+async def test_a_reset_after_a_higher_network_profile_raises_the_security_profile(
+    csms_app: CsmsApp,
+) -> None:
+    """A05: SetNetworkProfile (profile 2 in slot 1), the priority "1,0", Reset: once the
+    Reset is accepted the charger is registered with profile 2."""
+    await csms_app.services.chargers.register("CS-UP")
+    connection = {
+        "ocppVersion": "OCPP20",
+        "ocppTransport": "JSON",
+        "ocppCsmsUrl": "wss://127.0.0.1:1/ocpp",
+        "messageTimeout": 30,
+        "securityProfile": 2,
+        "ocppInterface": "Wired0",
+    }
+    priority = {
+        "component": {"name": "OCPPCommCtrlr"},
+        "variable": {"name": "NetworkConfigurationPriority"},
+    }
+    steps = [
+        (
+            "SetNetworkProfile",
+            {"configurationSlot": 1, "connectionData": connection},
+            {"status": "Accepted"},
+        ),
+        (
+            "SetVariables",
+            {"setVariableData": [{**priority, "attributeValue": "1,0"}]},
+            {"setVariableResult": [{**priority, "attributeStatus": "RebootRequired"}]},
+        ),
+        ("Reset", {"type": "OnIdle"}, {"status": "Accepted"}),
+    ]
+    async with await Station.connect(f"{csms_app.ocpp_url}/CS-UP") as station:
+        assert (await station.boot())["status"] == "Accepted"
+        for action, payload, answer in steps:
+            row = await csms_app.services.chargers.get("CS-UP")
+            assert row is not None and row["security_profile"] is None, action
+            sent = csms_app.operations.send("CS-UP", action, payload, 5)
+            await asyncio.gather(sent, station.answer(action, answer))
+    row = await csms_app.services.chargers.get("CS-UP")
+    assert row is not None and row["security_profile"] == 2
+    events = await csms_app.services.chargers.events("CS-UP", "SecurityProfileUpgraded")
+    assert [e["detail"] for e in events] == ["2"]
