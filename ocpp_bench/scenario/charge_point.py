@@ -35,6 +35,8 @@ FAILED_STAGES = {
     "InstallationFailed": "Installing",
     "UploadFailed": "Uploading",
     "InvalidSignature": "SignatureVerified",
+    "InstallVerificationFailed": "InstallVerification",  # 2.0.1: the download does not verify
+    "RevokedCertificate": "Revocation",  # the signing certificate, checked, is revoked
 }
 
 

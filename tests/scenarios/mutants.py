@@ -142,6 +142,23 @@ def _pending_boot(app: CsmsApp) -> None:
     chargers.boot = boot  # type: ignore[method-assign]
 
 
+def _pending_reboots(app: CsmsApp) -> None:
+    from csms.services import BootDecision
+
+    chargers = app.services.chargers
+    original = chargers.boot
+    booted: set[str] = set()
+
+    async def boot(charger_id: str, payload: Payload) -> BootDecision:
+        decision = await original(charger_id, payload)
+        if charger_id not in booted:
+            booted.add(charger_id)
+            return decision
+        return BootDecision("Pending", decision.interval)
+
+    chargers.boot = boot  # type: ignore[method-assign]
+
+
 def _knows_every_vendor(app: CsmsApp) -> None:
     app.services.chargers.knows_vendor = lambda vendor_id: True  # type: ignore[method-assign]
 
@@ -163,6 +180,20 @@ def _swap(key: str, one: str, other: str) -> Callable[[Payload], Payload]:
 
 def _without(key: str) -> Callable[[Payload], Payload]:
     return lambda payload: {k: v for k, v in payload.items() if k != key}
+
+
+def _unsigned(payload: Payload) -> Payload:
+    firmware = {
+        k: v for k, v in payload["firmware"].items() if k not in ("signingCertificate", "signature")
+    }
+    return {**payload, "firmware": firmware}
+
+
+# 2.0.1 block L: every case, those the station tells progress in, those ending in a reboot
+L_CASES = tuple(f"TC_L_{n:02d}_CSMS" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13))
+L_PROGRESS = tuple(case for case in L_CASES if case not in ("TC_L_04_CSMS", "TC_L_05_CSMS"))
+L_REBOOTS = ("TC_L_01_CSMS", "TC_L_02_CSMS", "TC_L_03_CSMS", "TC_L_10_CSMS", "TC_L_11_CSMS",
+             "TC_L_13_CSMS")  # fmt: skip
 
 
 # -- the mutants -----------------------------------------------------------------------------
@@ -295,13 +326,13 @@ MUTANTS = [
     Mutant(
         "update-firmware-not-sent",
         "UpdateFirmware never sent",
-        ("TC_044_1_CSMS", "TC_044_2_CSMS", "TC_044_3_CSMS"),
+        ("TC_044_1_CSMS", "TC_044_2_CSMS", "TC_044_3_CSMS", *L_CASES),
         _operation("UpdateFirmware"),
     ),
     Mutant(
         "firmware-status-callerror",
         "FirmwareStatusNotification answered with a CALLERROR",
-        ("TC_044_1_CSMS", "TC_044_2_CSMS", "TC_044_3_CSMS"),
+        ("TC_044_1_CSMS", "TC_044_2_CSMS", "TC_044_3_CSMS", *L_PROGRESS),
         _notification_fails("FirmwareStatusNotification"),
     ),
     Mutant(
@@ -457,6 +488,18 @@ MUTANTS = [
             "GetTransactionStatus",
             lambda payload: {**payload, "transactionId": f"not-{payload.get('transactionId')}"},
         ),
+    ),
+    Mutant(
+        "update-firmware-unsigned",
+        "UpdateFirmware sent without the signing certificate and signature (L01.FR.11)",
+        L_CASES,
+        _operation("UpdateFirmware", _unsigned),
+    ),
+    Mutant(
+        "reboot-boot-pending",
+        "a station's boots after its first (the reboot of a firmware update) answered Pending",
+        L_REBOOTS,
+        _pending_reboots,
     ),
     Mutant(
         "security-profile-not-kept",

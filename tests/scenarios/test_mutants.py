@@ -11,7 +11,10 @@ SECTIONS = {
     "Core", "Local authorization list", "Firmware management", "Reservation",
     "Remote trigger", "Smart charging", "Security",
 }  # fmt: skip
-SECTIONS_201 = {"B Provisioning", "C Authorization", "E Transactions", "F Remote control"}
+SECTIONS_201 = {
+    "B Provisioning", "C Authorization", "E Transactions", "F Remote control",
+    "L Firmware management",
+}  # fmt: skip
 
 
 def test_the_mutants_break_every_catalogue_section() -> None:

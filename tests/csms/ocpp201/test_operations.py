@@ -285,3 +285,37 @@ async def test_reservations_profiles_and_the_local_list_kept_in_step(
     detail = (await api.get("/api/chargers/CS-1")).json()
     assert [r["status"] for r in detail["reservations"]] == ["Cancelled"]
     assert detail["chargingProfiles"] == [] and detail["localListVersion"] == 6
+
+
+async def test_a_firmware_update_and_its_progress_as_the_api_shows_them(
+    api: httpx.AsyncClient, station: Station
+) -> None:
+    firmware = {
+        "location": "https://fw.example/2.bin",
+        "retrieveDateTime": NOW,
+        "signingCertificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+        "signature": "c2lnbmF0dXJl",
+    }
+    body = {"requestId": 4, "firmware": firmware}
+    response, request = await operate(
+        api, station, "/api/chargers/CS-1/ocpp/UpdateFirmware", body, "UpdateFirmware",
+        {"status": "AcceptedCanceled"},
+    )  # fmt: skip
+    assert response.json() == {"status": "AcceptedCanceled"} and request == body
+    for status in ("Downloading", "SignatureVerified", "InstallRebooting"):
+        await station.result("FirmwareStatusNotification", {"status": status, "requestId": 4})
+    detail = (await api.get("/api/chargers/CS-1")).json()
+    assert detail["firmwareStatus"] == "InstallRebooting"
+    events = [e for e in detail["events"] if "Firmware" in e["kind"]]
+    requested = next(e for e in events if e["kind"] == "UpdateFirmwareRequested")
+    assert requested["detail"] == "AcceptedCanceled"
+    assert requested["payload"] == {"request": body, "response": {"status": "AcceptedCanceled"}}
+    progress = [e["payload"] for e in events if e["kind"] == "FirmwareStatusNotification"]
+    assert sorted(p["status"] for p in progress) == [
+        "Downloading", "InstallRebooting", "SignatureVerified",
+    ]  # fmt: skip
+    assert {p["requestId"] for p in progress} == {4}
+    await station.boot("FirmwareUpdate", firmwareVersion="2.0")
+    await station.result("FirmwareStatusNotification", {"status": "Installed", "requestId": 4})
+    detail = (await api.get("/api/chargers/CS-1")).json()
+    assert (detail["firmwareStatus"], detail["firmwareVersion"]) == ("Installed", "2.0")
