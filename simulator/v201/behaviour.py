@@ -16,8 +16,10 @@ from ..dispatch import Handler
 from ..errors import InvalidAction
 from ..meter import EV
 from .auth import id_token
+from .customer import CustomerOperations
 from .device_model import DeviceModel
 from .firmware import FirmwareOperations
+from .logs import LogOperations
 from .network import NetworkProfiles
 from .operations import CoreOperations, boot_payload
 from .remote import RemoteOperations
@@ -45,6 +47,8 @@ _HANDLED_BY = {
         ("security", SecurityOperations),
         ("firmware", FirmwareOperations),
         ("network", NetworkProfiles),
+        ("logs", LogOperations),
+        ("customers", CustomerOperations),
     )
     for name in dir(cls)
     if name.startswith("op_")
@@ -92,10 +96,13 @@ class Behaviour201:
             lambda: self.core.reboot("FirmwareUpdate", "AbnormalCondition", "Reboot"),
         )
         self.network = NetworkProfiles(state)
+        self.logs = LogOperations(state)
+        self.customers = CustomerOperations(state)
         self.core.sign = self.security.sign
         self.core.rebooting = self.network.rebooting
         self.core.firmware_status = self.firmware.report
-        self.tx.on_started = self.sampling.transaction_started
+        self.core.log_status = self.logs.report
+        self.tx.on_started = self._started
         self.tx.on_idle = self._idle
         self.configure(station.spec.configuration)
         state.model.on_change = self._changed
@@ -119,6 +126,10 @@ class Behaviour201:
     @property
     def evses(self) -> dict[int, Evse]:
         return self.state.evses
+
+    def _started(self, evse: Evse, tx: Transaction201) -> None:
+        self.sampling.transaction_started(evse, tx)
+        self.customers.ran(tx)
 
     async def _idle(self, evse: Evse) -> None:
         """A transaction ended: what waited for it (a Reset, a firmware update) goes on."""

@@ -39,7 +39,16 @@ def boot_payload(state: State201) -> Payload:
 class CoreOperations:
     """Handlers (`op_<Action>`) of reset, availability, trigger, cache, local list, data."""
 
-    __slots__ = ("firmware_status", "rebooting", "sampling", "sign", "state", "station", "tx")
+    __slots__ = (
+        "firmware_status",
+        "log_status",
+        "rebooting",
+        "sampling",
+        "sign",
+        "state",
+        "station",
+        "tx",
+    )
 
     def __init__(self, state: State201, tx: Transactions201, sampling: Sampling) -> None:
         self.state = state
@@ -49,6 +58,7 @@ class CoreOperations:
         self.sign: Callable[[str], Job] | None = None  # certificate type -> send its CSR
         self.rebooting: Callable[[], None] | None = None  # told before each reboot
         self.firmware_status: Callable[[], Payload] | None = None  # the update's, for a trigger
+        self.log_status: Callable[[], Payload] | None = None  # the log upload's, for a trigger
 
     # -- reboots -----------------------------------------------------------------------------
 
@@ -192,7 +202,10 @@ class CoreOperations:
             "Heartbeat": lambda: notify("Heartbeat", {}),
             "StatusNotification": lambda: self._statuses(evses, where),
             "MeterValues": lambda: self.sampling.triggered(evses),
-            "LogStatusNotification": lambda: notify("LogStatusNotification", {"status": "Idle"}),
+            "LogStatusNotification": lambda: notify(
+                "LogStatusNotification",
+                self.log_status() if self.log_status else {"status": "Idle"},
+            ),
             "FirmwareStatusNotification": lambda: notify(
                 "FirmwareStatusNotification",
                 self.firmware_status() if self.firmware_status else {"status": "Idle"},

@@ -97,6 +97,10 @@ class Peer201(OcppChargePoint):  # type: ignore[misc]
     async def on_log(self, **_: Any) -> Any:
         return call_result.LogStatusNotification()
 
+    @on(Action.notify_customer_information)
+    async def on_customer_information(self, **_: Any) -> Any:
+        return call_result.NotifyCustomerInformation()
+
     @on(Action.reservation_status_update)
     async def on_reservation_update(self, **_: Any) -> Any:
         return call_result.ReservationStatusUpdate()
