@@ -120,6 +120,18 @@ class Variable:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerPart:
+    """One part of what a station keeps of a customer (2.0.1's NotifyCustomerInformation):
+    parts share `request_id`, count up from 0 in `seq_no`, `more` when another follows."""
+
+    request_id: int
+    seq_no: int
+    more: bool
+    generated_at: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
 class ReportPart:
     """One part of a report of a station's device model (2.0.1's NotifyReport): parts share
     `request_id`, count up from 0 in `seq_no`, and `more` says whether another follows."""

@@ -89,3 +89,22 @@ async def list_messages(
         newest_first=order == "desc",
     )
     return {"items": [views.message(row) for row in rows], "limit": limit, "offset": offset}
+
+
+@router.get("/chargers/{charger_id}/events", summary="A charger's events, oldest first")
+async def list_events(
+    csms: Csms,
+    charger_id: str,
+    kind: Annotated[
+        str | None,
+        Query(description="e.g. LogStatusNotification, CustomerInformation, GetLogRequested"),
+    ] = None,
+    last: Limit = 100,
+) -> dict[str, Any]:
+    """What the charger told (notifications, assembled reports) and what the CSMS asked of it,
+    the newest `last` of them."""
+    chargers = csms.services.chargers
+    if await chargers.get(charger_id) is None:
+        raise ApiError(404, "UnknownCharger", f"Unknown charger {charger_id}", chargerId=charger_id)
+    rows = await chargers.events(charger_id, kind, last=last)
+    return {"items": [views.event(row) for row in rows], "last": last}

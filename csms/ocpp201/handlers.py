@@ -29,7 +29,6 @@ NOTIFICATIONS: dict[str, Payload] = {
     "FirmwareStatusNotification": {},
     "LogStatusNotification": {},
     "SecurityEventNotification": {},
-    "NotifyCustomerInformation": {},
     "NotifyChargingLimit": {},
     "ClearedChargingLimit": {},
     "ReportChargingProfiles": {},
@@ -90,6 +89,10 @@ def handlers(
         await services.device_model.report(charger_id, mapping.report_part(payload))
         return {}
 
+    async def notify_customer_information(payload: Payload) -> Payload:
+        await services.customers.part(charger_id, mapping.customer_part(payload))
+        return {}
+
     async def data_transfer(payload: Payload) -> Payload:
         # no vendor extension is implemented: a known vendor's messages are unknown
         if not services.chargers.knows_vendor(payload["vendorId"]):
@@ -130,6 +133,8 @@ def handlers(
             await services.chargers.notification(charger_id, kind, payload, payload.get("status"))
             if kind == "FirmwareStatusNotification":
                 await services.chargers.firmware_status(charger_id, payload["status"])
+            elif kind == "LogStatusNotification":  # where the log upload is
+                await services.chargers.diagnostics_status(charger_id, payload["status"])
             return dict(answer)
 
         return record
@@ -142,6 +147,7 @@ def handlers(
         "TransactionEvent": transaction_event,
         "MeterValues": meter_values,
         "NotifyReport": notify_report,
+        "NotifyCustomerInformation": notify_customer_information,
         "DataTransfer": data_transfer,
         "SignCertificate": sign_certificate,
         "ReservationStatusUpdate": reservation_status_update,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import Boot, ReportPart, Sample, StatusChange, TransactionEvent, Variable
+from ..domain import (
+    Boot,
+    CustomerPart,
+    ReportPart,
+    Sample,
+    StatusChange,
+    TransactionEvent,
+    Variable,
+)
 from ..services import TagInfo
 
 Payload = dict[str, Any]
@@ -103,6 +111,17 @@ def variable(component: Payload, variable: Payload, **fields: Any) -> Variable:
         evse_id=evse.get("id", 0),
         connector_id=evse.get("connectorId", 0),
         **fields,
+    )
+
+
+def customer_part(payload: Payload) -> CustomerPart:
+    """A NotifyCustomerInformationRequest."""
+    return CustomerPart(
+        request_id=payload["requestId"],
+        seq_no=payload["seqNo"],
+        more=bool(payload.get("tbc", False)),
+        generated_at=payload["generatedAt"],
+        data=payload["data"],
     )
 
 

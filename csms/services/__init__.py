@@ -22,6 +22,7 @@ from ..store import (
 from .authorization import AuthorizationService, TagInfo
 from .certificates import CertificateService
 from .chargers import Admission, BootDecision, ChargerService
+from .customers import CustomerService
 from .device_model import DeviceModelService
 from .transactions import TransactionService
 
@@ -41,6 +42,7 @@ class Services:
     reservations: ReservationStore  # what the CSMS asked of chargers and they accepted
     charging_profiles: ChargingProfileStore
     device_model: DeviceModelService  # 2.0.1 stations' components and variables
+    customers: CustomerService  # what 2.0.1 stations reported of their customers
     settings: SettingsStore  # what the nodes on one database share (the API token)
 
     @classmethod
@@ -68,6 +70,7 @@ class Services:
             reservations=ReservationStore(db),
             charging_profiles=ChargingProfileStore(db),
             device_model=DeviceModelService(DeviceModelStore(db), chargers),
+            customers=CustomerService(chargers),
             settings=SettingsStore(db),
         )
 
@@ -78,6 +81,7 @@ __all__ = [
     "BootDecision",
     "CertificateService",
     "ChargerService",
+    "CustomerService",
     "DeviceModelService",
     "Row",
     "Services",
