@@ -123,8 +123,13 @@ class SimulatedChargePoint:
     async def boot(self, timeout: float) -> dict[str, Any]:
         if not self._started:
             self._started = True
-            with contextlib.suppress(ConnectionError):  # a refused boot is the step's to judge
-                await self.station.start(timeout)
+            with contextlib.suppress(ConnectionError):  # runs; the answer is awaited below
+                await self.station.start(0)
+            with contextlib.suppress(ExpectationFailed):  # a refused boot is the step's to judge
+                await self.station.transcript.wait_for(self._boot_answered, timeout)
+            if self.station.registration == "Accepted":
+                with contextlib.suppress(ConnectionError):  # and its status reports sent
+                    await self.station.wait_ready(timeout)
         else:
             await self.station.call("BootNotification", self.station.boot_payload(), timeout)
         boots = self.station.transcript.calls("out", "BootNotification")
@@ -137,6 +142,16 @@ class SimulatedChargePoint:
         if answer is None or not isinstance(answer.frame, CallResult):
             raise StepFailed(f"no answer to BootNotification within {timeout:g} s")
         return answer.frame.payload
+
+    def _boot_answered(self, entry: Entry) -> bool:
+        """Whether `entry` answers a BootNotification the charge point sent."""
+        if entry.direction != "in" or not isinstance(entry.frame, CallResult | CallError):
+            return False
+        boots = self.station.transcript.calls("out", "BootNotification")
+        return any(
+            isinstance(b.frame, Call) and b.frame.message_id == entry.frame.message_id
+            for b in boots
+        )
 
     async def charge(self, connector: int, seconds: float) -> None:
         if self.station.transaction(connector) is None:
@@ -297,10 +312,22 @@ class SimulatedChargePoint:
         return call.payload, response
 
     async def connect(
-        self, subprotocols: list[str], profile: int | None, timeout: float
+        self,
+        subprotocols: list[str],
+        profile: int | None,
+        timeout: float,
+        *,
+        username: str | None = None,
+        tls: str | None = None,
     ) -> dict[str, Any]:
-        """One separate connection attempt as this charge point: how the CSMS met it."""
-        handshake = await self.station.probe(subprotocols, profile, wait_close=timeout)
+        """One separate connection attempt as this charge point: how the CSMS met it; as
+        Basic Auth user `username`, offering TLS up to `tls` only."""
+        handshake = await self.station.probe(
+            subprotocols, profile, wait_close=timeout, username=username, tls_max=tls
+        )
+        error = handshake.error or ""
+        if tls is not None and "NO_PROTOCOLS_AVAILABLE" in error:
+            raise NotRun(f"this machine's OpenSSL cannot offer TLS {tls} ({error})")
         return {
             "accepted": handshake.accepted,
             "status": handshake.status,

@@ -48,8 +48,16 @@ class CsmsDriver(Protocol):
         ...
 
     async def register_charger(
-        self, identity: str, password: str | None, security_profile: int | None = None
+        self,
+        identity: str,
+        password: str | None,
+        security_profile: int | None = None,
+        registration: str | None = None,
     ) -> None: ...
+
+    async def set_registration(self, identity: str, registration: str) -> None:
+        """The charger's status in the registry: how the CSMS answers its next boot."""
+        ...
 
     async def register_tag(
         self, id_tag: str, status: str, expiry: str | None, parent: str | None
@@ -90,7 +98,7 @@ class EmbeddedCsms:
             "api_port": None,
             "auto_register": True,
             "heartbeat_interval": 60,
-            "boot_retry_interval": 1,
+            "boot_retry_interval": 3,  # Pending: time for steps before the next boot
             "tls_port": 0,
             "mtls_port": 0,
             "tls_cert": folder / "csms.pem",
@@ -139,12 +147,26 @@ class EmbeddedDriver:
         return min(timeout, 2.0)  # answered: the CALL has arrived already
 
     async def register_charger(
-        self, identity: str, password: str | None, security_profile: int | None = None
+        self,
+        identity: str,
+        password: str | None,
+        security_profile: int | None = None,
+        registration: str | None = None,
     ) -> None:
         chargers = self.csms.app.services.chargers
         await self.csms.run(
-            chargers.register(identity, password=password, security_profile=security_profile)
+            chargers.register(
+                identity,
+                password=password,
+                security_profile=security_profile,
+                registration=registration or "Accepted",
+            )
         )
+
+    async def set_registration(self, identity: str, registration: str) -> None:
+        chargers = self.csms.app.services.chargers
+        if not await self.csms.run(chargers.update(identity, registration=registration)):
+            raise DriverError(f"charger {identity} is not registered")
 
     async def register_tag(
         self, id_tag: str, status: str, expiry: str | None, parent: str | None
@@ -230,12 +252,21 @@ class ManualDriver:
             raise DriverError(f"the operator did not confirm within {self.timeout:g} s: {text}")
 
     async def register_charger(
-        self, identity: str, password: str | None, security_profile: int | None = None
+        self,
+        identity: str,
+        password: str | None,
+        security_profile: int | None = None,
+        registration: str | None = None,
     ) -> None:
         secret = f" with password {password!r}" if password else ""
         if security_profile is not None:
             secret += f", security profile {security_profile}"
+        if registration not in (None, "Accepted"):
+            secret += f", its boot answered {registration}"
         await self._ask(f"make sure charge point {identity} is registered{secret}")
+
+    async def set_registration(self, identity: str, registration: str) -> None:
+        await self._ask(f"make the CSMS answer the boots of {identity} with {registration}")
 
     async def register_tag(
         self, id_tag: str, status: str, expiry: str | None, parent: str | None
@@ -267,9 +298,16 @@ class NoDriver:
         return 0.0
 
     async def register_charger(
-        self, identity: str, password: str | None, security_profile: int | None = None
+        self,
+        identity: str,
+        password: str | None,
+        security_profile: int | None = None,
+        registration: str | None = None,
     ) -> None:
         return None  # the CSMS must accept it as it is
+
+    async def set_registration(self, identity: str, registration: str) -> None:
+        raise DriverError(f"cannot make the CSMS answer {registration}: {self.unable()}")
 
     async def register_tag(
         self, id_tag: str, status: str, expiry: str | None, parent: str | None
@@ -315,18 +353,30 @@ class HttpDriver:
         return response.json() if response.content else None
 
     async def register_charger(
-        self, identity: str, password: str | None, security_profile: int | None = None
+        self,
+        identity: str,
+        password: str | None,
+        security_profile: int | None = None,
+        registration: str | None = None,
     ) -> None:
         body: dict[str, Any] = {"chargerId": identity}
         if password:
             body["password"] = password
         if security_profile is not None:
             body["securityProfile"] = security_profile
+        if registration is not None:
+            body["registration"] = registration
         try:
             await self._post("/api/chargers", body, 10)
         except DriverError as exc:
             if exc.status != 409:  # 409: registered already, which is what we want
                 raise
+            if registration is not None:  # a fixed identity from an earlier run
+                await self.set_registration(identity, registration)
+
+    async def set_registration(self, identity: str, registration: str) -> None:
+        path = f"/api/chargers/{quote(identity, safe='')}"
+        await self._send("PATCH", path, {"registration": registration}, 10)
 
     async def register_tag(
         self, id_tag: str, status: str, expiry: str | None, parent: str | None

@@ -21,12 +21,13 @@ class Needs:
     operations: list[str] = field(default_factory=list)  # csms: steps, in order
     tags: list[str] = field(default_factory=list)  # setup tags the CSMS must know
     credentials: list[str] = field(default_factory=list)  # charge points with a secret
+    registrations: list[str] = field(default_factory=list)  # charge points not Accepted
     profiles: set[int] = field(default_factory=set)  # security profiles connected with
     features: list[str] = field(default_factory=list)
 
     @property
     def csms_acts(self) -> bool:
-        return bool(self.operations or self.tags or self.credentials)
+        return bool(self.operations or self.tags or self.credentials or self.registrations)
 
     def acts(self) -> str:
         """What the CSMS must be made to do, for a person."""
@@ -37,6 +38,8 @@ class Needs:
             parts.append(f"know id tags ({len(self.tags)})")
         if self.credentials:
             parts.append("know charge points' credentials")
+        if self.registrations:
+            parts.append("answer charge points' boots as the case says (Pending, Rejected)")
         return "; ".join(parts)
 
 
@@ -76,7 +79,12 @@ def needs(scenario: Scenario, feature_of: dict[str, str]) -> Needs:
         found.profiles.add(max(profile, 1))
         if cp.get("password") or profile >= 2:
             found.credentials.append(name)
+        if cp.get("registration", "Accepted") != "Accepted":
+            found.registrations.append(name)
+    if any(step.kind == "register" for step in scenario.steps):
+        found.registrations.append("register")
     found.profiles |= {p for p in map(_profile, scenario.steps) if p is not None}
+    found.profiles |= {int(n[-1]) for n in used if n.startswith("csms.url_profile")}
     if scenario.features:
         found.features = list(scenario.features)
     elif scenario.id in feature_of:

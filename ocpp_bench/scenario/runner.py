@@ -171,10 +171,17 @@ class Run:
             identity = cp.identity
             if register:
                 await self.driver.register_charger(
-                    identity, config.get("password"), config.get("security_profile")
+                    identity,
+                    config.get("password"),
+                    config.get("security_profile"),
+                    config.get("registration"),
                 )
             self.charge_points[name] = cp
             self.variables[f"{name}.identity"] = identity
+            for profile in (1, 2, 3):  # where the CSMS listens, for the payloads that say so
+                target = cp.station.target(profile)
+                if target is not None:
+                    self.variables.setdefault(f"csms.url_profile{profile}", target.url)
 
     async def _reach_state(self) -> None:
         state = self.scenario.state

@@ -265,6 +265,8 @@ async def connect(run: Run, step: Step, args: Any) -> None:
         list(args.get("subprotocols", [cp.station.dialect.subprotocol])),
         args.get("profile"),
         args.get("timeout", run.timeout),
+        username=args.get("username"),
+        tls=args.get("tls"),
     )
     if "expect" in args:
         expect("connection attempt", args["expect"], result)
@@ -322,6 +324,17 @@ async def csms(run: Run, step: Step, args: Any) -> None:
     save(run, args.get("save"), answer)
 
 
+async def register(run: Run, step: Step, args: Any) -> None:
+    from .drivers import DriverError
+
+    cp = run.cp(step)
+    try:
+        await run.driver.set_registration(cp.identity, args["registration"])
+    except DriverError as exc:
+        what = f"the CSMS could not take registration {args['registration']}: {exc}"
+        raise StepFailed(what) from exc
+
+
 async def wait(run: Run, step: Step, args: Any) -> None:
     await asyncio.sleep(float(args))
 
@@ -363,6 +376,7 @@ RUNNERS: dict[str, Runner] = {
     "connect": connect,
     "expect_connected": expect_connected,
     "csms": csms,
+    "register": register,
     "wait": wait,
     "set": set_variables,
     "assert": assert_value,

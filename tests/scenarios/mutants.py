@@ -9,12 +9,15 @@ each must fail against the mutant.
 from __future__ import annotations
 
 import asyncio
+import base64
+import ssl
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from csms import CsmsApp
+from csms import CsmsApp, server
 from csms.services import TagInfo
 from ocpp_bench.scenario.charge_point import Endpoints, charge_point_factory
 from ocpp_bench.scenario.drivers import EmbeddedCsms, EmbeddedDriver
@@ -34,6 +37,7 @@ class Mutant:
     fault: str
     cases: tuple[str, ...]
     apply: Callable[[CsmsApp], None]
+    undo: Callable[[], None] | None = None  # after the run: for a fault outside the app
 
 
 # -- kinds of fault --------------------------------------------------------------------------
@@ -168,6 +172,64 @@ def _rejects_csrs(app: CsmsApp) -> None:
         return None
 
     app.services.certificates.request = request  # type: ignore[method-assign,assignment]
+
+
+_BASIC_AUTH = server.basic_auth
+
+
+def _any_username(app: CsmsApp) -> None:
+    """The handshake takes the password under any Basic Auth username (the listeners read
+    `basic_auth` from their module; `_strict_username` puts it back)."""
+
+    def lenient(headers: Any, identity: str) -> str | None:
+        value = headers.get("Authorization")
+        if value is None:
+            return None
+        _, _, password = base64.b64decode(value.partition(" ")[2]).decode().partition(":")
+        return password
+
+    server.basic_auth = lenient
+
+
+def _strict_username() -> None:
+    server.basic_auth = _BASIC_AUTH
+
+
+def _old_tls_allowed(app: CsmsApp) -> None:
+    """The TLS listeners take TLS 1.0 and 1.1 too (new handshakes read the context)."""
+    for listener in app._tls_servers.values():
+        context = listener.ssl_context
+        assert context is not None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+
+
+def _pending_ignored(app: CsmsApp) -> None:
+    """A charger registered Pending is answered Accepted."""
+    from csms.services import BootDecision
+
+    chargers = app.services.chargers
+    original = chargers.boot
+
+    async def boot(charger_id: str, payload: Payload) -> BootDecision:
+        decision = await original(charger_id, payload)
+        return BootDecision("Accepted", decision.interval)
+
+    chargers.boot = boot  # type: ignore[method-assign]
+
+
+def _reset_not_followed(app: CsmsApp) -> None:
+    """An accepted Reset changes nothing in the registry (a raised network profile too)."""
+    operations = app.operations
+    original = operations.record
+
+    async def record(charger_id: str, action: str, request: Payload, result: Payload) -> None:
+        if action != "Reset":
+            await original(charger_id, action, request, result)
+
+    operations.record = record  # type: ignore[method-assign]
 
 
 def _plus_one(key: str) -> Callable[[Payload], Payload]:
@@ -507,6 +569,37 @@ MUTANTS = [
         ("TC_083_CSMS",),
         _keeps_no_security_profile,
     ),
+    Mutant(
+        "basic-auth-any-username",
+        "the Basic Auth password is taken under any username",
+        ("TC_A_02_CSMS",),
+        _any_username,
+        _strict_username,
+    ),
+    Mutant(
+        "tls-below-1-2",
+        "the TLS listeners take TLS 1.0 and 1.1",
+        ("TC_A_06_CSMS",),
+        _old_tls_allowed,
+    ),
+    Mutant(
+        "set-network-profile-not-sent",
+        "SetNetworkProfile reported sent, never sent",
+        ("TC_A_19_CSMS", "TC_B_42_CSMS", "TC_B_44_CSMS"),
+        _operation("SetNetworkProfile"),
+    ),
+    Mutant(
+        "network-profile-upgrade-not-kept",
+        "a Reset onto a higher network profile leaves the charger on its old security profile",
+        ("TC_A_19_CSMS",),
+        _reset_not_followed,
+    ),
+    Mutant(
+        "pending-registration-ignored",
+        "a charger registered Pending is answered Accepted",
+        ("TC_B_02_CSMS", "TC_B_30_CSMS", "TC_B_31_CSMS"),
+        _pending_ignored,
+    ),
 ]
 
 
@@ -550,3 +643,5 @@ def verdicts(mutant: Mutant | None, cases: list[Scenario]) -> dict[str, str | No
         return dict(zip((case.id for case in cases), asyncio.run(every()), strict=True))
     finally:
         csms.stop()
+        if mutant is not None and mutant.undo is not None:
+            mutant.undo()

@@ -133,3 +133,34 @@ def test_the_suite_passes_against_a_separate_csms_process_by_url(
         junit = ET.parse(reports / "junit.xml").getroot()
         assert catalogue_ids() <= {case.get("name") for case in junit.findall(".//testcase")}
         assert not junit.findall(".//failure")
+
+
+def test_the_2_0_1_registry_and_network_cases_pass_over_the_http_api(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    """Blocks A and B cases that set the CSMS up: a charger registered Pending and then
+    accepted (POST and PATCH /api/chargers), another Basic Auth username, TLS 1.1 offered,
+    a security profile raised by SetNetworkProfile; our CSMS as a separate process."""
+    ca = trustme.CA()
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+        str(tmp_path / "csms.pem")
+    )
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    extra = [
+        "--api-token", "t0ken", "--boot-retry-interval", "3", "--tls-port", "0",
+        "--tls-cert", str(tmp_path / "csms.pem"),
+    ]  # fmt: skip
+    cases = "A_02 or A_06 or A_19 or B_02 or B_30 or B_31 or B_42 or B_44"
+    with CsmsProcess(tmp_path / "s.db", auto_register=False, extra=extra) as csms:
+        result = pytester.run(
+            sys.executable, "-m", "ocpp_bench.cli", "run", "--ocpp", "2.0.1", "-k", cases,
+            "--csms-url", csms.url, "--csms-api", csms.api, "--csms-api-token", "t0ken",
+            "--csms-url-profile2", csms.profile_urls[2], "--tls-ca", str(tmp_path / "ca.pem"),
+            "--report-dir", str(tmp_path / "reports"),
+            timeout=300,
+        )  # fmt: skip
+    out = result.stdout.str()
+    assert result.ret == 0, out[-6000:]
+    junit = ET.parse(tmp_path / "reports" / "junit.xml").getroot()
+    passed = {case.get("name") for case in junit.findall(".//testcase")}
+    assert len(passed) == 8 and not junit.findall(".//failure") and not junit.findall(".//skipped")
