@@ -37,6 +37,11 @@ FAILED_STAGES = {
     "InvalidSignature": "SignatureVerified",
     "InstallVerificationFailed": "InstallVerification",  # 2.0.1: the download does not verify
     "RevokedCertificate": "Revocation",  # the signing certificate, checked, is revoked
+    # 2.0.1 GetLog: the upload ends so (N01)
+    "UploadFailure": "Uploading",
+    "BadMessage": "BadMessage",
+    "PermissionDenied": "PermissionDenied",
+    "NotSupportedOperation": "NotSupportedOperation",
 }
 
 
