@@ -257,6 +257,13 @@ L_PROGRESS = tuple(case for case in L_CASES if case not in ("TC_L_04_CSMS", "TC_
 L_REBOOTS = ("TC_L_01_CSMS", "TC_L_02_CSMS", "TC_L_03_CSMS", "TC_L_10_CSMS", "TC_L_11_CSMS",
              "TC_L_13_CSMS")  # fmt: skip
 
+# 2.0.1 block N: the log uploads; the customer cases, those with a report to answer, with a clear
+N_LOGS = ("TC_N_25_CSMS", "TC_N_34_CSMS", "TC_N_35_CSMS", "TC_N_36_CSMS")
+N_UPLOADS = tuple(case for case in N_LOGS if case != "TC_N_34_CSMS")
+N_CUSTOMERS = tuple(f"TC_N_{n}_CSMS" for n in (27, 28, 29, 30, 31, 32, 62))
+N_REPORTED = tuple(case for case in N_CUSTOMERS if case != "TC_N_29_CSMS")
+N_CLEARS = ("TC_N_30_CSMS", "TC_N_31_CSMS", "TC_N_32_CSMS", "TC_N_62_CSMS")
+
 
 # -- the mutants -----------------------------------------------------------------------------
 
@@ -492,12 +499,30 @@ MUTANTS = [
         ("TC_077_CSMS", "TC_078_CSMS", "TC_081_CSMS"),
         _notification_fails("SecurityEventNotification"),
     ),
-    Mutant("get-log-not-sent", "GetLog never sent", ("TC_079_CSMS",), _operation("GetLog")),
+    Mutant("get-log-not-sent", "GetLog never sent", ("TC_079_CSMS", *N_LOGS), _operation("GetLog")),
     Mutant(
         "log-status-callerror",
         "LogStatusNotification answered with a CALLERROR",
-        ("TC_079_CSMS",),
+        ("TC_079_CSMS", *N_UPLOADS),
         _notification_fails("LogStatusNotification"),
+    ),
+    Mutant(
+        "customer-information-not-sent",
+        "CustomerInformation never sent (2.0.1)",
+        N_CUSTOMERS,
+        _operation("CustomerInformation"),
+    ),
+    Mutant(
+        "customer-information-never-clears",
+        "CustomerInformation sent with clear false whatever was asked (2.0.1)",
+        N_CLEARS,
+        _operation("CustomerInformation", lambda payload: {**payload, "clear": False}),
+    ),
+    Mutant(
+        "notify-customer-information-callerror",
+        "NotifyCustomerInformation answered with a CALLERROR (2.0.1)",
+        N_REPORTED,
+        _fails(lambda app: app.services.customers, "part"),
     ),
     Mutant(
         "signed-firmware-not-sent",

@@ -13,7 +13,7 @@ SECTIONS = {
 }  # fmt: skip
 SECTIONS_201 = {
     "B Provisioning", "C Authorization", "E Transactions", "F Remote control",
-    "L Firmware management",
+    "L Firmware management", "N Diagnostics",
 }  # fmt: skip
 
 
