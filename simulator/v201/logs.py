@@ -37,6 +37,7 @@ ENDS = frozenset({"Uploaded", "AcceptedCanceled", *STAGES.values()})
 SCHEMES = frozenset({"ftp", "ftps", "sftp", "http", "https"})
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 PRETEND_S = 1.0  # how long a pretended upload takes
+MAX_RETRIES = 10  # of a request's retries, the most it makes
 _TIMER = "log"
 _HTTP_TIMEOUT_S = 10.0
 
@@ -86,7 +87,7 @@ class LogOperations:
             kind,
             p["log"]["remoteLocation"],
             f"{kind}-{self.state.identity}-{stamp}.log"[:255],
-            max(0, p.get("retries", 0)),
+            min(max(0, p.get("retries", 0)), MAX_RETRIES),
             max(0, p.get("retryInterval", 0)) * station.spec.time_scale,
             outcome.fail_at,
             p["log"].get("oldestTimestamp"),
@@ -113,16 +114,20 @@ class LogOperations:
     # -- the upload --------------------------------------------------------------------------
 
     async def _run(self, upload: Upload) -> None:
-        parts = urlsplit(upload.location)
-        scheme = parts.scheme.lower()
+        try:
+            parts = urlsplit(upload.location)
+            scheme, host = parts.scheme.lower(), parts.hostname
+            parts.port  # noqa: B018 - raises for a port out of range
+        except ValueError:  # a port out of range, an IPv6 host without its closing bracket
+            scheme, host = "", None
         if scheme and scheme not in SCHEMES:
             await self._tell(upload, "NotSupportedOperation")
             return
-        if not scheme or not parts.hostname:
+        if not scheme or not host:
             await self._tell(upload, "BadMessage")
             return
         await self._tell(upload, "Uploading")
-        await self._tell(upload, await self._upload(upload, scheme, parts.hostname))
+        await self._tell(upload, await self._upload(upload, scheme, host))
 
     async def _upload(self, upload: Upload, scheme: str, host: str) -> str:
         """The upload with its retries (a scripted failure fails each): how it ended."""
@@ -178,7 +183,10 @@ async def _put(url: str, body: bytes) -> str:
     try:
         async with httpx.AsyncClient(timeout=_HTTP_TIMEOUT_S) as client:
             answer = await client.put(url, content=body, headers={"Content-Type": "text/plain"})
-    except httpx.HTTPError as exc:
+    except httpx.InvalidURL as exc:  # e.g. a port out of range
+        log.info("log upload to %s: %s", url, exc)
+        return "BadMessage"
+    except (httpx.HTTPError, OSError) as exc:
         log.info("log upload to %s failed: %s", url, exc)
         return "UploadFailure"
     if answer.is_success:

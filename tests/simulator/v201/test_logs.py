@@ -142,7 +142,16 @@ async def test_locations_it_cannot_use(csms: MiniCsms, start_station: StartStati
     assert await ended(csms, 1) == "NotSupportedOperation"
     await get_log(csms, "CS-G5", 2, "no location at all")
     assert await ended(csms, 2) == "BadMessage"
-    assert statuses(csms, "CS-G5") == [("NotSupportedOperation", 1), ("BadMessage", 2)]
+    await get_log(csms, "CS-G5", 3, "http://[::1/logs")
+    assert await ended(csms, 3) == "BadMessage"
+    await get_log(csms, "CS-G5", 4, "http://127.0.0.1:99999/logs")
+    assert await ended(csms, 4) == "BadMessage"
+    assert statuses(csms, "CS-G5") == [
+        ("NotSupportedOperation", 1),
+        ("BadMessage", 2),
+        ("BadMessage", 3),
+        ("BadMessage", 4),
+    ]
 
 
 async def test_a_second_request_cancels_the_upload_under_way(
