@@ -215,14 +215,22 @@ class Charger:
         self.cp = None
 
 
+END_PASSES = 3
+END_SETTLE_S = 0.3
+
+
 async def end_transactions(cp: ChargePoint) -> None:
     """A stopping user ends its open transactions before it closes, as `sim fleet` does:
     StopTransaction with reason Local (a regular termination), while the link is up."""
-    if not cp.online:
-        return
-    for number, connector in cp.connectors.items():
-        if connector.transaction is not None:
-            await cp.stop_charging(number, "Local")
+    for _ in range(END_PASSES):
+        if not cp.online:
+            return
+        for number, connector in cp.connectors.items():
+            if connector.transaction is not None:
+                await cp.stop_charging(number, "Local")
+        # a start in flight when the user stopped (its task is not the user's any more)
+        # lands during this pause, and the next pass ends it
+        await asyncio.sleep(END_SETTLE_S)
 
 
 def _ms(since: float) -> float:
