@@ -251,26 +251,23 @@ def _node_id(text: str) -> str:
     return text
 
 
-def _seconds(text: str) -> float:
-    """A duration in seconds: more than 0."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not seconds > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 s: {text!r}")
-    return seconds
+def _more_than_zero(units: str, unit: str) -> Callable[[str], float]:
+    """An option's type: a number of `units` more than 0 (`unit` in the message)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of {units}: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0 {unit}: {text!r}")
+        return value
+
+    return parse
 
 
-def _days(text: str) -> float:
-    """A retention in days: more than 0."""
-    try:
-        days = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
-    if not days > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 days: {text!r}")
-    return days
+_seconds = _more_than_zero("seconds", "s")  # a duration
+_days = _more_than_zero("days", "days")  # a retention
 
 
 def _config(args: argparse.Namespace) -> CsmsConfig:
