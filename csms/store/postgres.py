@@ -185,6 +185,14 @@ def _check(connection: psycopg.Connection[Any], where: PostgresUrl) -> int:
     return version or 0
 
 
+async def _reader(where: PostgresUrl) -> psycopg.AsyncConnection[Any]:
+    """A read-only asyncio connection, rows as dicts."""
+    reader = await psycopg.AsyncConnection.connect(where.url, autocommit=True, row_factory=dict_row)
+    _prepare(reader)
+    await reader.execute("SET default_transaction_read_only = on")
+    return reader
+
+
 class PostgresDatabase(Database):
     engine_name = "postgresql"
     errors = (psycopg.Error,)
@@ -207,13 +215,9 @@ class PostgresDatabase(Database):
 
         try:
             await asyncio.to_thread(prepare)
-            reader = await psycopg.AsyncConnection.connect(
-                where.url, autocommit=True, row_factory=dict_row
-            )
+            reader = await _reader(where)
         except psycopg.Error as exc:
             raise DatabaseUnusable(where, describe(exc)) from exc
-        _prepare(reader)
-        await reader.execute("SET default_transaction_read_only = on")
         return cls(reader, where)
 
     async def close(self) -> None:
@@ -253,12 +257,7 @@ class PostgresDatabase(Database):
         """The reader, made anew when the server dropped it (the read that found it broken
         failed with the driver's error; this one may still, if the server is away)."""
         if self.reader.broken and not self._closing:
-            fresh = await psycopg.AsyncConnection.connect(
-                self.where.url, autocommit=True, row_factory=dict_row
-            )
-            _prepare(fresh)
-            await fresh.execute("SET default_transaction_read_only = on")
-            stale, self.reader = self.reader, fresh
+            stale, self.reader = self.reader, await _reader(self.where)
             await stale.close()
             log.warning("the PostgreSQL reader reconnected")
         return self.reader
