@@ -114,31 +114,33 @@ class CsmsApp:
         except BaseException:  # e.g. an unusable CA file: nothing else holds the database yet
             await db.close()
             raise
-        self._operations = Operations(services, self.call, self.registry)
+        self._operations = Operations(services, self.call, self.registry, self._located)
         if self.config.node_id is None:
             await services.chargers.all_offline()  # a cluster's leader sweeps instead
+        else:
+            if self.config.db_url is None:
+                raise ValueError("a cluster (node_id) needs a PostgreSQL database (db_url)")
+            lease = self.config.cluster_lease
+            self.cluster = Cluster(services, self.registry, self.config.node_id, lease)
+            self.metrics.watch(self.cluster)
         if self.config.api_port is not None:
             from .api import ApiServer, Backend, create_api
 
             token = self.config.api_token or await self._stored_token(services)
-            backend = Backend(services, self._operations, self.registry, self.metrics)
+            backend = Backend(services, self._operations, self.registry, self.metrics, self.cluster)
             api = create_api(backend, token)
             self._api = ApiServer(api, self.config.host, self.config.api_port)
         self._server = OcppServer(services, self.registry, on_refused=self.metrics.refused)
         await self._server.start(self.config.host, self.config.ocpp_port)
         await self._start_tls_listeners(services)
-        if self.config.node_id is not None:
-            await self._join_cluster(services, self.config.node_id)
+        if self.cluster is not None:
+            await self._join_cluster(self.cluster)
         self._tasks = asyncio.create_task(self._background(), name="csms-background")
         log.info("OCPP server listening on %s", self.ocpp_url)
         if self._api is not None:
             log.info("HTTP API listening on %s", self.api_url)
 
-    async def _join_cluster(self, services: Services, node_id: str) -> None:
-        if self.config.db_url is None:
-            raise ValueError("a cluster (node_id) needs a PostgreSQL database (db_url)")
-        lease = self.config.cluster_lease
-        self.cluster = cluster = Cluster(services, self.registry, node_id, lease)
+    async def _join_cluster(self, cluster: Cluster) -> None:
         await cluster.start(self.ocpp_url, self.api_url if self._api is not None else "")
         for server in (self._server, *self._tls_servers.values()):
             if server is not None:
@@ -258,8 +260,16 @@ class CsmsApp:
     async def call(
         self, charger_id: str, action: str, payload: dict[str, Any], timeout: float | None = None
     ) -> dict[str, Any]:
-        """Send a CSMS-initiated CALL to a connected charger and return its answer."""
+        """Send a CSMS-initiated CALL to a connected charger and return its answer; in a
+        cluster, through the node holding the charger when it is not this one."""
+        if self.cluster is not None and self.registry.get(charger_id) is None:
+            limit = self.config.call_timeout if timeout is None else timeout
+            return await self.cluster.router.forward(charger_id, action, payload, limit)
         return await self.connection(charger_id).call(action, payload, timeout)
+
+    async def _located(self, charger_id: str) -> str | None:
+        """The subprotocol of the charger on the cluster's node holding it (None: none)."""
+        return None if self.cluster is None else await self.cluster.router.subprotocol(charger_id)
 
     async def serve_forever(self) -> None:
         async with self:

@@ -7,7 +7,8 @@ chargers are marked offline) and runs retention. The lock goes with its connecti
 leader's successor takes over within one lease.
 
 One connection per identity across the cluster: a node that admits a charger claims it (a
-numbered claim, NOTIFYed), and the node holding an older claim closes its socket.
+numbered claim, NOTIFYed), and the node holding an older claim closes its socket. A call for a
+charger another node holds goes through that node (`routing.py`).
 """
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ from typing import Any
 import psycopg
 
 from .connections import ConnectionRegistry
+from .routing import Router
 from .services import Services
-from .store.cluster import CHANNEL, ClusterStore, parse_notice
+from .store.cluster import CHANNEL, CallNotice, ClusterStore, parse_notice
 
 log = logging.getLogger(__name__)
 
 LEADER_LOCK = 0x0CB9_0002  # pg_try_advisory_lock key of the cluster's leader
+
+
+class ClusterUnavailable(Exception):
+    """The cluster's database could not be read."""
 
 
 class Cluster:
@@ -38,9 +44,11 @@ class Cluster:
         self.node_id = node_id
         self.lease = lease
         self.members = ClusterStore(services.db)
+        self.router = Router(self.members, registry, node_id)
         self.leader = False
         self.claims: dict[str, int] = {}  # charger -> the number of this node's claim
         self.taken_over = 0  # local connections closed because another node claimed them
+        self.view: list[dict[str, Any]] = []  # the live nodes as last read (`refresh`)
         self._listener: psycopg.AsyncConnection[Any] | None = None  # LISTENs (and waits)
         self._lock: psycopg.AsyncConnection[Any] | None = None  # holds the leader's lock
 
@@ -57,6 +65,7 @@ class Cluster:
     async def stop(self) -> None:
         with contextlib.suppress(Exception):  # leaving is a courtesy: the lease lapses anyway
             await self.members.leave(self.node_id)
+        await self.router.stop()
         for connection in (self._listener, self._lock):
             if connection is not None:
                 await connection.close()
@@ -72,7 +81,7 @@ class Cluster:
                     if listening.done():  # its connection was lost
                         listening = asyncio.create_task(self._listen(), name="cluster-notices")
                     await self._pass()
-                except psycopg.Error as exc:  # e.g. the server restarting
+                except (psycopg.Error, ClusterUnavailable) as exc:  # e.g. the server restarting
                     log.warning("cluster: pass of node %s failed: %s", self.node_id, exc)
         finally:
             listening.cancel()
@@ -84,6 +93,26 @@ class Cluster:
         await self._try_lead()
         if self.leader:
             await self.sweep()
+        await self.refresh()
+
+    async def refresh(self) -> list[dict[str, Any]]:
+        """Read the live nodes and how many chargers each holds (kept in `view`)."""
+        try:
+            rows = await self.members.nodes()
+        except psycopg.Error as exc:
+            raise ClusterUnavailable(f"the cluster's database cannot be read: {exc}") from exc
+        self.view = [
+            {
+                "nodeId": row["node_id"],
+                "ocppUrl": row["ocpp_url"],
+                "apiUrl": row["api_url"],
+                "startedAt": row["started_at"],
+                "leaseUntil": row["lease_until"],
+                "chargers": int(row["chargers"]),
+            }
+            for row in rows
+        ]
+        return self.view
 
     async def sweep(self) -> list[str]:
         """The leader's pass: dead nodes forgotten, their chargers offline."""
@@ -93,9 +122,25 @@ class Cluster:
                 await self.services.chargers.disconnected(charger_id)
         return orphans
 
-    async def claimed(self, charger_id: str) -> None:
-        """This node now holds the charger's socket."""
-        claim = await self.members.claim(charger_id, self.node_id)
+    async def locations(self, charger_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Where each charger is connected: `node` (None: nowhere) and, for one held by
+        another node, its `subprotocol` there."""
+        elsewhere = [i for i in charger_ids if self.registry.get(i) is None]
+        owners = await self.members.owners(elsewhere)
+        found: dict[str, dict[str, Any]] = {}
+        for charger_id in charger_ids:
+            owner = owners.get(charger_id)
+            if charger_id not in elsewhere:
+                found[charger_id] = {"node": self.node_id}
+            elif owner is None:
+                found[charger_id] = {"node": None}
+            else:
+                found[charger_id] = {"node": owner["node_id"], "subprotocol": owner["subprotocol"]}
+        return found
+
+    async def claimed(self, charger_id: str, subprotocol: str) -> None:
+        """This node now holds the charger's socket, which speaks `subprotocol`."""
+        claim = await self.members.claim(charger_id, self.node_id, subprotocol)
         self.claims[charger_id] = claim.number
 
     async def released(self, charger_id: str) -> bool:
@@ -108,8 +153,8 @@ class Cluster:
 
     async def _rejoin(self) -> None:
         await self.members.join(self.node_id, "", "", self.lease)
-        for charger_id in self.registry.ids():
-            await self.claimed(charger_id)
+        for connection in self.registry.connections():
+            await self.claimed(connection.charger_id, connection.adapter.dialect.subprotocol)
 
     async def _try_lead(self) -> None:
         """Take the leader's lock if it is free. It lives as long as its connection: a lost
@@ -130,7 +175,7 @@ class Cluster:
             log.info("node %s leads the cluster", self.node_id)
 
     async def _listen(self) -> None:
-        """Act on the other nodes' claims, until the listener's connection is lost."""
+        """Act on the other nodes' claims and calls, until the listener's connection is lost."""
         try:
             if self._listener is None or self._listener.broken or self._listener.closed:
                 self._listener = await self._connect()
@@ -142,6 +187,10 @@ class Cluster:
     async def _notices(self, listener: psycopg.AsyncConnection[Any]) -> None:
         async for notice in listener.notifies():
             claim = parse_notice(notice.payload)
+            if isinstance(claim, CallNotice):
+                if claim.node_id == self.node_id:
+                    self.router.notice(claim.kind, claim.call_id)
+                continue
             if claim is None or claim.node_id == self.node_id:
                 continue
             mine = self.claims.get(claim.charger_id)

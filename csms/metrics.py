@@ -6,12 +6,19 @@ One `CollectorRegistry` per CSMS, so several CSMS instances (tests) can share a 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from ocppj import Call, CallError, Frame
 
 from .connections import ConnectionRegistry
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
 
 _TYPE_NAMES = {2: "CALL", 3: "CALLRESULT", 4: "CALLERROR"}
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -89,5 +96,39 @@ class Metrics:
         histogram = self.handler_latency if direction == "out" else self.call_latency
         histogram.labels(action).observe(time.perf_counter() - started)
 
+    def watch(self, cluster: Cluster) -> None:
+        """Add this node's part in its cluster, and the cluster's nodes as last read."""
+        self.registry.register(_ClusterCollector(cluster))
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _ClusterCollector(Collector):
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        cluster = self.cluster
+        yield GaugeMetricFamily(
+            "ocpp_cluster_leader", "1 while this node leads its cluster", int(cluster.leader)
+        )
+        router = cluster.router
+        yield GaugeMetricFamily(
+            "ocpp_cluster_calls_forwarded",
+            "Calls this node sent through the node holding the charger",
+            router.forwarded,
+        )
+        yield GaugeMetricFamily(
+            "ocpp_cluster_calls_served",
+            "Calls this node sent to its chargers for another node",
+            router.served,
+        )
+        nodes = GaugeMetricFamily(
+            "ocpp_cluster_node_chargers",
+            "Chargers each live node of the cluster holds, as last read",
+            labels=["node"],
+        )
+        for node in cluster.view:
+            nodes.add_metric([node["nodeId"]], node["chargers"])
+        yield nodes

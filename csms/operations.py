@@ -23,12 +23,13 @@ from ocppj import CallTimeout
 from .adapter import Adapter
 from .connections import ConnectionRegistry
 from .services import Services
-from .versions import DEFAULT
+from .versions import ADAPTERS, DEFAULT
 
 log = logging.getLogger(__name__)
 
 Payload = dict[str, Any]
 Caller = Callable[[str, str, Payload, float | None], Awaitable[Payload]]
+Locator = Callable[[str], Awaitable[str | None]]  # charger -> subprotocol on another node
 
 
 class ChargerNotConnected(LookupError):
@@ -60,18 +61,29 @@ class UnknownAction(LookupError):
 
 class Operations:
     """Send CSMS-initiated calls through `call` and record their outcome through the services;
-    `registry` tells which version each charger speaks."""
+    `registry` tells which version each charger connected here speaks, `locate` (a cluster's)
+    which version a charger speaks on another node."""
 
-    def __init__(self, services: Services, call: Caller, registry: ConnectionRegistry) -> None:
+    def __init__(
+        self,
+        services: Services,
+        call: Caller,
+        registry: ConnectionRegistry,
+        locate: Locator | None = None,
+    ) -> None:
         self.services = services
         self._call = call
         self._registry = registry
+        self._locate = locate
 
-    def version(self, charger_id: str) -> Adapter:
+    async def version(self, charger_id: str) -> Adapter:
         """The adapter of the OCPP version the charger speaks; while it is not connected, the
         CSMS's default (`csms.versions.DEFAULT`)."""
         connection = self._registry.get(charger_id)
-        return DEFAULT if connection is None else connection.adapter
+        if connection is not None:
+            return connection.adapter
+        subprotocol = None if self._locate is None else await self._locate(charger_id)
+        return ADAPTERS.get(subprotocol or "", DEFAULT)
 
     @staticmethod
     def check_action(action: str, version: Adapter = DEFAULT) -> None:
@@ -81,7 +93,8 @@ class Operations:
     async def send(
         self, charger_id: str, action: str, payload: Payload, timeout: float | None = None
     ) -> Payload:
-        self.check_action(action, self.version(charger_id))
+        version = await self.version(charger_id)
+        self.check_action(action, version)
         if await self.services.chargers.get(charger_id) is None:
             raise UnknownCharger(charger_id)
         limit = self.services.config.call_timeout if timeout is None else timeout
@@ -94,7 +107,7 @@ class Operations:
             raise
         except TimeoutError as exc:
             raise CallTimeout(action, limit) from exc
-        await self.record(charger_id, action, payload, result)
+        await version.record(self.services, charger_id, action, payload, result)
         return result
 
     async def perform(
@@ -102,11 +115,6 @@ class Operations:
     ) -> Payload:
         """Friendly operation `name` (remote-start, reset, ...; see `Adapter.request`) with
         the API's `fields`, as the request of the version the charger speaks."""
-        version = self.version(charger_id)
+        version = await self.version(charger_id)
         action, payload = await version.request(self.services, charger_id, name, fields)
         return await self.send(charger_id, action, payload, timeout)
-
-    async def record(self, charger_id: str, action: str, request: Payload, result: Payload) -> None:
-        """Bring the CSMS's state in line with a request the charger answered with `result`
-        (what that changes is the business of the charger's version)."""
-        await self.version(charger_id).record(self.services, charger_id, action, request, result)

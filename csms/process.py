@@ -65,7 +65,7 @@ class CsmsProcess:
             preexec_fn=raise_nofile,
         )
         tls_options = ("--tls-port", "--mtls-port", "--wss-port")
-        expected = 2 + sum(option in self.args for option in tls_options)
+        expected = 2 + sum(option in self.args for option in (*tls_options, "--node-id"))
         text = "".join(_read_lines(self.process, expected, timeout))
         match = re.search(r"OCPP at (ws://\S+?)/<charger-id>", text)
         if not match:

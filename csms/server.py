@@ -273,7 +273,7 @@ class OcppServer:
             log.info("%s connected again: closing its previous connection", identity)
             await previous.close(1000, "Replaced by a new connection")
         if self.cluster is not None:
-            await self.cluster.claimed(identity)
+            await self.cluster.claimed(identity, connection.adapter.dialect.subprotocol)
         await self.services.chargers.connected(identity)
         try:
             await connection.serve()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,9 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
+from ..cluster import ClusterUnavailable
 from ..metrics import CONTENT_TYPE
 from . import errors, operations, records, registry, variables
 from .auth import token_matches
@@ -51,8 +53,20 @@ def create_api(csms: Backend, token: str) -> FastAPI:
     errors.install(api)
 
     @api.get("/health", tags=["service"], summary="Liveness (no authentication)")
-    async def health(csms: Csms) -> dict[str, Any]:
-        return {"status": "ok", "connectedChargers": len(csms.registry)}
+    async def health(csms: Csms) -> Any:
+        """In a cluster, also this node's id and lead, and the live nodes with the chargers
+        each holds; 503 while the cluster's database cannot be read."""
+        found: dict[str, Any] = {"status": "ok", "connectedChargers": len(csms.registry)}
+        cluster = csms.cluster
+        if cluster is None:
+            return found
+        found.update(node=cluster.node_id, leader=cluster.leader)
+        try:
+            nodes = await cluster.refresh()
+        except ClusterUnavailable as exc:
+            return JSONResponse({**found, "status": "unavailable", "reason": str(exc)}, 503)
+        found["cluster"] = {"nodes": nodes, "connectedChargers": sum(n["chargers"] for n in nodes)}
+        return found
 
     @api.get("/", include_in_schema=False)
     async def dashboard(request: Request) -> HTMLResponse:
@@ -66,6 +80,9 @@ def create_api(csms: Backend, token: str) -> FastAPI:
 
     @protected.get("/metrics", tags=["service"], summary="Prometheus metrics")
     async def metrics(csms: Csms) -> Response:
+        if csms.cluster is not None:
+            with contextlib.suppress(ClusterUnavailable):  # else: the nodes as last read
+                await csms.cluster.refresh()
         return Response(csms.metrics.exposition(), media_type=CONTENT_TYPE)
 
     @protected.get("/openapi.json", include_in_schema=False)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ..cluster import Cluster
 from ..config import CsmsConfig
 from ..connections import ConnectionRegistry
 from ..metrics import Metrics
@@ -22,12 +23,14 @@ _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <toke
 @dataclass(frozen=True, slots=True)
 class Backend:
     """What the HTTP API works with, handed over by the CSMS process when it starts: the
-    domain services, the CSMS-initiated operations, the live connections and the metrics."""
+    domain services, the CSMS-initiated operations, the live connections, the metrics, and
+    in a cluster this node's part in it."""
 
     services: Services
     operations: Operations
     registry: ConnectionRegistry
     metrics: Metrics
+    cluster: Cluster | None = None
 
     @property
     def config(self) -> CsmsConfig:

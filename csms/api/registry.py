@@ -94,8 +94,9 @@ async def charger_detail(csms: Backend, charger_id: str) -> dict[str, Any]:
     if row is None:
         raise ApiError(404, "UnknownCharger", f"Unknown charger {charger_id}", chargerId=charger_id)
     live = csms.registry.get(charger_id)
+    where = (await _locations(csms, [charger_id])).get(charger_id)
     return {
-        **views.charger(row, live),
+        **views.charger(row, live, where),
         "connection": views.connection(live),
         "connectors": [views.connector(c) for c in await chargers.connectors(charger_id)],
         "configuration": [views.configuration(c) for c in await chargers.configuration(charger_id)],
@@ -107,6 +108,14 @@ async def charger_detail(csms: Backend, charger_id: str) -> dict[str, Any]:
         ],
         "events": [views.event(e) for e in await chargers.events(charger_id, last=50)],
     }
+
+
+async def _locations(csms: Backend, charger_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """In a cluster, where each charger is connected (`views.cluster_location`); else {}."""
+    if csms.cluster is None:
+        return {}
+    found = await csms.cluster.locations(charger_ids)
+    return {charger_id: views.cluster_location(where) for charger_id, where in found.items()}
 
 
 def _check_charger(csms: Backend, body: NewCharger, allow_weak_password: bool) -> None:
@@ -159,9 +168,10 @@ async def list_chargers(
     chargers = csms.services.chargers
     rows = await chargers.find(online=online, limit=limit, offset=offset)
     connectors = await chargers.connectors_of([row["id"] for row in rows])
+    where = await _locations(csms, [row["id"] for row in rows])
     items = [
         {
-            **views.charger(row, csms.registry.get(row["id"])),
+            **views.charger(row, csms.registry.get(row["id"]), where.get(row["id"])),
             "connectors": [views.connector(c) for c in connectors[row["id"]]],
         }
         for row in rows

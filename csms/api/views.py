@@ -9,12 +9,16 @@ import orjson
 from ..connections import Connection
 from ..services import Row
 from ..services.energy import energy_delivered, register_wh
+from ..versions import ADAPTERS
 
 Json = dict[str, Any]
 
 
-def charger(row: Row, connection: Connection | None) -> Json:
-    """`ocppVersion` is that of its live connection (null while it is not connected)."""
+def charger(row: Row, connection: Connection | None, where: Json | None = None) -> Json:
+    """`ocppVersion` is that of its live connection (null while it is not connected); in a
+    cluster, `where` tells the node holding it (`cluster_location`)."""
+    if where is not None:
+        return {**charger(row, connection), **where}
     return {
         "chargerId": row["id"],
         "name": row["name"],
@@ -43,6 +47,19 @@ def charger(row: Row, connection: Connection | None) -> Json:
         "localListVersion": row["local_list_version"],
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
+    }
+
+
+def cluster_location(where: Json) -> Json:
+    """Where a cluster's charger is connected (`Cluster.locations`): `node` (null: nowhere),
+    and for one held by another node, `connected` and `ocppVersion` as that node sees them."""
+    if "subprotocol" not in where:
+        return {"node": where["node"]}
+    adapter = ADAPTERS.get(where["subprotocol"] or "")
+    return {
+        "node": where["node"],
+        "connected": True,
+        "ocppVersion": None if adapter is None else adapter.dialect.version,
     }
 
 

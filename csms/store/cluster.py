@@ -3,8 +3,9 @@
 A node's lease covers its claims: while it renews it, the chargers it claimed are its own;
 once it lapses (the node died), they are nobody's and the node's row goes at the next sweep.
 Claims are numbered per charger, so a node told of a claim can tell whether it is newer than
-its own connection's. Notices between nodes go by PostgreSQL's NOTIFY, sent in the same
-transaction as the change they announce.
+its own connection's. A call for a charger another node holds is a row: the node asked
+writes it, the owner writes the answer. Notices between nodes go by PostgreSQL's NOTIFY, sent
+in the same transaction as the change they announce.
 """
 
 from __future__ import annotations
@@ -17,11 +18,23 @@ from .db import Database, Row, Writer, iso, utcnow
 CHANNEL = "ocpp_bench_cluster"  # LISTEN/NOTIFY channel of every node
 
 
+CALLS_KEPT = 600.0  # seconds a call row may outlive its origin's wait (a dead origin's)
+
+
 @dataclass(frozen=True)
 class Claim:
     charger_id: str
     node_id: str
     number: int
+
+
+@dataclass(frozen=True)
+class CallNotice:
+    """A call for `node_id` to send ("call"), or an answer for `node_id` to take ("answer")."""
+
+    kind: str
+    call_id: str
+    node_id: str
 
 
 def _until(seconds: float) -> str:
@@ -60,16 +73,17 @@ class ClusterStore:
 
         await self.db.write(work)
 
-    async def claim(self, charger_id: str, node_id: str) -> Claim:
-        """The charger is now held by `node_id`; the other nodes are told."""
+    async def claim(self, charger_id: str, node_id: str, subprotocol: str) -> Claim:
+        """The charger, speaking `subprotocol`, is now held by `node_id`; the other nodes
+        are told."""
 
         def work(tx: Writer) -> Claim:
             row = tx.fetch_one(
-                "INSERT INTO charger_owners (charger_id, node_id, claim, since)"
-                " VALUES (?, ?, 1, ?) ON CONFLICT (charger_id) DO UPDATE SET"
+                "INSERT INTO charger_owners (charger_id, node_id, claim, since, subprotocol)"
+                " VALUES (?, ?, 1, ?, ?) ON CONFLICT (charger_id) DO UPDATE SET"
                 " node_id = excluded.node_id, claim = charger_owners.claim + 1,"
-                " since = excluded.since RETURNING claim",
-                (charger_id, node_id, utcnow()),
+                " since = excluded.since, subprotocol = excluded.subprotocol RETURNING claim",
+                (charger_id, node_id, utcnow(), subprotocol),
             )
             assert row is not None
             claim = Claim(charger_id, node_id, int(row["claim"]))
@@ -85,13 +99,27 @@ class ClusterStore:
         return (await self.db.execute(sql, (charger_id, node_id, number))).rowcount == 1
 
     async def owner(self, charger_id: str) -> Row | None:
-        """The live node holding the charger (node_id, api_url), or None."""
+        """The live node holding the charger (node_id, api_url, ocpp_url, and subprotocol:
+        the version the charger speaks there), or None."""
         return await self.db.fetch_one(
-            "SELECT n.node_id, n.api_url, n.ocpp_url FROM charger_owners o"
+            "SELECT n.node_id, n.api_url, n.ocpp_url, o.subprotocol FROM charger_owners o"
             " JOIN cluster_nodes n ON n.node_id = o.node_id"
             " WHERE o.charger_id = ? AND n.lease_until > ?",
             (charger_id, utcnow()),
         )
+
+    async def owners(self, charger_ids: list[str]) -> dict[str, Row]:
+        """`owner` of several chargers in one query (those no live node holds left out)."""
+        if not charger_ids:
+            return {}
+        marks = ", ".join("?" * len(charger_ids))
+        rows = await self.db.fetch_all(
+            "SELECT o.charger_id, n.node_id, o.subprotocol FROM charger_owners o"
+            " JOIN cluster_nodes n ON n.node_id = o.node_id"
+            f" WHERE o.charger_id IN ({marks}) AND n.lease_until > ?",
+            [*charger_ids, utcnow()],
+        )
+        return {row["charger_id"]: row for row in rows}
 
     async def nodes(self) -> list[Row]:
         """Every live node, with how many chargers it holds."""
@@ -114,6 +142,8 @@ class ClusterStore:
                 (now,),
             )
             tx.execute("DELETE FROM cluster_nodes WHERE lease_until <= ?", (now,))
+            kept = iso(datetime.now(UTC) - timedelta(seconds=CALLS_KEPT))
+            tx.execute("DELETE FROM cluster_calls WHERE created_at < ?", (kept,))
             rows = tx.fetch_all(
                 "SELECT id FROM chargers WHERE online = 1 AND NOT EXISTS"
                 " (SELECT 1 FROM charger_owners o WHERE o.charger_id = chargers.id)"
@@ -122,14 +152,60 @@ class ClusterStore:
 
         return await self.db.write(work)
 
+    async def send_call(
+        self, call_id: str, origin: str, target: str, charger_id: str, action: str,
+        payload: str, timeout: float,
+    ) -> None:  # fmt: skip
+        """Ask node `target` to send a call (`payload`: JSON) to its charger."""
+
+        def work(tx: Writer) -> None:
+            tx.execute(
+                "INSERT INTO cluster_calls (id, origin, target, charger_id, action, payload,"
+                " timeout, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (call_id, origin, target, charger_id, action, payload, timeout, utcnow()),
+            )
+            tx.fetch_one("SELECT pg_notify(?, ?)", (CHANNEL, f"call {call_id} {target}"))
+
+        await self.db.write(work)
+
+    async def call(self, call_id: str) -> Row | None:
+        """A call this node was asked to send (charger_id, action, payload, timeout, origin)."""
+        return await self.db.fetch_one(
+            "SELECT origin, charger_id, action, payload, timeout FROM cluster_calls"
+            " WHERE id = ? AND answer IS NULL",
+            (call_id,),
+        )
+
+    async def answer(self, call_id: str, origin: str, answer: str) -> None:
+        """The owner's answer (JSON) to a call, for node `origin` to take."""
+
+        def work(tx: Writer) -> None:
+            tx.execute("UPDATE cluster_calls SET answer = ? WHERE id = ?", (answer, call_id))
+            tx.fetch_one("SELECT pg_notify(?, ?)", (CHANNEL, f"answer {call_id} {origin}"))
+
+        await self.db.write(work)
+
+    async def take_answer(self, call_id: str) -> str | None:
+        """The call's answer (None: none yet); the call is forgotten either way."""
+
+        def work(tx: Writer) -> str | None:
+            row = tx.fetch_one(
+                "DELETE FROM cluster_calls WHERE id = ? RETURNING answer", (call_id,)
+            )
+            return None if row is None else row["answer"]
+
+        return await self.db.write(work)
+
 
 def notice(claim: Claim) -> str:
     return f"claim {claim.number} {claim.node_id} {claim.charger_id}"
 
 
-def parse_notice(text: str) -> Claim | None:
-    """The claim a notice announces; None for anything else (a newer node's notice, say)."""
+def parse_notice(text: str) -> Claim | CallNotice | None:
+    """What a notice announces; None for anything else (a newer node's notice, say)."""
     parts = text.split(" ", 3)
-    if len(parts) != 4 or parts[0] != "claim" or not parts[1].isdigit():
-        return None
-    return Claim(parts[3], parts[2], int(parts[1]))
+    if len(parts) == 4 and parts[0] == "claim" and parts[1].isdigit():
+        return Claim(parts[3], parts[2], int(parts[1]))
+    if len(parts) == 3 and parts[0] in ("call", "answer"):
+        return CallNotice(parts[0], parts[1], parts[2])
+    return None

@@ -21,6 +21,8 @@ ONE_ENGINE = frozenset(
         "test_cli_database",
         "test_cli_maintenance",
         "test_cluster",
+        "test_cluster_calls",
+        "test_cluster_load",
         "test_connections_stress",
         "test_copy",
         "test_dashboard",

@@ -8,6 +8,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import httpx
 import pytest
 import trustme
 
@@ -164,3 +165,50 @@ def test_the_2_0_1_registry_and_network_cases_pass_over_the_http_api(
     junit = ET.parse(tmp_path / "reports" / "junit.xml").getroot()
     passed = {case.get("name") for case in junit.findall(".//testcase")}
     assert len(passed) == 8 and not junit.findall(".//failure") and not junit.findall(".//skipped")
+
+
+@pytest.mark.slow
+@pytest.mark.postgresql
+def test_both_suites_pass_through_a_two_node_cluster_by_url_with_tls(
+    pytester: pytest.Pytester, tmp_path: Path, postgres_database: str
+) -> None:
+    """Our CSMS as two cluster nodes on one PostgreSQL database: the charge points connect
+    to node A (profiles 2 and 3 over TLS), the bench drives the CSMS through node B's API,
+    so every CSMS-initiated call of every case crosses from B to A."""
+    ca = trustme.CA()
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+        str(tmp_path / "csms.pem")
+    )
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    ca.private_key_pem.write_to_path(str(tmp_path / "ca.key"))
+    client = ca.issue_cert("cp-mtls.chargers.invalid", common_name="CP-MTLS-EXT")
+    client.cert_chain_pems[0].write_to_path(str(tmp_path / "cp.pem"))
+    client.private_key_pem.write_to_path(str(tmp_path / "cp.key"))
+    common = [
+        "--api-token", "t0ken", "--boot-retry-interval", "3", "--cluster-lease", "3",
+        "--tls-port", "0", "--mtls-port", "0", "--tls-cert", str(tmp_path / "csms.pem"),
+        "--tls-client-ca", str(tmp_path / "ca.pem"), "--cp-ca-cert", str(tmp_path / "ca.pem"),
+        "--cp-ca-key", str(tmp_path / "ca.key"),
+    ]  # fmt: skip
+    a = CsmsProcess(postgres_database, auto_register=False, extra=[*common, "--node-id", "A"])
+    b = CsmsProcess(postgres_database, auto_register=False, extra=[*common, "--node-id", "B"])
+    with a, b:
+        reports = tmp_path / "reports"
+        result = pytester.run(
+            sys.executable, "-m", "ocpp_bench.cli", "run",
+            "--csms-url", a.url, "--csms-api", b.api,
+            "--csms-url-profile2", a.profile_urls[2], "--csms-url-profile3", a.profile_urls[3],
+            "--tls-ca", str(tmp_path / "ca.pem"), "--cert", str(tmp_path / "cp.pem"),
+            "--key", str(tmp_path / "cp.key"), "--csms-api-token", "t0ken",
+            "--report-dir", str(reports),
+            timeout=600,
+        )  # fmt: skip
+        metrics = httpx.get(f"{b.api}/metrics", headers={"Authorization": "Bearer t0ken"}).text
+    assert result.ret == 0, result.stdout.str()[-6000:]
+    forwarded = re.search(r"^ocpp_cluster_calls_forwarded ([\d.]+)$", metrics, re.MULTILINE)
+    assert forwarded is not None and float(forwarded.group(1)) >= 100  # B's calls went via A
+    junit = ET.parse(reports / "junit.xml").getroot()
+    names = {case.get("name") for case in junit.findall(".//testcase")}
+    assert catalogue_ids() | {c["id"] for c in catalogue("2.0.1")} <= names
+    assert not junit.findall(".//failure") and not junit.findall(".//error")
+    assert not junit.findall(".//skipped"), "every case ran"
