@@ -2,10 +2,12 @@
 against our CSMS in another process, on this machine.
 
     python scripts/bench_locust.py --users 5000 --spawn-rate 200 --hold 60
+    python scripts/bench_locust.py --users 5000 --ocpp-version 2.0.1
 
 Both processes get RLIMIT_NOFILE raised to the hard limit. The figures (users and chargers held,
 requests/s per action over the hold phase, p50/p95/p99, failures, CPU and memory) go to
-reports/load-5000.md (or --out); Locust's own CSV and HTML report to reports/load/bench*.
+reports/load-5000.md, for 2.0.1 stations reports/load-5000-201.md (or --out); Locust's own
+CSV and HTML report to reports/load/bench*.
 """
 
 from __future__ import annotations
@@ -43,11 +45,15 @@ def main() -> int:
     parser.add_argument("--session-duration", type=float, default=60.0)
     parser.add_argument("--session-pause", type=float, default=10.0)
     parser.add_argument("--meter-interval", type=int, default=10)
+    parser.add_argument("--ocpp-version", default="1.6", choices=["1.6", "2.0.1"])
     parser.add_argument("--append", action="store_true", help="add to --out, do not replace")
-    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "load-5000.md")
+    parser.add_argument("--out", type=Path, help="default: reports/load-5000[-201].md")
     parser.add_argument("--csv-prefix", type=Path, default=ROOT / "reports" / "load" / "bench")
     args = parser.parse_args()
 
+    if args.out is None:
+        suffix = "-201" if args.ocpp_version == "2.0.1" else ""
+        args.out = ROOT / "reports" / f"load-5000{suffix}.md"
     raise_nofile()
     ramp = args.users / args.spawn_rate
     run_time = int(ramp + args.settle + args.hold)
@@ -67,6 +73,7 @@ def main() -> int:
                 "--headless",
                 *("-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{run_time}s"),
                 *("--csms-url", csms.url, "--profile", args.profile, "--id-prefix", "B-"),
+                *("--ocpp-version", args.ocpp_version),
                 *("--status-interval", str(args.status_interval), "--boot-timeout", "180"),
                 *("--session-duration", str(args.session_duration)),
                 *("--session-pause", str(args.session_pause)),
@@ -143,8 +150,8 @@ def render(
     rates = hold_rates(history, args.users)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        f"# Locust load: {args.users} charge points from one Locust process, "
-        f"profile `{args.profile}`",
+        f"# Locust load: {args.users} OCPP {args.ocpp_version} charge points from one Locust "
+        f"process, profile `{args.profile}`",
         "",
         f"Measured {when} by `scripts/bench_locust.py` on {psutil.cpu_count()} cores, "
         f"Python {platform.python_version()}, against `ocpp-bench csms serve --auto-register "
