@@ -107,7 +107,7 @@ class Operations:
             raise
         except TimeoutError as exc:
             raise CallTimeout(action, limit) from exc
-        await version.record(self.services, charger_id, action, payload, result)
+        await self.record(charger_id, action, payload, result)
         return result
 
     async def perform(
@@ -118,3 +118,9 @@ class Operations:
         version = await self.version(charger_id)
         action, payload = await version.request(self.services, charger_id, name, fields)
         return await self.send(charger_id, action, payload, timeout)
+
+    async def record(self, charger_id: str, action: str, request: Payload, result: Payload) -> None:
+        """Bring the CSMS's state in line with a request the charger answered with `result`
+        (what that changes is the business of the charger's version)."""
+        version = await self.version(charger_id)
+        await version.record(self.services, charger_id, action, request, result)
