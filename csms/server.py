@@ -264,6 +264,8 @@ class OcppServer:
         identity, admission = admitted
         if admission.register:
             await self.services.chargers.auto_register(identity)
+        if admission.upgrade:
+            await self.services.chargers.upgraded(identity, admission.upgrade)
         adapter = ADAPTERS[websocket.subprotocol]  # the version the charger speaks
         connection = Connection(
             identity, websocket, self.services, adapter, boot_accepted=admission.boot_accepted

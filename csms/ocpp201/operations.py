@@ -15,7 +15,6 @@ from ocppj.timestamps import normal
 from ..domain import Variable
 from ..services import Services
 from .mapping import id_tag, variable
-from .network import follow_reset
 
 Payload = dict[str, Any]
 
@@ -192,8 +191,8 @@ async def record(
         await chargers.update(charger_id, local_list_version=request["versionNumber"])
     elif action == "GetLocalListVersion":
         await chargers.update(charger_id, local_list_version=result["versionNumber"])
-    elif action == "Reset" and status == "Accepted" and "evseId" not in request:
-        await follow_reset(services, charger_id)  # a raised security profile (A05)
+    elif action == "SetNetworkProfile" and status == "Accepted":  # A05: admitted so too
+        await chargers.offer_profile(charger_id, request["connectionData"]["securityProfile"])
     kind = _REQUEST_EVENTS.get(action)
     if kind is not None:
         await chargers.add_event(charger_id, kind, status, {"request": request, "response": result})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -36,6 +36,7 @@ class Admission:
     reason: str = ""
     boot_accepted: bool = False
     register: bool = False  # unknown and auto-registration on: register() once connected
+    upgrade: int = 0  # admitted with a security profile offered to it: upgraded() once connected
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,40 @@ class ChargerService:
             if admission.refusal:
                 return admission
             return Admission(0, "", boot_accepted=False, register=True)
+        offered = await self._offered_in(charger_id, row, listener)
+        if offered:
+            admission = self._judge(
+                {**row, "security_profile": offered}, charger_id, password, listener,
+                certificate_name,
+            )  # fmt: skip
+            return admission if admission.refusal else replace(admission, upgrade=offered)
         return self._judge(row, charger_id, password, listener, certificate_name)
+
+    async def _offered_in(self, charger_id: str, row: Row, listener: Collection[int]) -> int:
+        """The highest security profile offered to the charger (`offer_profile`) that is above
+        its own and one of the listener's; 0 if none."""
+        profile = row["security_profile"] or 1
+        if profile in listener or max(listener) <= profile:
+            return 0
+        offers = await self.store.events(charger_id, "SecurityProfileOffered")
+        offered = {int(e["detail"]) for e in offers if str(e["detail"]).isdigit()}
+        return max((p for p in offered if p > profile and p in listener), default=0)
+
+    async def offer_profile(self, charger_id: str, profile: int) -> None:
+        """The charger accepted a way to connect with security `profile` (2.0.1's
+        SetNetworkProfile): from now on it is admitted with that profile too, and once it
+        connects so, with that profile only (A05: no way back)."""
+        row = await self.store.get(charger_id)
+        if row is not None and profile > (row["security_profile"] or 1):
+            await self.add_event(charger_id, "SecurityProfileOffered", str(profile))
+
+    async def upgraded(self, charger_id: str, profile: int) -> None:
+        """The charger connected with a security profile offered to it: it is its own now."""
+        await self.store.update(charger_id, security_profile=profile)
+        await self.add_event(charger_id, "SecurityProfileUpgraded", str(profile))
+        log.info(
+            "%s connected with security profile %d: its profile from now on", charger_id, profile
+        )
 
     def _judge(
         self,

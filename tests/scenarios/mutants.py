@@ -222,16 +222,22 @@ def _pending_ignored(app: CsmsApp) -> None:
     chargers.boot = boot  # type: ignore[method-assign]
 
 
-def _reset_not_followed(app: CsmsApp) -> None:
-    """An accepted Reset changes nothing in the registry (a raised network profile too)."""
-    operations = app.operations
-    original = operations.record
+def _upgrade_not_kept(app: CsmsApp) -> None:
+    """A charger that connected with a security profile offered to it keeps its old one."""
 
-    async def record(charger_id: str, action: str, request: Payload, result: Payload) -> None:
-        if action != "Reset":
-            await original(charger_id, action, request, result)
+    async def upgraded(charger_id: str, profile: int) -> None:
+        return None
 
-    operations.record = record  # type: ignore[method-assign]
+    app.services.chargers.upgraded = upgraded  # type: ignore[method-assign]
+
+
+def _offer_ignored(app: CsmsApp) -> None:
+    """An accepted SetNetworkProfile of a higher security profile admits nobody with it."""
+
+    async def offer_profile(charger_id: str, profile: int) -> None:
+        return None
+
+    app.services.chargers.offer_profile = offer_profile  # type: ignore[method-assign]
 
 
 def _plus_one(key: str) -> Callable[[Payload], Payload]:
@@ -617,9 +623,15 @@ MUTANTS = [
     ),
     Mutant(
         "network-profile-upgrade-not-kept",
-        "a Reset onto a higher network profile leaves the charger on its old security profile",
+        "a charger that connected with a raised security profile may still use the old one",
         ("TC_A_19_CSMS",),
-        _reset_not_followed,
+        _upgrade_not_kept,
+    ),
+    Mutant(
+        "network-profile-offer-ignored",
+        "a charger is refused on the raised security profile SetNetworkProfile gave it",
+        ("TC_A_19_CSMS",),
+        _offer_ignored,
     ),
     Mutant(
         "pending-registration-ignored",

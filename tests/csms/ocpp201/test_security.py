@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import trustme
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from csms import CsmsApp
 from csms.process import CsmsProcess
@@ -120,45 +120,48 @@ async def test_sigkill_loses_no_acknowledged_transaction_event(tmp_path: Path) -
     assert {tx for tx, seq_no in acknowledged if seq_no == 4} <= ended
 
 
-async def test_a_reset_after_a_higher_network_profile_raises_the_security_profile(
-    csms_app: CsmsApp,
+async def refusal(url: str, **options: object) -> int:
+    """The HTTP status a station's handshake at `url` is refused with (0: admitted)."""
+    try:
+        async with await Station.connect(url, **options):  # type: ignore[arg-type]
+            return 0
+    except InvalidStatus as exc:
+        return exc.response.status_code
+
+
+async def test_a_network_profile_of_a_higher_security_profile_is_kept_once_it_connects(
+    tls_app: tuple[CsmsApp, trustme.CA],
 ) -> None:
-    """A05: SetNetworkProfile (profile 2 in slot 1), the priority "1,0", Reset: once the
-    Reset is accepted the charger is registered with profile 2."""
-    await csms_app.services.chargers.register("CS-UP")
+    """A05: an accepted SetNetworkProfile of profile 2 lets the profile-1 station connect
+    over TLS too; the first such connection makes profile 2 its own, and profile 1 is
+    refused from then on. Until then it keeps profile 1 (a station that could not connect
+    with the new profile falls back to the old one, and is still admitted)."""
+    app, ca = tls_app
+    chargers = app.services.chargers
+    password = "upgrading-station-password"
+    await chargers.register("CS-UP", password=password, security_profile=1)
     connection = {
         "ocppVersion": "OCPP20",
         "ocppTransport": "JSON",
-        "ocppCsmsUrl": "wss://127.0.0.1:1/ocpp",
+        "ocppCsmsUrl": f"{app.url_for_profile(2)}/CS-UP",
         "messageTimeout": 30,
         "securityProfile": 2,
         "ocppInterface": "Wired0",
     }
-    priority = {
-        "component": {"name": "OCPPCommCtrlr"},
-        "variable": {"name": "NetworkConfigurationPriority"},
-    }
-    steps = [
-        (
-            "SetNetworkProfile",
-            {"configurationSlot": 1, "connectionData": connection},
-            {"status": "Accepted"},
-        ),
-        (
-            "SetVariables",
-            {"setVariableData": [{**priority, "attributeValue": "1,0"}]},
-            {"setVariableResult": [{**priority, "attributeStatus": "RebootRequired"}]},
-        ),
-        ("Reset", {"type": "OnIdle"}, {"status": "Accepted"}),
-    ]
-    async with await Station.connect(f"{csms_app.ocpp_url}/CS-UP") as station:
+    plain, tls = f"{app.ocpp_url}/CS-UP", f"{app.url_for_profile(2)}/CS-UP"
+    assert await refusal(tls, password=password, ssl_context=context(ca)) == 403
+    async with await Station.connect(plain, password=password) as station:
         assert (await station.boot())["status"] == "Accepted"
-        for action, payload, answer in steps:
-            row = await csms_app.services.chargers.get("CS-UP")
-            assert row is not None and row["security_profile"] is None, action
-            sent = csms_app.operations.send("CS-UP", action, payload, 5)
-            await asyncio.gather(sent, station.answer(action, answer))
-    row = await csms_app.services.chargers.get("CS-UP")
+        request = {"configurationSlot": 1, "connectionData": connection}
+        sent = app.operations.send("CS-UP", "SetNetworkProfile", request, 5)
+        await asyncio.gather(sent, station.answer("SetNetworkProfile", {"status": "Accepted"}))
+    row = await chargers.get("CS-UP")
+    assert row is not None and row["security_profile"] == 1
+    assert await refusal(plain, password=password) == 0  # the fallback is still admitted
+    assert await refusal(tls, password="not-the-stations-password", ssl_context=context(ca)) == 401
+    async with await Station.connect(tls, password=password, ssl_context=context(ca)) as station:
+        assert (await station.boot())["status"] == "Accepted"  # served: the upgrade is kept
+    row = await chargers.get("CS-UP")
     assert row is not None and row["security_profile"] == 2
-    events = await csms_app.services.chargers.events("CS-UP", "SecurityProfileUpgraded")
-    assert [e["detail"] for e in events] == ["2"]
+    assert [e["detail"] for e in await chargers.events("CS-UP", "SecurityProfileUpgraded")] == ["2"]
+    assert await refusal(plain, password=password) == 403
