@@ -1,10 +1,10 @@
-"""Mutation score of the conformance suite: the whole OCPP 1.6 suite against each mutant of our
-CSMS (tests/scenarios/mutants.py), one at a time.
+"""Mutation score of the conformance suites: the whole OCPP 1.6 and 2.0.1 suites against each
+mutant of our CSMS (tests/scenarios/mutants.py), one at a time.
 
     python scripts/mutation_score.py [--out reports/mutation.md]
 
 A mutant is caught when every case about its fault fails; the table also lists the other cases
-that failed against it. The unmutated CSMS must pass all 77 first.
+that failed against it. The unmutated CSMS must pass every case first.
 """
 
 from __future__ import annotations
@@ -42,13 +42,15 @@ def main() -> int:
         )
         print(f"{mutant.name}: {verdict}, {len(failed)} cases failed", flush=True)
     seconds = time.monotonic() - started
+    versions = [case.ocpp for case in cases]
+    sizes = ", ".join(f"{versions.count(v)} of OCPP {v}" for v in sorted(set(versions)))
     score = f"{caught}/{len(MUTANTS)} ({100 * caught / len(MUTANTS):.0f}%)"
     text = "\n".join(
         [
-            "# Mutation score of the OCPP 1.6 conformance suite",
+            "# Mutation score of the OCPP 1.6 and 2.0.1 conformance suites",
             "",
-            f"{score} mutants caught; the suite of {len(cases)} cases ran against each "
-            f"mutant and once unmutated (all passed), in {seconds:.0f} s.",
+            f"{score} mutants caught; the suites' {len(cases)} cases ({sizes}) ran against "
+            f"each mutant and once unmutated (all passed), in {seconds:.0f} s.",
             "",
             "| mutant | fault | cases about it | cases failed | verdict | other cases failed |",
             "|---|---|---:|---:|---|---|",

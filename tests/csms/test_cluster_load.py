@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
 
 NODES = ("A", "B", "C")
 CHARGERS = 300
-SESSIONS = 270  # chargers in the sessions load; the other 30 are driven by the API
+SESSIONS = {"1.6": 180, "2.0.1": 90}  # chargers in the sessions load, by OCPP version
+IDLE = CHARGERS - sum(SESSIONS.values())  # 1.6 chargers driven by the API
 LEASE = 2.0
 TOKEN = "cluster-test-token-0123456789"
 
@@ -44,24 +45,20 @@ def query(url: str, sql: str) -> list[tuple[Any, ...]]:
         return connection.execute(sql).fetchall()
 
 
-def acknowledged(cp: Station) -> tuple[list[int], list[int]]:
-    """The transaction ids the CSMS gave this charger's StartTransactions, and those of the
-    StopTransactions it answered."""
+def answered(cp: Station) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """Each transaction message the CSMS answered: (action, request, result)."""
     entries = list(cp.transcript)
     assert len(entries) < cp.spec.transcript_size, "the transcript overflowed"
     sent = {e.frame.message_id: e for e in entries if e.kind == "CALL" and e.direction == "out"}
-    starts, stops = [], []
+    actions = ("StartTransaction", "StopTransaction", "TransactionEvent")
+    found = []
     for entry in entries:
-        if entry.kind != "CALLRESULT" or entry.direction != "in":
+        if entry.kind != "CALLRESULT" or entry.direction != "in" or entry.frame is None:
             continue
         call = sent.get(entry.frame.message_id)
-        if call is None:
-            continue
-        if call.action == "StartTransaction":
-            starts.append(int(entry.payload["transactionId"]))
-        elif call.action == "StopTransaction":
-            stops.append(int(call.payload["transactionId"]))
-    return starts, stops
+        if call is not None and call.action in actions:
+            found.append((call.action, call.payload, entry.payload))
+    return found
 
 
 async def test_three_nodes_share_the_chargers_and_survive_a_killed_one(
@@ -83,17 +80,18 @@ async def test_three_nodes_share_the_chargers_and_survive_a_killed_one(
             httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=20) as http,
         ):
             url = f"ws://127.0.0.1:{balancer.port}/ocpp"
-            sessions = Fleet(
-                FleetOptions(url, SESSIONS, rate=100, id_pattern="CL-{n:04d}",
-                             profile="charging", charge_s=1.5, pause_s=0.5),
-                spec_hook=fast_reconnect,
-            )  # fmt: skip
-            idle = Fleet(
-                FleetOptions(url, CHARGERS - SESSIONS, rate=100, id_pattern="CL-{n:04d}",
-                             first=SESSIONS + 1),
-                spec_hook=fast_reconnect,
-            )  # fmt: skip
-            runs = [asyncio.create_task(fleet.run()) for fleet in (sessions, idle)]
+            fleets, first = [], 1
+            for version, count in SESSIONS.items():
+                options = FleetOptions(
+                    url, count, rate=100, id_pattern="CL-{n:04d}", first=first,
+                    profile="charging", charge_s=1.5, pause_s=0.5, ocpp_version=version,
+                )  # fmt: skip
+                fleets.append(Fleet(options, spec_hook=fast_reconnect))
+                first += count
+            options = FleetOptions(url, IDLE, rate=100, id_pattern="CL-{n:04d}", first=first)
+            idle = Fleet(options, spec_hook=fast_reconnect)
+            fleets.append(idle)
+            runs = [asyncio.create_task(fleet.run()) for fleet in fleets]
 
             async def held_by(names: tuple[str, ...]) -> bool:
                 held = await asyncio.to_thread(owners, postgres_database)
@@ -113,7 +111,7 @@ async def test_three_nodes_share_the_chargers_and_survive_a_killed_one(
             await eventually(lambda: held_by(("A", "B")), timeout=30)
             moved = asyncio.get_running_loop().time() - killed
             await asyncio.sleep(3)  # sessions go on on A and B
-            for fleet in (sessions, idle):
+            for fleet in fleets:
                 fleet.stop()
             await asyncio.gather(*runs)
 
@@ -124,12 +122,13 @@ async def test_three_nodes_share_the_chargers_and_survive_a_killed_one(
             return [row[0] for row in rows] == ["A", "B"]
 
         await eventually(swept, timeout=3 * LEASE + 2)
-        figures = check_transactions(postgres_database, sessions.charge_points + idle.charge_points)
+        charge_points = [cp for fleet in fleets for cp in fleet.charge_points]
+        figures = check_transactions(postgres_database, charge_points)
         print(
             f"spread {spread}; {len(on_c)} chargers of C held by A and B {moved:.1f} s after"
             f" the kill; {figures}"
         )
-        assert sum(len(cp.failures) for cp in sessions.charge_points + idle.charge_points) == 0
+        assert sum(len(cp.failures) for cp in charge_points) == 0
     finally:
         for process in nodes.values():
             process.stop()
@@ -167,21 +166,44 @@ async def drive(
 
 
 def check_transactions(url: str, charge_points: list[Station]) -> str:
-    """Every StartTransaction and StopTransaction the CSMS acknowledged is stored, with its
-    charger; no transaction id was given twice."""
+    """Every transaction message the CSMS acknowledged is stored, with its charger: 1.6's
+    StartTransaction (no transaction id given twice) and StopTransaction, 2.0.1's
+    TransactionEvents (each seqNo, and Ended ones completed)."""
     given: dict[int, str] = {}
     stopped: set[int] = set()
+    events: set[tuple[str, str, int]] = set()
+    ended: set[tuple[str, str]] = set()
     for cp in charge_points:
-        starts, stops = acknowledged(cp)
-        for number in starts:
-            assert number not in given, f"transaction id {number} given twice"
-            given[number] = cp.identity
-        stopped.update(stops)
-    assert len(given) > CHARGERS, "too few sessions to tell"
+        for action, request, result in answered(cp):
+            if action == "StartTransaction":
+                number = int(result["transactionId"])
+                assert number not in given, f"transaction id {number} given twice"
+                given[number] = cp.identity
+            elif action == "StopTransaction":
+                stopped.add(int(request["transactionId"]))
+            else:
+                own = request["transactionInfo"]["transactionId"]
+                events.add((cp.identity, own, int(request["seqNo"])))
+                if request["eventType"] == "Ended":
+                    ended.add((cp.identity, own))
+    assert len(given) > SESSIONS["1.6"] and len(ended) > SESSIONS["2.0.1"], "too few to tell"
     rows = query(url, "SELECT id, charger_id, status FROM transactions")
     stored = {row[0]: (row[1], row[2]) for row in rows}
     lost = [n for n in given if stored.get(n, ("", ""))[0] != given[n]]
     assert not lost, f"acknowledged starts not stored: {lost[:10]}"
     open_ = [n for n in stopped if stored.get(n, ("", ""))[1] != "Completed"]
     assert not open_, f"acknowledged stops not stored: {open_[:10]}"
-    return f"{len(given)} starts and {len(stopped)} stops acknowledged, all stored"
+    rows = query(
+        url,
+        "SELECT t.charger_id, t.station_transaction_id, e.seq_no, t.status"
+        " FROM transaction_events e JOIN transactions t ON t.id = e.transaction_id",
+    )
+    kept = {(row[0], row[1], int(row[2])) for row in rows}
+    completed = {(row[0], row[1]) for row in rows if row[3] == "Completed"}
+    missing = sorted(events - kept)
+    assert not missing, f"acknowledged TransactionEvents not stored: {missing[:10]}"
+    assert ended <= completed, f"Ended but not completed: {sorted(ended - completed)[:10]}"
+    return (
+        f"{len(given)} StartTransactions, {len(stopped)} StopTransactions and {len(events)}"
+        f" TransactionEvents ({len(ended)} Ended) acknowledged, all stored"
+    )

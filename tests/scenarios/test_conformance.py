@@ -97,11 +97,13 @@ def test_the_example_scenarios_pass(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*6 passed*"])
 
 
-def test_the_suite_passes_against_a_separate_csms_process_by_url(
+@pytest.mark.slow
+def test_both_suites_pass_against_a_separate_csms_process_by_url_with_tls(
     pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
     """Our CSMS as any third-party CSMS would be: a process, OCPP URLs for security
-    profiles 1 to 3, an HTTP API; one client certificate for the profile-3 charge point."""
+    profiles 1 to 3 (2 and 3 over TLS), an HTTP API; one client certificate for the
+    profile-3 charge point; the OCPP 1.6 and 2.0.1 suites."""
     ca = trustme.CA()
     ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
         str(tmp_path / "csms.pem")
@@ -112,7 +114,7 @@ def test_the_suite_passes_against_a_separate_csms_process_by_url(
     client.cert_chain_pems[0].write_to_path(str(tmp_path / "cp.pem"))
     client.private_key_pem.write_to_path(str(tmp_path / "cp.key"))
     extra = [
-        "--api-token", "t0ken", "--boot-retry-interval", "1", "--tls-port", "0",
+        "--api-token", "t0ken", "--boot-retry-interval", "3", "--tls-port", "0",
         "--mtls-port", "0", "--tls-cert", str(tmp_path / "csms.pem"),
         "--tls-client-ca", str(tmp_path / "ca.pem"), "--cp-ca-cert", str(tmp_path / "ca.pem"),
         "--cp-ca-key", str(tmp_path / "ca.key"),
@@ -121,19 +123,21 @@ def test_the_suite_passes_against_a_separate_csms_process_by_url(
         assert set(csms.profile_urls) == {2, 3}, csms.profile_urls
         reports = tmp_path / "reports"
         result = pytester.run(
-            sys.executable, "-m", "ocpp_bench.cli", "run", str(SUITE),
+            sys.executable, "-m", "ocpp_bench.cli", "run",
             "--csms-url", csms.url, "--csms-api", csms.api,
             "--csms-url-profile2", csms.profile_urls[2],
             "--csms-url-profile3", csms.profile_urls[3],
             "--tls-ca", str(tmp_path / "ca.pem"), "--cert", str(tmp_path / "cp.pem"),
             "--key", str(tmp_path / "cp.key"), "--csms-api-token", "t0ken",
             "--report-dir", str(reports),
-            timeout=300,
+            timeout=600,
         )  # fmt: skip
         assert result.ret == 0, result.stdout.str()[-6000:]
         junit = ET.parse(reports / "junit.xml").getroot()
-        assert catalogue_ids() <= {case.get("name") for case in junit.findall(".//testcase")}
-        assert not junit.findall(".//failure")
+        names = {case.get("name") for case in junit.findall(".//testcase")}
+        assert catalogue_ids() | {c["id"] for c in catalogue("2.0.1")} <= names
+        assert not junit.findall(".//failure") and not junit.findall(".//error")
+        assert not junit.findall(".//skipped"), "every case ran"
 
 
 def test_the_2_0_1_registry_and_network_cases_pass_over_the_http_api(
