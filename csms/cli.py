@@ -203,6 +203,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         choices=[0, 1, 2, 3],
         help="1: ws + Basic Auth (0 without password), 2: TLS + Basic Auth, 3: mutual TLS",
     )
+    add_option(
+        charger,
+        "--ocpp-version",
+        default=validation.ANY_VERSION,
+        choices=[*validation.OCPP_VERSIONS, validation.ANY_VERSION],
+        help="the OCPP version it must speak (any: whichever it offers, the newest)",
+    )
     charger.set_defaults(run=_add_charger)
 
     tag = sub.add_parser("add-tag", parents=[common], help="register or update an id tag")
@@ -403,6 +410,7 @@ def _add_charger(args: argparse.Namespace) -> int:
             password=password,
             name=args.name,
             security_profile=args.security_profile,
+            ocpp_version=args.ocpp_version,
         )
         if not created:
             print(f"charger {args.charger_id} exists already", file=sys.stderr)

@@ -4,7 +4,8 @@ Admission: identity = last path segment, percent-decoded; unknown → 404 (unles
 auto-registration), wrong or missing Basic Auth → 401, disabled → 403. A client that offers no
 subprotocol we speak gets the handshake completed without Sec-WebSocket-Protocol and is closed at
 once (OCPP-J 1.6 §3.1.2), instead of the `websockets` default HTTP 400; it is not admitted (a
-warning is logged, nobody is registered). Every refusal is counted through `on_refused`.
+warning is logged, nobody is registered); so is a registered charger that does not offer the
+OCPP version it is registered for. Every refusal is counted through `on_refused`.
 """
 
 from __future__ import annotations
@@ -93,6 +94,10 @@ def offered_subprotocols(headers: Headers) -> list[str]:
     for value in headers.get_all("Sec-WebSocket-Protocol"):
         offered.extend(parse_subprotocol(value))
     return offered
+
+
+def _offers(offered: Sequence[str], version: str) -> bool:
+    return any(name in ADAPTERS and ADAPTERS[name].dialect.version == version for name in offered)
 
 
 def refuse(connection: ServerConnection, status: int, reason: str) -> Response:
@@ -193,13 +198,15 @@ class OcppServer:
             self._server.close()
             await self._server.wait_closed()
 
-    @staticmethod
     def _select_subprotocol(
-        connection: ServerConnection, offered: Sequence[Subprotocol]
+        self, connection: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
-        """The newest version the charger offers, whatever its order (ADAPTERS: newest first)."""
-        for name in ADAPTERS:
-            if name in offered:
+        """The newest version the charger offers, whatever its order (ADAPTERS: newest first),
+        among those it is registered for."""
+        admitted = self._admitted.get(connection)
+        version = None if admitted is None else admitted[1].ocpp_version
+        for name, adapter in ADAPTERS.items():
+            if name in offered and version in (None, adapter.dialect.version):
                 return Subprotocol(name)
         return None  # handshake completes without the header; _serve closes at once
 
@@ -254,12 +261,24 @@ class OcppServer:
             return self._refuse(connection, admission.refusal, admission.reason)
         self.throttle.succeeded(identity)
         self._admitted[connection] = (identity, admission)
+        if admission.ocpp_version and not _offers(offered, admission.ocpp_version):
+            # completed without Sec-WebSocket-Protocol and closed by _serve, as above
+            log.warning(
+                "refused %s: registered for OCPP %s, offers subprotocols %s",
+                identity,
+                admission.ocpp_version,
+                offered,
+            )
+            self._refused(SUBPROTOCOL_REFUSAL)
         return None
 
     async def _serve(self, websocket: ServerConnection) -> None:
         admitted = self._admitted.pop(websocket, None)
         if admitted is None or websocket.subprotocol is None:
-            await websocket.close(CLOSE_PROTOCOL_ERROR, "No supported subprotocol offered")
+            reason = "No supported subprotocol offered"
+            if admitted is not None and admitted[1].ocpp_version:
+                reason = f"Registered for OCPP {admitted[1].ocpp_version}, not offered"
+            await websocket.close(CLOSE_PROTOCOL_ERROR, reason)
             return
         identity, admission = admitted
         if admission.register:

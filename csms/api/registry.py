@@ -17,6 +17,7 @@ router = APIRouter(prefix="/api", tags=["registry"])
 
 Registration = Literal["Accepted", "Pending", "Rejected"]
 TagStatus = Literal["Accepted", "Blocked", "Expired", "Invalid"]
+OcppVersion = Literal["1.6", "2.0.1", "any"]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0)]
 AllowWeakPassword = Annotated[
@@ -28,6 +29,7 @@ AllowWeakPassword = Annotated[
 ]
 
 assert set(REGISTRATION_STATES) == {"Accepted", "Pending", "Rejected"}
+assert {*validation.OCPP_VERSIONS, validation.ANY_VERSION} == {"1.6", "2.0.1", "any"}
 assert set(validation.TAG_STATUSES) == {"Accepted", "Blocked", "Expired", "Invalid"}
 
 
@@ -44,6 +46,11 @@ class ChargerFields(_Strict):
     registration: Registration = "Accepted"
     securityProfile: int | None = Field(
         default=None, ge=0, le=3, description="1: ws (+ Basic Auth), 2: TLS + Basic Auth, 3: mTLS"
+    )
+    registeredOcppVersion: OcppVersion = Field(
+        default="any",
+        description="the OCPP version it must speak (given that subprotocol when it offers"
+        " several; refused when it does not offer it); any: whichever it offers, the newest",
     )
 
 
@@ -62,6 +69,7 @@ class ChargerPatch(_Strict):
     enabled: bool | None = None
     registration: Registration | None = None
     securityProfile: int | None = Field(default=None, ge=0, le=3)
+    registeredOcppVersion: OcppVersion | None = None
 
 
 class BulkChargers(_Strict):
@@ -134,6 +142,7 @@ async def _register(csms: Backend, body: NewCharger) -> bool:
         enabled=body.enabled,
         registration=body.registration,
         security_profile=body.securityProfile,
+        ocpp_version=body.registeredOcppVersion,
     )
 
 
@@ -150,10 +159,17 @@ async def _update(
         fields["enabled"] = int(fields["enabled"])
     if "securityProfile" in fields:
         fields["security_profile"] = fields.pop("securityProfile")
+    if "registeredOcppVersion" in fields:
+        fields["ocpp_version"] = validation.ocpp_version(fields.pop("registeredOcppVersion"))
     await chargers.update(charger_id, **fields)
     live = csms.registry.get(charger_id)
     if live is not None and fields.get("enabled") == 0:
         await live.close(1000, "Charger disabled")
+    elif live is not None and fields.get("ocpp_version") not in (
+        None,
+        live.adapter.dialect.version,
+    ):
+        await live.close(1000, f"Registered for OCPP {fields['ocpp_version']}")
     return await charger_detail(csms, charger_id)
 
 

@@ -15,7 +15,8 @@ Json = dict[str, Any]
 
 
 def charger(row: Row, connection: Connection | None, where: Json | None = None) -> Json:
-    """`ocppVersion` is that of its live connection (null while it is not connected); in a
+    """`ocppVersion` is that of its live connection (null while it is not connected),
+    `registeredOcppVersion` the one it must speak ("any": whichever it offers); in a
     cluster, `where` tells the node holding it (`cluster_location`)."""
     if where is not None:
         return {**charger(row, connection), **where}
@@ -38,6 +39,7 @@ def charger(row: Row, connection: Connection | None, where: Json | None = None) 
         "online": bool(row["online"]),
         "connected": connection is not None,
         "ocppVersion": None if connection is None else connection.adapter.dialect.version,
+        "registeredOcppVersion": row["ocpp_version"] or "any",
         "bootAccepted": bool(row["boot_accepted"]),
         "lastBootAt": row["last_boot_at"],
         "connectedAt": row["connected_at"],

@@ -14,6 +14,7 @@ from ..config import CsmsConfig
 from ..domain import Boot, StatusChange
 from ..store import ChargerStore, Row
 from .passwords import hash_password, verify_password
+from .validation import ocpp_version as checked_version
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ _AUTO_REGISTERED: Row = {
     "password_hash": None,
     "boot_accepted": 0,
     "registration": "Accepted",
+    "ocpp_version": None,
 }
 
 
@@ -37,6 +39,7 @@ class Admission:
     boot_accepted: bool = False
     register: bool = False  # unknown and auto-registration on: register() once connected
     upgrade: int = 0  # admitted with a security profile offered to it: upgraded() once connected
+    ocpp_version: str | None = None  # the version it is registered for; None: any
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +65,10 @@ class ChargerService:
         enabled: bool = True,
         registration: str = "Accepted",
         security_profile: int | None = None,
+        ocpp_version: str | None = None,
     ) -> bool:
-        """Add a charger to the registry. False when it exists already."""
+        """Add a charger to the registry. False when it exists already. `ocpp_version`: the
+        one it must speak ("1.6", "2.0.1"); None or "any": whichever it offers."""
         if registration not in REGISTRATION_STATES:
             raise ValueError(f"registration must be one of {REGISTRATION_STATES}")
         if security_profile not in (None, 0, 1, 2, 3):
@@ -77,6 +82,7 @@ class ChargerService:
             registration=registration,
             password_hash=hash_password(password) if password else None,
             security_profile=security_profile,
+            ocpp_version=checked_version(ocpp_version),
         )
 
     async def auto_register(self, charger_id: str) -> None:
@@ -167,14 +173,19 @@ class ChargerService:
                 return Admission(403, "Client certificate required (security profile 3)")
             if certificate_name != charger_id:
                 return Admission(403, "Client certificate is not this charge point's")
-            return Admission(0, "", boot_accepted=self.boot_accepted(row))
+            return self._admitted(row)
         stored = row["password_hash"]
         if stored:
             if password is None:
                 return Admission(401, "Credentials required")
             if not self._password_ok(charger_id, password, stored):
                 return Admission(401, "Invalid credentials")
-        return Admission(0, "", boot_accepted=self.boot_accepted(row))
+        return self._admitted(row)
+
+    def _admitted(self, row: Row) -> Admission:
+        return Admission(
+            0, "", boot_accepted=self.boot_accepted(row), ocpp_version=row.get("ocpp_version")
+        )
 
     def _password_ok(self, charger_id: str, password: str, stored: str) -> bool:
         fingerprint = hashlib.sha256(password.encode()).digest()

@@ -25,6 +25,7 @@ __all__ = [
     "id_tag",
     "id_tag_fields",
     "identity_problem",
+    "ocpp_version",
     "parse_time",
     "password",
     "tag_fields",
@@ -37,6 +38,10 @@ __all__ = [
 MIN_PASSWORD_BYTES = 16
 ID_TAG_MAX_LENGTH = 20  # OCPP 1.6 IdToken: CiString20Type
 TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")  # AuthorizationStatus, stored
+# The versions a charger may be registered for (csms.versions has an adapter for each); "any"
+# (stored as NULL) lets it speak whichever it offers.
+OCPP_VERSIONS = ("1.6", "2.0.1")
+ANY_VERSION = "any"
 
 
 class InvalidField(ValueError):
@@ -86,6 +91,19 @@ def password(value: str | None, *, allow_weak: bool = False) -> str | None:
             " whitepaper sets for Basic Auth",
         )
     return value or None
+
+
+def ocpp_version(value: str | None) -> str | None:
+    """The OCPP version to register a charger for: one of OCPP_VERSIONS, or None for any."""
+    if value is None or value == ANY_VERSION:
+        return None
+    if value not in OCPP_VERSIONS:
+        raise InvalidField(
+            "ocpp_version",
+            f"{value!r} is not an OCPP version the CSMS speaks: one of"
+            f" {', '.join((*OCPP_VERSIONS, ANY_VERSION))}",
+        )
+    return value
 
 
 def parse_time(value: str) -> datetime:

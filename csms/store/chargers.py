@@ -22,6 +22,7 @@ EDITABLE = {
     "diagnostics_status",
     "local_list_version",
     "security_profile",
+    "ocpp_version",
 }
 
 # last-seen times of many chargers: each a primary-key lookup from a VALUES list

@@ -34,6 +34,20 @@ async def test_add_charger_and_tag_take_effect_without_restart(csms_app: CsmsApp
     assert await cli("csms", "add-charger", "CLI-1", "--db", db) == 1  # exists already
 
 
+async def test_add_charger_registers_the_ocpp_version_it_must_speak(csms_app: CsmsApp) -> None:
+    db = str(csms_app.config.db_location)
+    assert await cli("csms", "add-charger", "CLI-201", "--db", db, "--ocpp-version", "2.0.1") == 0
+    row = await csms_app.services.chargers.get("CLI-201")
+    assert row is not None and row["ocpp_version"] == "2.0.1"
+    both = ["ocpp1.6", "ocpp2.0.1"]
+    async with await RawClient.open(f"{csms_app.ocpp_url}/CLI-201", subprotocols=both) as c:
+        assert c.ws.subprotocol == "ocpp2.0.1"
+    with pytest.raises(SystemExit) as usage:
+        main(["csms", "add-charger", "CLI-21", "--db", db, "--ocpp-version", "2.1"])
+    assert usage.value.code == 2
+    assert await csms_app.services.chargers.get("CLI-21") is None
+
+
 async def test_seed_and_env_variable_for_db(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     db = tmp_path / "env.db"
     monkeypatch.setenv("OCPP_BENCH_DB", str(db))

@@ -62,6 +62,49 @@ async def test_unsupported_subprotocol_is_logged_counted_and_registers_nobody(
         assert await app.services.chargers.store.get("V16-1") is not None
 
 
+async def test_a_charger_offering_both_versions_gets_the_newest_unless_registered_for_one(
+    csms_app: CsmsApp,
+) -> None:
+    chargers = csms_app.services.chargers
+    await chargers.register("CP-ANY")
+    await chargers.register("CP-16", ocpp_version="1.6")
+    await chargers.register("CP-201", ocpp_version="2.0.1")
+    both = ["ocpp1.6", "ocpp2.0.1"]
+    chosen_for = {"CP-ANY": "ocpp2.0.1", "CP-16": "ocpp1.6", "CP-201": "ocpp2.0.1"}
+    for identity, chosen in chosen_for.items():
+        async with await RawClient.open(
+            f"{csms_app.ocpp_url}/{identity}", subprotocols=both
+        ) as client:
+            assert client.ws.subprotocol == chosen, identity
+    async with await RawClient.open(f"{csms_app.ocpp_url}/CP-16", subprotocols=both) as client:
+        assert (await client.boot())["status"] == "Accepted"  # spoken as 1.6
+
+
+async def test_a_charger_not_offering_its_registered_version_is_closed_saying_so(
+    csms_app: CsmsApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    await csms_app.services.chargers.register("CP-201", ocpp_version="2.0.1")
+    with caplog.at_level(logging.WARNING, logger="csms.server"):
+        client = await RawClient.open(f"{csms_app.ocpp_url}/CP-201", subprotocols=["ocpp1.6"])
+        assert client.ws.subprotocol is None
+        with pytest.raises(ConnectionClosed) as closed:
+            await client.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1002
+    assert closed.value.rcvd.reason == "Registered for OCPP 2.0.1, not offered"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("CP-201" in text and "2.0.1" in text for text in warnings), warnings
+    metrics = csms_app.metrics.exposition().decode()
+    assert 'ocpp_handshakes_refused_total{reason="subprotocol"} 1.0' in metrics
+    row = await csms_app.services.chargers.get("CP-201")
+    assert row is not None and not row["online"] and row["connected_at"] is None
+
+
+async def test_a_registered_version_must_be_one_the_csms_speaks(csms_app: CsmsApp) -> None:
+    with pytest.raises(ValueError, match=r"'2\.1' is not an OCPP version the CSMS speaks"):
+        await csms_app.services.chargers.register("CP-21", ocpp_version="2.1")
+    assert await csms_app.services.chargers.get("CP-21") is None
+
+
 async def test_identity_is_last_path_segment_percent_decoded(csms_app: CsmsApp) -> None:
     await csms_app.services.chargers.register("CP 1é")
     port = csms_app.ocpp_port

@@ -55,6 +55,7 @@ async def test_dashboard_shows_a_1_6_charger_and_a_2_0_1_station_side_by_side(
     (the friendly operations, in the charger's own version)."""
     await api_app.services.chargers.register("SIM-16", name="Old bay")
     await api_app.services.chargers.register("SIM-201", name="New bay")
+    await api_app.services.chargers.register("SIM-OFF", ocpp_version="2.0.1")  # never connects
     await api_app.services.tags.upsert("TAG-ACCEPTED")
     await api_app.services.tags.upsert("TAG-16")
     sampled = {"MeterValueSampleInterval": "1"}  # 2.0.1: SampledDataCtrlr.TxUpdatedInterval
@@ -76,7 +77,13 @@ async def test_dashboard_shows_a_1_6_charger_and_a_2_0_1_station_side_by_side(
         page = await browser.new_page()
         await page.goto(f"{api_app.api_url}/?token={TOKEN}&charger=SIM-201")
         await expect(page.locator("#summary")).to_have_text(
-            "2 of 2 chargers connected (1 on 1.6, 1 on 2.0.1)"
+            "2 of 3 chargers connected (1 on 1.6, 1 on 2.0.1)"
+        )
+        offline = page.locator('#chargers tr[data-charger="SIM-OFF"][data-connected="false"]')
+        registered = offline.locator(".ocpp-version .muted")
+        await expect(registered).to_have_text("2.0.1")
+        await expect(registered).to_have_attribute(
+            "title", "not connected; registered for OCPP 2.0.1"
         )
         row16 = page.locator('#chargers tr[data-charger="SIM-16"][data-ocpp-version="1.6"]')
         row201 = page.locator('#chargers tr[data-charger="SIM-201"][data-ocpp-version="2.0.1"]')

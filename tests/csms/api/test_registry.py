@@ -85,6 +85,37 @@ async def test_charger_validation(client: httpx.AsyncClient) -> None:
     assert (await client.patch("/api/chargers/B", json={"enabled": None})).status_code == 422
 
 
+async def test_a_charger_is_registered_for_an_ocpp_version(
+    api_app: CsmsApp, client: httpx.AsyncClient
+) -> None:
+    """`registeredOcppVersion`: the version it must speak, shown beside the live one; a change
+    to another version than the one it speaks closes its connection."""
+    body = {"chargerId": "CP-V", "registeredOcppVersion": "2.0.1"}
+    assert (await client.post("/api/chargers", json=body)).status_code == 201
+    charger = (await client.get("/api/chargers/CP-V")).json()
+    assert (charger["registeredOcppVersion"], charger["ocppVersion"]) == ("2.0.1", None)
+    spec = ChargePointSpec("CP-V", ocpp_version="2.0.1", boot_retry_s=0.1, call_timeout_s=3)
+    async with create_charge_point(spec, api_app.ocpp_url):
+
+        async def speaks() -> bool:
+            return (await client.get("/api/chargers/CP-V")).json()["ocppVersion"] == "2.0.1"
+
+        await eventually(speaks)
+        patched = await client.patch("/api/chargers/CP-V", json={"registeredOcppVersion": "1.6"})
+        assert patched.status_code == 200 and patched.json()["registeredOcppVersion"] == "1.6"
+
+        async def closed() -> bool:
+            return api_app.registry.get("CP-V") is None
+
+        await eventually(closed)
+    bad = await client.patch("/api/chargers/CP-V", json={"registeredOcppVersion": "2.1"})
+    assert bad.status_code == 422 and "registeredOcppVersion" in bad.text
+    anyone = await client.put("/api/chargers/CP-V", json={})
+    assert anyone.json()["registeredOcppVersion"] == "any"
+    listed = (await client.get("/api/chargers")).json()["items"]
+    assert [c["registeredOcppVersion"] for c in listed] == ["any"]
+
+
 async def test_bulk_registration_and_listing(client: httpx.AsyncClient) -> None:
     chargers = [{"chargerId": f"BULK-{n:02}"} for n in range(12)]
     first = await client.post("/api/chargers/bulk", json={"chargers": chargers[:8]})
