@@ -18,6 +18,18 @@ from .services import Services
 Payload = dict[str, Any]
 
 
+class StationTransactions(dict[str, int]):
+    """A station's transaction ids -> the CSMS's numbers; the latest `KEEP` only."""
+
+    KEEP = 16
+
+    def learn(self, station_id: str, number: int) -> None:
+        self.pop(station_id, None)
+        self[station_id] = number
+        if len(self) > self.KEEP:
+            del self[next(iter(self))]
+
+
 class InvalidOperation(ValueError):
     """A friendly operation (the API's `/api/operations/...`) that the charger's version
     cannot make a request of, with these fields."""
@@ -30,6 +42,7 @@ class Peer(Protocol):
     def charger_id(self) -> str: ...
 
     boot_accepted: bool
+    transactions: StationTransactions
 
     def after_reply(self, work: FollowUp) -> None:
         """Run `work` once the answer to the CALL being handled is on the wire."""
@@ -62,8 +75,9 @@ class Adapter(Protocol):
     def redact(self, frame: Frame | None, text: str) -> str:
         """`text` (the frame as on the wire) as the message log may keep it."""
 
-    def transaction_id(self, frame: Call | CallResult) -> int | None:
-        """The transaction a frame names, as the message log links it; None if none."""
+    def transaction_id(self, frame: Call | CallResult, known: Mapping[str, int]) -> int | None:
+        """The transaction a frame names, as the message log links it; None if none.
+        `known`: the CSMS's numbers of the station's own transaction ids, as learnt so far."""
 
     async def record(
         self, services: Services, charger_id: str, action: str, request: Payload, result: Payload

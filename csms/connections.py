@@ -11,7 +11,7 @@ from websockets.asyncio.server import ServerConnection
 from ocppj import Call, CallError, CallResult, FollowUp, Frame, RpcSession
 from ocppj.timestamps import now
 
-from .adapter import Adapter
+from .adapter import Adapter, StationTransactions
 from .services import Services
 from .store.log import LogRow
 
@@ -40,8 +40,12 @@ class Connection:
         self.connected_at = now()
         self.last_seen = time.monotonic()
         self.observers: list[FrameObserver] = []  # the registry's, once added to it
-        # (direction, message id) of each CALL awaiting its answer -> (log row, transaction id)
-        self._open_calls: dict[tuple[str, str], tuple[LogRow, int | None]] = {}
+        # a 2.0.1 station's own transaction ids -> the CSMS's numbers, as its handlers learn
+        # them (the latest few: what the message log links its frames with)
+        self.transactions = StationTransactions()
+        # (direction, message id) of each CALL awaiting its answer -> (log row, transaction
+        # id, the CALL)
+        self._open_calls: dict[tuple[str, str], tuple[LogRow, int | None, Call]] = {}
         self.session = RpcSession(
             websocket,
             adapter.dialect,
@@ -84,7 +88,7 @@ class Connection:
         transaction_id = None
         error_code = None
         if isinstance(frame, Call | CallResult):
-            transaction_id = self.adapter.transaction_id(frame)
+            transaction_id = self.adapter.transaction_id(frame, self.transactions)
         if isinstance(frame, CallError):
             error_code = frame.code
         row = self.log.append(
@@ -99,17 +103,26 @@ class Connection:
             transaction_id,
         )
         if isinstance(frame, Call):
-            self._open_calls[(direction, frame.message_id)] = (row, transaction_id)
-        elif frame is not None:
-            # An answer belongs to its CALL's transaction; a StartTransaction answer names it.
-            asked = "out" if direction == "in" else "in"
-            call_row, call_transaction = self._open_calls.pop(
-                (asked, frame.message_id), (None, None)
+            self._open_calls[(direction, frame.message_id)] = (row, transaction_id, frame)
+            return
+        if frame is None:
+            return
+        asked = "out" if direction == "in" else "in"
+        call_row, call_transaction, call = self._open_calls.pop(
+            (asked, frame.message_id), (None, None, None)
+        )
+        if call_row is None or call is None:
+            return
+        if call_transaction is None:
+            # a StartTransaction answer names it; a CALL handled since may have taught it
+            call_transaction = transaction_id or self.adapter.transaction_id(
+                call, self.transactions
             )
-            if transaction_id is None and call_transaction is not None:
-                self.log.link_transaction(row, call_transaction)
-            elif call_row is not None and call_transaction is None and transaction_id:
-                self.log.link_transaction(call_row, transaction_id)
+            if call_transaction is not None:
+                self.log.link_transaction(call_row, call_transaction)
+        if transaction_id is None and call_transaction is not None:
+            # an answer belongs to its CALL's transaction
+            self.log.link_transaction(row, call_transaction)
 
 
 class ConnectionRegistry:

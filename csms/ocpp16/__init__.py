@@ -43,7 +43,7 @@ class Ocpp16:
             return text.replace(str(frame.payload.get("value")), REDACTED)
         return text
 
-    def transaction_id(self, frame: Call | CallResult) -> int | None:
+    def transaction_id(self, frame: Call | CallResult, known: Mapping[str, int]) -> int | None:
         value = frame.payload.get("transactionId")
         return value if type(value) is int else None
 

@@ -74,10 +74,16 @@ class Ocpp201:
                     text = text.replace(str(data["attributeValue"]), REDACTED)
         return text
 
-    def transaction_id(self, frame: Call | CallResult) -> int | None:
-        """2.0.1's frames name the station's transaction ids, not the CSMS's numbers: none
-        is linked in the message log."""
-        return None
+    def transaction_id(self, frame: Call | CallResult, known: Mapping[str, int]) -> int | None:
+        """2.0.1's frames name the station's transaction ids (TransactionEvent's
+        transactionInfo, RequestStopTransaction, GetTransactionStatus, a
+        RequestStartTransaction answer): linked once the CSMS knows the number of it."""
+        payload = frame.payload
+        info = payload.get("transactionInfo")
+        station_id = info.get("transactionId") if isinstance(info, dict) else None
+        if station_id is None:
+            station_id = payload.get("transactionId")
+        return known.get(station_id) if isinstance(station_id, str) else None
 
     async def record(
         self, services: Services, charger_id: str, action: str, request: Payload, result: Payload

@@ -77,7 +77,8 @@ def handlers(
 
     async def transaction_event(payload: Payload) -> Payload:
         event = mapping.transaction_event(payload)
-        _, info = await services.transactions.event(charger_id, event)
+        recorded, info = await services.transactions.event(charger_id, event)
+        connection.transactions.learn(event.transaction_id, recorded.transaction_id)
         return {} if info is None else {"idTokenInfo": mapping.id_token_info(info)}
 
     async def meter_values(payload: Payload) -> Payload:

@@ -319,3 +319,48 @@ async def test_a_firmware_update_and_its_progress_as_the_api_shows_them(
     await station.result("FirmwareStatusNotification", {"status": "Installed", "requestId": 4})
     detail = (await api.get("/api/chargers/CS-1")).json()
     assert (detail["firmwareStatus"], detail["firmwareVersion"]) == ("Installed", "2.0")
+
+
+async def test_a_transactions_frames_are_linked_to_it_in_the_message_log(
+    api_app: CsmsApp, api: httpx.AsyncClient, station: Station
+) -> None:
+    """Each TransactionEvent and its answer, and the RequestStopTransaction sent for it, carry
+    the CSMS's number of the transaction; another transaction's frames carry its own."""
+    for seq_no, kind in enumerate(("Started", "Updated")):
+        assert "status" not in await station.result("TransactionEvent", event(kind, seq_no))
+    assert await station.result("TransactionEvent", event("Started", 0, "TX-2")) == {}
+    response, _ = await operate(
+        api,
+        station,
+        "/api/chargers/CS-1/ocpp/RequestStopTransaction",
+        {"transactionId": "TX-1"},
+        "RequestStopTransaction",
+        {"status": "Accepted"},
+    )
+    assert response.status_code == 200, response.text
+    ended = event("Ended", 2, trigger="RemoteStop", info={"stoppedReason": "Remote"})
+    await station.result("TransactionEvent", ended)
+    numbers = {
+        row["station_transaction_id"]: row["id"]
+        for row in await api_app.services.db.fetch_all(
+            "SELECT id, station_transaction_id FROM transactions", ()
+        )
+    }
+    await api_app.services.log.flush()
+    items = (await api.get("/api/chargers/CS-1/messages", params={"limit": 1000})).json()["items"]
+    linked = [
+        (m["direction"], m["action"], m["transactionId"])
+        for m in items
+        if m["action"] in ("TransactionEvent", "RequestStopTransaction")
+    ]
+    one, two = numbers["TX-1"], numbers["TX-2"]
+    assert one != two
+    assert linked == [
+        *[("in", "TransactionEvent", one), ("out", "TransactionEvent", one)] * 2,
+        ("in", "TransactionEvent", two),
+        ("out", "TransactionEvent", two),
+        ("out", "RequestStopTransaction", one),
+        ("in", "RequestStopTransaction", one),
+        ("in", "TransactionEvent", one),
+        ("out", "TransactionEvent", one),
+    ]
