@@ -148,7 +148,8 @@ def id_tag(row: Row) -> Json:
 def transaction(row: Row, latest: Row | None) -> Json:
     """`transactionId` is the CSMS's number of it, whatever the version (a 1.6 charger knows
     it by that number); a 2.0.1 station's own id is `stationTransactionId` (null for 1.6), and
-    `ocppVersion` says which of the two it is."""
+    `ocppVersion` says which of the two it is. `idTag` is null for a 2.0.1 transaction that
+    started with no token (TxStartPoint EVConnected, say) until one is shown."""
     station_id = row["station_transaction_id"]
     return {
         "transactionId": row["id"],
@@ -160,7 +161,7 @@ def transaction(row: Row, latest: Row | None) -> Json:
         "remoteStartId": row["remote_start_id"],
         "chargerId": row["charger_id"],
         "connectorId": row["connector_id"],
-        "idTag": row["id_tag"],
+        "idTag": row["id_tag"] or None,  # "": a 2.0.1 one no token was shown for (yet)
         "authStatus": row["auth_status"],
         "status": row["status"],
         "meterStart": row["meter_start"],

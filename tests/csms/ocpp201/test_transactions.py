@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from csms import CsmsApp
+from csms.api import views
 from csms.services.energy import energy_delivered
 
 from .station import Station, energy, event, token
@@ -170,3 +171,21 @@ async def test_a_start_without_a_reading_takes_the_first_that_comes(
     row = await record(csms_app, "TX-Q")
     assert (row["meter_start"], row["meter_stop"]) == (7000, 7500)
     assert energy_delivered(row, None) == 500.0
+
+
+async def test_a_start_without_a_token_takes_the_first_token_shown(
+    csms_app: CsmsApp, booted: Station
+) -> None:
+    """TxStartPoint EVConnected: the transaction starts with no token (idTag null in the API);
+    the token presented later becomes its idTag, and the answer carries the verdict on it."""
+    await csms_app.services.tags.upsert("CARD")
+    plugged = event("Started", 0, "TX-P", trigger="CablePluggedIn")
+    assert await booted.result("TransactionEvent", plugged) == {}
+    row = await record(csms_app, "TX-P")
+    assert views.transaction(row, None)["idTag"] is None
+    shown = event("Updated", 1, "TX-P", idToken=token("CARD"))
+    answer = await booted.result("TransactionEvent", shown)
+    assert answer == {"idTokenInfo": {"status": "Accepted"}}
+    row = await record(csms_app, "TX-P")
+    assert (row["id_tag"], row["auth_status"]) == ("CARD", "Accepted")
+    assert views.transaction(row, None)["idTag"] == "CARD"
