@@ -18,6 +18,7 @@ from ..meter import EV
 from .auth import id_token
 from .customer import CustomerOperations
 from .device_model import DeviceModel
+from .display import DisplayOperations
 from .firmware import FirmwareOperations
 from .logs import LogOperations
 from .network import NetworkProfiles
@@ -49,6 +50,7 @@ _HANDLED_BY = {
         ("network", NetworkProfiles),
         ("logs", LogOperations),
         ("customers", CustomerOperations),
+        ("display", DisplayOperations),
     )
     for name in dir(cls)
     if name.startswith("op_")
@@ -98,6 +100,7 @@ class Behaviour201:
         self.network = NetworkProfiles(state)
         self.logs = LogOperations(state)
         self.customers = CustomerOperations(state)
+        self.display = DisplayOperations(state)
         self.core.sign = self.security.sign
         self.core.rebooting = self.network.rebooting
         self.core.firmware_status = self.firmware.report

@@ -201,6 +201,14 @@ STATION: tuple[Variable, ...] = (
     _v("SmartChargingCtrlr", "ProfileStackLevel", "integer", "10", mutability=RO),
     _v("SmartChargingCtrlr", "RateUnit", "MemberList", "A,W", mutability=RO,
        values_list=("A", "W")),
+    # DisplayMessageCtrlr
+    *_enabled("DisplayMessageCtrlr"),
+    _v("DisplayMessageCtrlr", "DisplayMessages", "integer", "0", mutability=RO, max_limit=10),
+    _v("DisplayMessageCtrlr", "SupportedFormats", "MemberList", "ASCII,UTF8,URI",
+       mutability=RO, values_list=("ASCII", "HTML", "URI", "UTF8")),
+    _v("DisplayMessageCtrlr", "SupportedPriorities", "MemberList",
+       "AlwaysFront,InFront,NormalCycle", mutability=RO,
+       values_list=("AlwaysFront", "InFront", "NormalCycle")),
     # DeviceDataCtrlr
     *(
         _v("DeviceDataCtrlr", "ItemsPerMessage", "integer", items, mutability=RO,

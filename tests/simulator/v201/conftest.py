@@ -105,6 +105,10 @@ class Peer201(OcppChargePoint):  # type: ignore[misc]
     async def on_reservation_update(self, **_: Any) -> Any:
         return call_result.ReservationStatusUpdate()
 
+    @on(Action.notify_display_messages)
+    async def on_display_messages(self, **_: Any) -> Any:
+        return call_result.NotifyDisplayMessages()
+
     @on(Action.firmware_status_notification)
     async def on_firmware(self, **_: Any) -> Any:
         return call_result.FirmwareStatusNotification()

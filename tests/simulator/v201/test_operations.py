@@ -306,7 +306,7 @@ async def test_data_transfer_and_unknown_actions(
     answer = await csms.call("CS-D", call.DataTransfer(vendor_id="acme"))
     assert answer.status == "UnknownVendorId"
     with pytest.raises(NotSupportedError):  # a 2.0.1 action it does not implement
-        await csms.call("CS-D", call.ClearDisplayMessage(id=1))
+        await csms.call("CS-D", call.SetMonitoringBase(monitoring_base="All"))
 
 
 # -- certificates --------------------------------------------------------------------------
