@@ -78,6 +78,14 @@ class AuthStore:
             return info
         return None
 
+    def _no_post_authorize(self, token: Payload) -> bool:
+        """C10.FR.03, C12.FR.05, C14.FR.03: a token the cache or the list holds as not
+        Accepted is asked of the CSMS again, unless their DisablePostAuthorize says not."""
+        model = self.model
+        listed = model.get_bool("LocalAuthListCtrlr.Enabled") and _key(token) in self.local_list
+        where = "LocalAuthListCtrlr" if listed else "AuthCacheCtrlr"
+        return model.get_bool(f"{where}.DisablePostAuthorize")
+
     def remember(self, token: Payload, info: Payload) -> None:
         """Cache an answer of the CSMS (C10), for AuthCacheCtrlr.LifeTime unless it says."""
         if self.model.get_bool("AuthCacheCtrlr.Enabled") and _key(token) not in self.local_list:
@@ -93,17 +101,20 @@ class AuthStore:
 
     async def authorize(self, token: Payload) -> Payload:
         """The idTokenInfo to act on: no check when AuthCtrlr is disabled or the type is
-        NoAuthorization; the local one first with LocalPreAuthorize; the CSMS's while online
+        NoAuthorization; the local one first with LocalPreAuthorize (one not Accepted asked
+        of the CSMS again, unless DisablePostAuthorize); the CSMS's while online
         (unless DisableRemoteAuthorization); offline by the list, the cache and the rules."""
         model, station = self.model, self.station
         if not model.get_bool("AuthCtrlr.Enabled") or token["type"] == "NoAuthorization":
             return {"status": "Accepted"}
         known = self.local(token, station.now())
-        accepted = known is not None and known.get("status") == "Accepted"
         offline = not station.online
         if not offline and not model.get_bool("AuthCtrlr.DisableRemoteAuthorization"):
-            if accepted and model.get_bool("AuthCtrlr.LocalPreAuthorize"):
-                assert known is not None
+            if (
+                known is not None
+                and model.get_bool("AuthCtrlr.LocalPreAuthorize")
+                and (known.get("status") == "Accepted" or self._no_post_authorize(token))
+            ):
                 return known
             try:
                 answer = await station.call("Authorize", {"idToken": token})

@@ -63,6 +63,7 @@ class Transaction201:
     remote_start_id: int | None = None
     reservation_id: int | None = None
     charging_state: str = "Idle"
+    meter_start_wh: int = 0  # the register when it started
     stopped_reason: str | None = None  # decided; the Ended event may wait for the cable
     seq_no: int = 0  # the next TransactionEvent's
     charging_s: float = 0.0  # time spent charging, up to `charging_since`

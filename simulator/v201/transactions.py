@@ -141,6 +141,7 @@ class Transactions201:
         station, model = self.station, self.state.model
         auth = evse.authorization
         tx = Transaction201(str(uuid.uuid4()), evse.evse_id, station.now())
+        tx.meter_start_wh = evse.meter.register_wh()
         if auth is not None:
             tx.id_token, tx.group_id_token = auth.id_token, _group(auth.info)
             tx.remote_start_id = auth.remote_start_id
@@ -294,12 +295,27 @@ class Transactions201:
         self.state.auth.remember(token, info)
         if info.get("status") == "Accepted" or evse.transaction is not tx:
             return
-        if self.state.model.get_bool("TxCtrlr.StopTxOnInvalidId"):
-            self.station.spawn(self.deauthorize(evse, tx), name="deauthorized")
+        self.station.spawn(self.deauthorize(evse, tx), name="deauthorized")
 
     async def deauthorize(self, evse: Evse, tx: Transaction201) -> None:
-        if evse.transaction is tx:
+        """The CSMS did not accept the transaction's token (E05, E06): it may take up to
+        TxCtrlr.MaxEnergyOnInvalidId Wh in all (0: no more), then StopTxOnInvalidId ends it
+        (Deauthorized), or else the energy stops (SuspendedEVSE) and it goes on."""
+        most = self.state.model.get_int("TxCtrlr.MaxEnergyOnInvalidId")
+        while evse.transaction is tx and most:
+            left = most - (evse.meter.register_wh() - tx.meter_start_wh)
+            if left <= 0:
+                break
+            power = evse.meter.power_w
+            await self.station.clock.sleep(min(5.0, left * 3600 / power) if power else 1.0)
+        if evse.transaction is not tx:
+            return
+        if self.state.model.get_bool("TxCtrlr.StopTxOnInvalidId"):
             await self.stop(evse, "Deauthorized", "DeAuthorized")
+        elif not evse.suspended_by_evse:
+            before = conditions(evse)
+            evse.suspended_by_evse = True
+            await self.update(evse, "ChargingStateChanged", before)
 
     async def stop(
         self, evse: Evse, trigger: str, reason: str, stop_token: Payload | None = None

@@ -1,0 +1,83 @@
+"""Settings of a 2.0.1 station that change what it does: DisablePostAuthorize and
+MaxEnergyOnInvalidId with StopTxOnInvalidId."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import MiniCsms, StartStation
+
+
+@pytest.mark.parametrize("where", ["cache", "list"])
+async def test_a_token_known_as_not_accepted_is_asked_again_unless_disabled(
+    csms: MiniCsms, start_station: StartStation, where: str
+) -> None:
+    """C10.FR.03 / C14.FR.03: with LocalPreAuthorize, a token the cache or the local list
+    holds as Blocked is asked of the CSMS (here it is Accepted now); with DisablePostAuthorize
+    the station refuses it itself."""
+    cp = await start_station("CS-POST", configuration={"AuthCtrlr.LocalPreAuthorize": "true"})
+    controller = "AuthCacheCtrlr" if where == "cache" else "LocalAuthListCtrlr"
+    for tag in ("ASKED", "KEPT"):
+        if where == "cache":
+            cp.cache_tag(tag, "Blocked")
+        else:
+            cp.behaviour.state.auth.local_list[(tag, "ISO14443")] = {"status": "Blocked"}
+    assert (await cp.present_tag(1, "ASKED"))["status"] == "Accepted"
+    assert [p["idToken"]["idToken"] for p in csms.payloads("Authorize", "CS-POST")] == ["ASKED"]
+    await cp.present_tag(1, "ASKED")  # no cable came: the authorization is dropped
+    cp.configure({f"{controller}.DisablePostAuthorize": "true"})
+    assert (await cp.present_tag(1, "KEPT"))["status"] == "Blocked"
+    assert len(csms.payloads("Authorize", "CS-POST")) == 1  # not asked
+
+
+async def test_an_invalid_token_charges_up_to_max_energy_then_the_transaction_ends(
+    csms: MiniCsms, start_station: StartStation
+) -> None:
+    csms.tags["LATE"] = {"status": "Invalid"}
+    cp = await start_station(
+        "CS-MAX",
+        configuration={"TxCtrlr.MaxEnergyOnInvalidId": "5", "AuthCtrlr.LocalPreAuthorize": "true"},
+    )
+    cp.cache_tag("LATE", "Accepted")  # it starts; the CSMS then says Invalid
+    await cp.plug_in(1)
+    await cp.present_tag(1, "LATE")
+    ended = await csms.wait_for("TransactionEvent", lambda p: p["eventType"] == "Ended", 15)
+    assert ended["triggerReason"] == "Deauthorized"
+    assert ended["transactionInfo"]["stoppedReason"] == "DeAuthorized"
+    events = csms.payloads("TransactionEvent", "CS-MAX")
+    registers = [
+        sv["value"]
+        for e in (events[0], ended)
+        for mv in e.get("meterValue", [])
+        for sv in mv["sampledValue"]
+        if sv.get("measurand", "Energy.Active.Import.Register") == "Energy.Active.Import.Register"
+    ]
+    assert len(registers) == 2 and registers[1] - registers[0] >= 5  # the energy it was let have
+
+
+async def test_an_invalid_token_without_stop_tx_is_suspended_once_max_energy_is_used(
+    csms: MiniCsms, start_station: StartStation
+) -> None:
+    csms.tags["LATE"] = {"status": "Invalid"}
+    cp = await start_station(
+        "CS-SUS",
+        configuration={
+            "StopTransactionOnInvalidId": "false",
+            "TxCtrlr.MaxEnergyOnInvalidId": "0",
+            "AuthCtrlr.LocalPreAuthorize": "true",
+        },
+    )
+    cp.cache_tag("LATE", "Accepted")
+    await cp.plug_in(1)
+    await cp.present_tag(1, "LATE")
+    suspended = await csms.wait_for(
+        "TransactionEvent",
+        lambda p: p["transactionInfo"].get("chargingState") == "SuspendedEVSE",
+        10,
+    )
+    assert (suspended["eventType"], suspended["triggerReason"]) == (
+        "Updated",
+        "ChargingStateChanged",
+    )
+    events = csms.payloads("TransactionEvent", "CS-SUS")
+    assert not any(e["eventType"] == "Ended" for e in events)  # it goes on, without energy
