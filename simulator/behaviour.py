@@ -78,6 +78,7 @@ class Services(Protocol):
     rng: Random
     ready: asyncio.Event
     password: str | None
+    registration: str | None  # the last BootNotification status; None before one this link
 
     @property
     def online(self) -> bool:

@@ -95,7 +95,8 @@ class Transactions201:
         tx = evse.transaction
         if tx is None:
             starts = set(model.get_list("TxCtrlr.TxStartPoint"))
-            if after & starts and evse.operative and not evse.faulted and not evse.firmware_hold:
+            ready = evse.operative and not evse.faulted and not evse.firmware_hold
+            if after & starts and ready and self._may_start():
                 await self.start(evse, trigger)
             else:
                 self.apply_flow(evse)
@@ -122,6 +123,13 @@ class Transactions201:
                 tx.remote_start_id = auth.remote_start_id
         await self.emit(evse, tx, "Updated", trigger, extra=extra)
         await self.statuses.settle(evse)
+
+    def _may_start(self) -> bool:
+        """B02.FR.05, B03.FR.06: while its boot is Pending or Rejected, no transaction starts
+        unless TxCtrlr.TxBeforeAcceptedEnabled (its events then wait for Accepted)."""
+        if self.station.registration not in ("Pending", "Rejected"):
+            return True
+        return self.state.model.get_bool("TxCtrlr.TxBeforeAcceptedEnabled")
 
     def apply_flow(self, evse: Evse) -> None:
         """Energy flows while a transaction is Charging; its time spent charging counts."""

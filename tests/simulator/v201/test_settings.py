@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from simulator import NotConnected
+
 from .conftest import MiniCsms, StartStation
 
 
@@ -81,3 +83,34 @@ async def test_an_invalid_token_without_stop_tx_is_suspended_once_max_energy_is_
     )
     events = csms.payloads("TransactionEvent", "CS-SUS")
     assert not any(e["eventType"] == "Ended" for e in events)  # it goes on, without energy
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+async def test_a_transaction_starts_before_the_boot_is_accepted_only_if_allowed(
+    csms: MiniCsms, start_station: StartStation, allowed: bool
+) -> None:
+    """B02: while Pending, a cable in (TxStartPoint EVConnected) starts no transaction,
+    unless TxBeforeAcceptedEnabled; then its Started event waits for the Accepted boot."""
+    csms.boot_status, csms.boot_interval = ["Pending"], 0
+    cp = await start_station(
+        "CS-PEND",
+        boot=False,
+        configuration={
+            "TxCtrlr.TxStartPoint": "EVConnected",
+            "TxCtrlr.TxBeforeAcceptedEnabled": str(allowed).lower(),
+        },
+    )
+    with pytest.raises(NotConnected):  # started, and Pending
+        await cp.start(timeout=0.3)
+    assert cp.registration == "Pending"
+    await cp.plug_in(1)
+    evse = cp.behaviour.state.evses[1]
+    assert (evse.transaction is not None) is allowed
+    assert csms.payloads("TransactionEvent", "CS-PEND") == []
+    csms.boot_status = ["Accepted"]
+    await cp.wait_ready(5)
+    if allowed:
+        started = await csms.wait_for("TransactionEvent", lambda p: True, 5)
+        assert (started["eventType"], started["triggerReason"]) == ("Started", "CablePluggedIn")
+    else:
+        assert evse.transaction is None
