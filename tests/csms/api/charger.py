@@ -14,7 +14,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
-from ocppj import V16, Handler, RpcSession
+from ocppj import V16, ConnectionLost, Handler, RpcSession
 from ocppj.errors import ERROR_CLASSES
 
 from .payloads import ANSWERS
@@ -98,10 +98,15 @@ class TestCharger:
         """What a charger does after accepting a remote start or stop."""
         while True:
             action, payload = await self._todo.get()
-            if action == "RemoteStartTransaction":
-                await self.start(payload.get("connectorId", 1), payload["idTag"])
-            else:
-                await self.stop(payload["transactionId"])
+            try:
+                if action == "RemoteStartTransaction":
+                    await self.start(payload.get("connectorId", 1), payload["idTag"])
+                else:
+                    await self.stop(payload["transactionId"])
+            except ConnectionLost:
+                if self._closing.is_set():  # the test ended while it was at work
+                    return
+                raise
 
     async def start(self, connector_id: int, id_tag: str) -> int:
         await self.status(connector_id, "Preparing")
