@@ -96,8 +96,13 @@ def offered_subprotocols(headers: Headers) -> list[str]:
     return offered
 
 
-def _offers(offered: Sequence[str], version: str) -> bool:
-    return any(name in ADAPTERS and ADAPTERS[name].dialect.version == version for name in offered)
+def choose_subprotocol(offered: Sequence[str], version: str | None) -> Subprotocol | None:
+    """The newest subprotocol offered, whatever its order (ADAPTERS: newest first), of
+    `version` when the charger is registered for one; None if none."""
+    for name, adapter in ADAPTERS.items():
+        if name in offered and version in (None, adapter.dialect.version):
+            return Subprotocol(name)
+    return None
 
 
 def refuse(connection: ServerConnection, status: int, reason: str) -> Response:
@@ -201,14 +206,10 @@ class OcppServer:
     def _select_subprotocol(
         self, connection: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
-        """The newest version the charger offers, whatever its order (ADAPTERS: newest first),
-        among those it is registered for."""
+        """What `choose_subprotocol` picks for the charger; with None, the handshake
+        completes without the header and `_serve` closes at once."""
         admitted = self._admitted.get(connection)
-        version = None if admitted is None else admitted[1].ocpp_version
-        for name, adapter in ADAPTERS.items():
-            if name in offered and version in (None, adapter.dialect.version):
-                return Subprotocol(name)
-        return None  # handshake completes without the header; _serve closes at once
+        return choose_subprotocol(offered, None if admitted is None else admitted[1].ocpp_version)
 
     def _refused(self, why: str) -> None:
         if self.on_refused is not None:
@@ -261,7 +262,7 @@ class OcppServer:
             return self._refuse(connection, admission.refusal, admission.reason)
         self.throttle.succeeded(identity)
         self._admitted[connection] = (identity, admission)
-        if admission.ocpp_version and not _offers(offered, admission.ocpp_version):
+        if admission.ocpp_version and not choose_subprotocol(offered, admission.ocpp_version):
             # completed without Sec-WebSocket-Protocol and closed by _serve, as above
             log.warning(
                 "refused %s: registered for OCPP %s, offers subprotocols %s",
