@@ -5,19 +5,16 @@ A message past its endDateTime, or of a transaction that has ended, is no longer
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from ocppj import RpcError
 from ocppj.timestamps import parse
 
-from ..errors import NotConnected
 from ..incoming import Outcome
+from .reports import send_pages
 from .state import State201
 
 __all__ = ["DisplayOperations"]
 
-log = logging.getLogger("simulator")
 Payload = dict[str, Any]
 COUNT = "DisplayMessageCtrlr.DisplayMessages"  # its Actual: how many are set; maxLimit: most
 PAGE = 4  # messages per NotifyDisplayMessages
@@ -88,14 +85,11 @@ class DisplayOperations:
 
     async def _notify(self, request_id: int, chosen: list[Payload]) -> None:
         cut = [chosen[n : n + PAGE] for n in range(0, len(chosen), PAGE)]
-        for number, page in enumerate(cut):
-            payload = {"requestId": request_id, "tbc": number < len(cut) - 1, "messageInfo": page}
-            try:
-                await self.station.call("NotifyDisplayMessages", payload)
-            except (RpcError, NotConnected) as exc:
-                who = self.station.identity
-                log.info("%s: NotifyDisplayMessages %d not delivered: %s", who, number, exc)
-                return
+
+        def page(number: int) -> Payload:
+            return {"requestId": request_id, "messageInfo": cut[number]}
+
+        await send_pages(self.station, "NotifyDisplayMessages", len(cut), page)
 
     def _running(self, transaction_id: str) -> bool:
         return any(

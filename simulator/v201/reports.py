@@ -13,13 +13,14 @@ from typing import Any
 from ocppj import RpcError
 from ocppj.errors import FormationViolation, OccurenceConstraintViolation
 
+from ..behaviour import Services
 from ..errors import NotConnected
 from ..incoming import Outcome
 from .device_model import DeviceModel
 from .state import State201
 from .variables import RO, Variable
 
-__all__ = ["ReportOperations", "pages", "select"]
+__all__ = ["ReportOperations", "pages", "select", "send_pages"]
 
 log = logging.getLogger("simulator")
 Payload = dict[str, Any]
@@ -156,17 +157,27 @@ class ReportOperations:
 
     async def notify_report(self, request_id: int, cut: list[list[Payload]]) -> None:
         """The pages in order; a page not delivered ends the report."""
-        for number, page in enumerate(cut):
-            payload: Payload = {
+
+        def page(number: int) -> Payload:
+            return {
                 "requestId": request_id,
                 "generatedAt": self.station.timestamp(),
                 "seqNo": number,
-                "tbc": number < len(cut) - 1,
-                "reportData": page,
+                "reportData": cut[number],
             }
-            try:
-                await self.station.call("NotifyReport", payload)
-            except (RpcError, NotConnected) as exc:
-                who = self.station.identity
-                log.info("%s: NotifyReport %d not delivered: %s", who, number, exc)
-                return
+
+        await send_pages(self.station, "NotifyReport", len(cut), page)
+
+
+async def send_pages(
+    station: Services, action: str, count: int, page: Callable[[int], Payload]
+) -> None:
+    """`count` CALLs of `action`, `page(n)` each with `tbc` on all but the last, in order; a
+    page not delivered ends them."""
+    for number in range(count):
+        payload = {**page(number), "tbc": number < count - 1}
+        try:
+            await station.call(action, payload)
+        except (RpcError, NotConnected) as exc:
+            log.info("%s: %s %d not delivered: %s", station.identity, action, number, exc)
+            return

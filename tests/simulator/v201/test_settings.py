@@ -32,17 +32,23 @@ async def test_a_token_known_as_not_accepted_is_asked_again_unless_disabled(
     assert len(csms.payloads("Authorize", "CS-POST")) == 1  # not asked
 
 
+async def start_turned_down(
+    csms: MiniCsms, start_station: StartStation, identity: str, settings: dict[str, str]
+) -> None:
+    """A transaction started for a token the cache holds as Accepted (LocalPreAuthorize),
+    which the CSMS then answers Invalid."""
+    csms.tags["LATE"] = {"status": "Invalid"}
+    configuration = {**settings, "AuthCtrlr.LocalPreAuthorize": "true"}
+    cp = await start_station(identity, configuration=configuration)
+    cp.cache_tag("LATE", "Accepted")
+    await cp.plug_in(1)
+    await cp.present_tag(1, "LATE")
+
+
 async def test_an_invalid_token_charges_up_to_max_energy_then_the_transaction_ends(
     csms: MiniCsms, start_station: StartStation
 ) -> None:
-    csms.tags["LATE"] = {"status": "Invalid"}
-    cp = await start_station(
-        "CS-MAX",
-        configuration={"TxCtrlr.MaxEnergyOnInvalidId": "5", "AuthCtrlr.LocalPreAuthorize": "true"},
-    )
-    cp.cache_tag("LATE", "Accepted")  # it starts; the CSMS then says Invalid
-    await cp.plug_in(1)
-    await cp.present_tag(1, "LATE")
+    await start_turned_down(csms, start_station, "CS-MAX", {"TxCtrlr.MaxEnergyOnInvalidId": "5"})
     ended = await csms.wait_for("TransactionEvent", lambda p: p["eventType"] == "Ended", 15)
     assert ended["triggerReason"] == "Deauthorized"
     assert ended["transactionInfo"]["stoppedReason"] == "DeAuthorized"
@@ -60,18 +66,8 @@ async def test_an_invalid_token_charges_up_to_max_energy_then_the_transaction_en
 async def test_an_invalid_token_without_stop_tx_is_suspended_once_max_energy_is_used(
     csms: MiniCsms, start_station: StartStation
 ) -> None:
-    csms.tags["LATE"] = {"status": "Invalid"}
-    cp = await start_station(
-        "CS-SUS",
-        configuration={
-            "StopTransactionOnInvalidId": "false",
-            "TxCtrlr.MaxEnergyOnInvalidId": "0",
-            "AuthCtrlr.LocalPreAuthorize": "true",
-        },
-    )
-    cp.cache_tag("LATE", "Accepted")
-    await cp.plug_in(1)
-    await cp.present_tag(1, "LATE")
+    settings = {"StopTransactionOnInvalidId": "false", "TxCtrlr.MaxEnergyOnInvalidId": "0"}
+    await start_turned_down(csms, start_station, "CS-SUS", settings)
     suspended = await csms.wait_for(
         "TransactionEvent",
         lambda p: p["transactionInfo"].get("chargingState") == "SuspendedEVSE",
