@@ -114,10 +114,9 @@ class Connection:
         if call_row is None or call is None:
             return
         if call_transaction is None:
-            # a StartTransaction answer names it; a CALL handled since may have taught it
-            call_transaction = transaction_id or self.adapter.transaction_id(
-                call, self.transactions
-            )
+            call_transaction = transaction_id  # a StartTransaction answer names it
+            if call_transaction is None and self.transactions:  # as its handling taught it
+                call_transaction = self.adapter.transaction_id(call, self.transactions)
             if call_transaction is not None:
                 self.log.link_transaction(call_row, call_transaction)
         if transaction_id is None and call_transaction is not None:
