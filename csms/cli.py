@@ -217,6 +217,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_option(tag, "--status", default="Accepted", choices=TAG_STATUSES, help="tag status")
     add_option(tag, "--expiry", help="expiry date, ISO 8601")
     add_option(tag, "--parent", help="parent id tag")
+    add_option(tag, "--token-type", choices=validation.TOKEN_TYPES, help="its 2.0.1 idToken type")
     tag.set_defaults(run=_add_tag)
 
     token = sub.add_parser(
@@ -422,7 +423,12 @@ def _add_charger(args: argparse.Namespace) -> int:
 
 
 def _add_tag(args: argparse.Namespace) -> int:
-    given = {"status": args.status, "expiry_date": args.expiry, "parent_id_tag": args.parent}
+    given = {
+        "status": args.status,
+        "expiry_date": args.expiry,
+        "parent_id_tag": args.parent,
+        "token_type": args.token_type,
+    }
     try:  # before the database is opened (or made); the parent is checked in it
         validation.tag_fields(args.id_tag, given)
     except validation.InvalidField as exc:

@@ -95,6 +95,7 @@ class TransactionEvent:
     evse_id: int | None = None
     connector_id: int | None = None
     id_tag: str | None = None
+    token_type: str | None = None  # the id token's type
     charging_state: str | None = None
     stop_reason: str | None = None
     remote_start_id: int | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +17,7 @@ router = APIRouter(prefix="/api", tags=["registry"])
 
 Registration = Literal["Accepted", "Pending", "Rejected"]
 TagStatus = Literal["Accepted", "Blocked", "Expired", "Invalid"]
+TokenType = Literal["Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress"]
 OcppVersion = Literal["1.6", "2.0.1", "any"]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0)]
@@ -31,6 +32,7 @@ AllowWeakPassword = Annotated[
 assert set(REGISTRATION_STATES) == {"Accepted", "Pending", "Rejected"}
 assert {*validation.OCPP_VERSIONS, validation.ANY_VERSION} == {"1.6", "2.0.1", "any"}
 assert set(validation.TAG_STATUSES) == {"Accepted", "Blocked", "Expired", "Invalid"}
+assert get_args(TokenType) == validation.TOKEN_TYPES
 
 
 class _Strict(BaseModel):
@@ -80,6 +82,9 @@ class TagFields(_Strict):
     status: TagStatus = "Accepted"
     expiryDate: str | None = None
     parentIdTag: str | None = Field(default=None, description="an id tag of the registry")
+    tokenType: TokenType | None = Field(
+        default=None, description="its 2.0.1 idToken type; null: any type"
+    )
 
 
 class NewTag(TagFields):
@@ -90,6 +95,7 @@ class TagPatch(_Strict):
     status: TagStatus | None = None
     expiryDate: str | None = None
     parentIdTag: str | None = None
+    tokenType: TokenType | None = None
 
 
 # -- chargers ------------------------------------------------------------------------------
@@ -267,7 +273,12 @@ async def _tag_fields(
     csms: Backend, tag: str, body: TagFields | TagPatch, *, unset: bool
 ) -> dict[str, Any]:
     """The store's fields of `body`, checked as the CLI checks them."""
-    names = {"status": "status", "expiryDate": "expiry_date", "parentIdTag": "parent_id_tag"}
+    names = {
+        "status": "status",
+        "expiryDate": "expiry_date",
+        "parentIdTag": "parent_id_tag",
+        "tokenType": "token_type",
+    }
     given = body.model_dump(exclude_unset=unset)
     if given.get("status", "") is None:
         raise ApiError(422, "InvalidField", "status cannot be null", field="status")

@@ -140,6 +140,7 @@ def id_tag(row: Row) -> Json:
         "status": row["status"],
         "expiryDate": row["expiry_date"],
         "parentIdTag": row["parent_id_tag"],
+        "tokenType": row["token_type"],
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
     }

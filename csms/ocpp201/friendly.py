@@ -32,8 +32,10 @@ async def request_for(
 ) -> tuple[str, Payload]:
     """The action and payload of friendly operation `name` with the API's `fields`."""
     if name == "remote-start":
+        tag = await services.tags.get(fields["idTag"])
+        token_type = (tag and tag["token_type"]) or "Central"
         payload: Payload = {
-            "idToken": {"idToken": fields["idTag"], "type": "Central"},
+            "idToken": {"idToken": fields["idTag"], "type": token_type},
             "remoteStartId": new_id(),
         }
         if fields.get("connectorId") is not None:

@@ -72,7 +72,7 @@ def handlers(
         tag = mapping.id_tag(payload["idToken"])
         if tag is None:  # NoAuthorization: nobody to check
             return {"idTokenInfo": {"status": "Accepted"}}
-        info = await services.authorization.check(tag)
+        info = await services.authorization.check(tag, payload["idToken"]["type"])
         return {"idTokenInfo": mapping.id_token_info(info)}
 
     async def transaction_event(payload: Payload) -> Payload:

@@ -18,7 +18,7 @@ from ..services import TagInfo
 Payload = dict[str, Any]
 
 NO_AUTHORIZATION = "NoAuthorization"  # an idToken type that names no one
-GROUP_TOKEN_TYPE = "Central"  # the registry keeps a group's id, not its token type
+GROUP_TOKEN_TYPE = "Central"  # a group's token type when the registry has none for it
 
 
 def boot(payload: Payload) -> Boot:
@@ -92,6 +92,7 @@ def transaction_event(payload: Payload) -> TransactionEvent:
         evse_id=evse.get("id"),
         connector_id=evse.get("connectorId"),
         id_tag=id_tag(payload.get("idToken")),
+        token_type=payload.get("idToken", {}).get("type"),
         charging_state=info.get("chargingState"),
         stop_reason=info.get("stoppedReason"),
         remote_start_id=info.get("remoteStartId"),
@@ -156,5 +157,6 @@ def id_token_info(info: TagInfo) -> Payload:
     if info.expiry_date:
         out["cacheExpiryDateTime"] = info.expiry_date
     if info.parent_id_tag:
-        out["groupIdToken"] = {"idToken": info.parent_id_tag, "type": GROUP_TOKEN_TYPE}
+        group_type = info.parent_token_type or GROUP_TOKEN_TYPE
+        out["groupIdToken"] = {"idToken": info.parent_id_tag, "type": group_type}
     return out

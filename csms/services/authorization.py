@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from ..config import CsmsConfig
@@ -20,6 +20,7 @@ class TagInfo:
     status: str  # Accepted | Blocked | Expired | Invalid | ConcurrentTx
     expiry_date: str | None = None
     parent_id_tag: str | None = None
+    parent_token_type: str | None = None  # the group's 2.0.1 token type, if registered
 
 
 def is_past(timestamp: str) -> bool:
@@ -39,7 +40,7 @@ class AuthorizationService:
         self.tags = tags
         self.config = config
 
-    async def check(self, id_tag: str) -> TagInfo:
+    async def check(self, id_tag: str, token_type: str | None = None) -> TagInfo:
         """The tag's own status: unknown → Invalid (Accepted with `accept_any_tag`); the
         stored status if not Accepted; past expiry → Expired. Never ConcurrentTx: OCPP 1.6
         keeps that status for StartTransaction.conf, where the transaction store decides it
@@ -47,11 +48,18 @@ class AuthorizationService:
 
         Free vend accepts the tags the registry does not know; a tag it does know keeps its
         verdict (Blocked, Expired, Invalid, a past expiry date), as an operator who stored
-        one meant it, so negative cases still work on a free-vend lab CSMS."""
+        one meant it, so negative cases still work on a free-vend lab CSMS.
+
+        A 2.0.1 token is its value and its `token_type`: a tag registered with a type is
+        not one of another type (Invalid), one registered without matches any."""
         row = await self.tags.get(id_tag)
         if row is None:
             return TagInfo(ACCEPTED if self.config.accept_any_tag else "Invalid")
-        info = TagInfo(row["status"], row["expiry_date"], row["parent_id_tag"])
+        if token_type and row["token_type"] and token_type != row["token_type"]:
+            return TagInfo("Invalid")
+        info = TagInfo(
+            row["status"], row["expiry_date"], row["parent_id_tag"], row["parent_token_type"]
+        )
         if info.expiry_date and not _readable(info.expiry_date):
             # stored before registration checked its dates, or by hand: never an InternalError
             log.warning(
@@ -63,5 +71,5 @@ class AuthorizationService:
         if info.status != ACCEPTED:
             return info
         if info.expiry_date and is_past(info.expiry_date):
-            return TagInfo("Expired", info.expiry_date, info.parent_id_tag)
+            return replace(info, status="Expired")
         return info

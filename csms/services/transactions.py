@@ -7,6 +7,7 @@ and so is an event whose seqNo skips numbers (the gap)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -56,7 +57,7 @@ class TransactionService:
             )
         # a repeated StartTransaction gets the same id and the same verdict as the first time
         status = started.auth_status
-        return started.transaction_id, TagInfo(status, info.expiry_date, info.parent_id_tag)
+        return started.transaction_id, replace(info, status=status)
 
     async def stop(self, charger_id: str, end: TransactionEnd) -> TagInfo | None:
         """Close a transaction with the samples sent at its end. A stop the CSMS cannot match
@@ -85,7 +86,9 @@ class TransactionService:
         """Apply an event of a transaction its station numbers; the verdict on the token it
         carries, if any (a retry gets the verdict of the first time). A seqNo that skips
         numbers is recorded as an anomaly naming those missing."""
-        info = None if event.id_tag is None else await self.authorization.check(event.id_tag)
+        info = None
+        if event.id_tag is not None:
+            info = await self.authorization.check(event.id_tag, event.token_type)
         meter = latest_register_wh(event.samples)
         status = None if info is None else info.status
         recorded = await self.events.record(charger_id, event, status, meter)
@@ -98,8 +101,7 @@ class TransactionService:
             )
         if info is None or recorded.auth_status is None:
             return recorded, None
-        verdict = TagInfo(recorded.auth_status, info.expiry_date, info.parent_id_tag)
-        return recorded, verdict
+        return recorded, replace(info, status=recorded.auth_status)
 
     async def missing_events(self, transaction_id: int) -> list[int]:
         """The seqNos of a station-numbered transaction's events not received."""

@@ -38,6 +38,8 @@ __all__ = [
 MIN_PASSWORD_BYTES = 16
 ID_TAG_MAX_LENGTH = 20  # OCPP 1.6 IdToken: CiString20Type
 TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")  # AuthorizationStatus, stored
+# 2.0.1's IdTokenEnumType but NoAuthorization (which names no one): a tag's token type
+TOKEN_TYPES = ("Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress")
 # The versions a charger may be registered for (csms.versions has an adapter for each); "any"
 # (stored as NULL) lets it speak whichever it offers.
 OCPP_VERSIONS = ("1.6", "2.0.1")
@@ -135,15 +137,19 @@ def _expiry_date(value: str | None) -> str | None:
 
 
 def tag_fields(tag: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The id-tag `fields` given (store names: status, expiry_date, parent_id_tag) checked
-    and normalised for tag `tag`, itself checked too; all but the parent's existence, which
-    `id_tag_fields` checks as well."""
+    """The id-tag `fields` given (store names: status, expiry_date, parent_id_tag,
+    token_type) checked and normalised for tag `tag`, itself checked too; all but the
+    parent's existence, which `id_tag_fields` checks as well."""
     id_tag(tag)
     checked = dict(fields)
     if "status" in checked and checked["status"] not in TAG_STATUSES:
         raise InvalidField("status", f"{checked['status']!r} is not one of {TAG_STATUSES}")
     if "expiry_date" in checked:
         checked["expiry_date"] = _expiry_date(checked["expiry_date"])
+    if checked.get("token_type") not in (None, *TOKEN_TYPES):
+        raise InvalidField(
+            "token_type", f"{checked['token_type']!r} is not one of {', '.join(TOKEN_TYPES)}"
+        )
     if checked.get("parent_id_tag"):
         id_tag(checked["parent_id_tag"], "parent_id_tag")
     elif "parent_id_tag" in checked:

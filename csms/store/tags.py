@@ -6,7 +6,7 @@ from typing import Any
 
 from .db import Database, Row, utcnow
 
-FIELDS = ("status", "expiry_date", "parent_id_tag")
+FIELDS = ("status", "expiry_date", "parent_id_tag", "token_type")
 
 
 class TagStore:
@@ -14,7 +14,12 @@ class TagStore:
         self.db = db
 
     async def get(self, id_tag: str) -> Row | None:
-        return await self.db.fetch_one("SELECT * FROM id_tags WHERE id_tag = ?", (id_tag,))
+        """The tag, with its group's token type as `parent_token_type`."""
+        return await self.db.fetch_one(
+            "SELECT t.*, p.token_type AS parent_token_type FROM id_tags t"
+            " LEFT JOIN id_tags p ON p.id_tag = t.parent_id_tag WHERE t.id_tag = ?",
+            (id_tag,),
+        )
 
     async def find(self, *, limit: int = 100, offset: int = 0) -> list[Row]:
         return await self.db.fetch_all(
@@ -27,12 +32,19 @@ class TagStore:
         if unknown:
             raise ValueError(f"unknown id-tag fields {sorted(unknown)}")
         now = utcnow()
-        values = {"status": "Accepted", "expiry_date": None, "parent_id_tag": None, **fields}
+        values = {
+            "status": "Accepted",
+            "expiry_date": None,
+            "parent_id_tag": None,
+            "token_type": None,
+            **fields,
+        }
         updates = ", ".join(f"{name} = excluded.{name}" for name in fields)
         updates = updates or "status = id_tags.status"
         await self.db.execute(
-            "INSERT INTO id_tags (id_tag, status, expiry_date, parent_id_tag, created_at,"
-            " updated_at) VALUES (:id_tag, :status, :expiry_date, :parent_id_tag, :now, :now)"
+            "INSERT INTO id_tags (id_tag, status, expiry_date, parent_id_tag, token_type,"
+            " created_at, updated_at) VALUES (:id_tag, :status, :expiry_date, :parent_id_tag,"
+            " :token_type, :now, :now)"
             f" ON CONFLICT (id_tag) DO UPDATE SET {updates}, updated_at = excluded.updated_at",
             {**values, "id_tag": id_tag, "now": now},
         )

@@ -77,6 +77,15 @@ def test_add_tag_refuses_an_unknown_parent_and_a_tag_too_long(tmp_path: Path) ->
     assert set(stored_tags(tmp_path / "c.db")) == {"GROUP", "X"}
 
 
+def test_add_tag_keeps_a_2_0_1_token_type_and_refuses_an_unknown_one(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    assert cli("add-tag", "X", "--token-type", "ISO15693", "--db", str(db))[0] == 0
+    assert stored_tags(db)["X"]["token_type"] == "ISO15693"
+    code, _, stderr = cli("add-tag", "X", "--token-type", "RFID", "--db", str(db))
+    assert code == 2 and "--token-type" in stderr and "'RFID'" in stderr
+    assert stored_tags(db)["X"]["token_type"] == "ISO15693"  # nothing stored is lost
+
+
 @pytest.mark.parametrize(
     ("charger_id", "problem"),
     [

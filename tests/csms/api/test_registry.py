@@ -191,9 +191,12 @@ async def test_id_tag_crud(client: httpx.AsyncClient) -> None:
     assert child.json()["parentIdTag"] == "PARENT"
     blocked = await client.patch("/api/id-tags/CHILD", json={"status": "Blocked"})
     assert (blocked.json()["status"], blocked.json()["parentIdTag"]) == ("Blocked", "PARENT")
+    typed = await client.patch("/api/id-tags/CHILD", json={"tokenType": "KeyCode"})
+    assert (typed.json()["tokenType"], typed.json()["status"]) == ("KeyCode", "Blocked")
     replaced = await client.put("/api/id-tags/CHILD", json={"status": "Invalid"})
     assert replaced.status_code == 200
     assert (replaced.json()["status"], replaced.json()["parentIdTag"]) == ("Invalid", None)
+    assert replaced.json()["tokenType"] is None  # a PUT replaces every field
     listed = (await client.get("/api/id-tags")).json()["items"]
     assert [t["idTag"] for t in listed] == ["CHILD", "PARENT"]
     assert (await client.delete("/api/id-tags/CHILD")).status_code == 204
@@ -208,6 +211,8 @@ async def test_id_tag_crud(client: httpx.AsyncClient) -> None:
         {"idTag": "T", "status": "Fine"},
         {"idTag": "T", "expiryDate": "tomorrow"},
         {"idTag": "T", "status": None},
+        {"idTag": "T", "tokenType": "NoAuthorization"},  # names no one: no tag of the registry
+        {"idTag": "T", "tokenType": "RFID"},
     ],
 )
 async def test_id_tag_validation(client: httpx.AsyncClient, body: dict[str, object]) -> None:

@@ -43,6 +43,25 @@ async def test_authorize_by_token_type_and_group(csms_app: CsmsApp, booted: Stat
     assert free["idTokenInfo"]["status"] == "Accepted"
 
 
+async def test_a_typed_tag_is_that_type_only_and_names_its_groups_type(
+    csms_app: CsmsApp, booted: Station
+) -> None:
+    tags = csms_app.services.tags
+    await tags.upsert("FLEET", token_type="eMAID")
+    await tags.upsert("BADGE", parent_id_tag="FLEET", token_type="ISO14443")
+    badge = await booted.result("Authorize", {"idToken": token("BADGE", "ISO14443")})
+    assert badge["idTokenInfo"] == {
+        "status": "Accepted",
+        "groupIdToken": {"idToken": "FLEET", "type": "eMAID"},
+    }
+    typed = await booted.result("Authorize", {"idToken": token("BADGE", "KeyCode")})
+    assert typed["idTokenInfo"] == {"status": "Invalid"}  # another token of the same value
+    await tags.upsert("ANY")  # registered without a type: any type is it
+    for kind in ("KeyCode", "ISO15693"):
+        untyped = await booted.result("Authorize", {"idToken": token("ANY", kind)})
+        assert untyped["idTokenInfo"]["status"] == "Accepted"
+
+
 async def test_meter_values_outside_transactions_are_kept(
     csms_app: CsmsApp, booted: Station
 ) -> None:

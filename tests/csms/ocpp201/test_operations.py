@@ -176,8 +176,18 @@ async def test_remote_start_and_stop_in_2_0_1_words(
         {"status": "Accepted"},
     )
     assert response.json() == {"status": "Accepted"}
-    assert request["idToken"] == {"idToken": "CARD", "type": "Central"}
+    assert request["idToken"] == {"idToken": "CARD", "type": "Central"}  # not registered
     assert request["evseId"] == 2 and request["remoteStartId"] > 0
+    await api.put("/api/id-tags/BADGE", json={"tokenType": "ISO14443"})
+    _, typed = await operate(
+        api,
+        station,
+        "/api/operations/remote-start",
+        {"chargerId": "CS-1", "idTag": "BADGE"},
+        "RequestStartTransaction",
+        {"status": "Rejected"},
+    )
+    assert typed["idToken"] == {"idToken": "BADGE", "type": "ISO14443"}  # as registered
     info = {"remoteStartId": request["remoteStartId"]}
     started = event("Started", 0, "TX-9", trigger="RemoteStart", info=info)
     await station.result("TransactionEvent", started)

@@ -23,6 +23,17 @@ async def record(app: CsmsApp, station_id: str = "TX-1") -> dict[str, Any]:
     return row
 
 
+async def test_a_transaction_with_a_token_of_another_type_is_not_authorized(
+    csms_app: CsmsApp, booted: Station
+) -> None:
+    await csms_app.services.tags.upsert("BADGE", token_type="ISO14443")
+    wrong = event("Started", 0, idToken=token("BADGE", "KeyCode"), meterValue=energy(10))
+    answer = await booted.result("TransactionEvent", wrong)
+    assert answer == {"idTokenInfo": {"status": "Invalid"}}
+    row = await record(csms_app)
+    assert row["auth_status"] == "Invalid"
+
+
 async def test_a_whole_transaction(csms_app: CsmsApp, booted: Station) -> None:
     await csms_app.services.tags.upsert("GROUP")
     await csms_app.services.tags.upsert("CARD", parent_id_tag="GROUP")
