@@ -1,4 +1,5 @@
-"""What happened: `/api/transactions...` and `/api/chargers/{id}/messages`."""
+"""What happened: `/api/transactions...` (with a transaction's messages) and
+`/api/chargers/{id}/messages`."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from ..services.validation import utc_iso
+from ..store import Row
 from . import views
-from .deps import Csms
+from .deps import Backend, Csms
 from .errors import ApiError
 
 router = APIRouter(prefix="/api", tags=["records"])
@@ -45,10 +47,8 @@ async def list_transactions(
     return {"items": items, "limit": limit, "offset": offset}
 
 
-@router.get("/transactions/{transaction_id}", summary="A transaction with its meter values")
-async def get_transaction(csms: Csms, transaction_id: int) -> dict[str, Any]:
-    transactions = csms.services.transactions
-    row = await transactions.get(transaction_id)
+async def _transaction(csms: Backend, transaction_id: int) -> Row:
+    row = await csms.services.transactions.get(transaction_id)
     if row is None:
         raise ApiError(
             404,
@@ -56,6 +56,13 @@ async def get_transaction(csms: Csms, transaction_id: int) -> dict[str, Any]:
             f"Unknown transaction {transaction_id}",
             transactionId=transaction_id,
         )
+    return row
+
+
+@router.get("/transactions/{transaction_id}", summary="A transaction with its meter values")
+async def get_transaction(csms: Csms, transaction_id: int) -> dict[str, Any]:
+    transactions = csms.services.transactions
+    row = await _transaction(csms, transaction_id)
     latest = (await transactions.latest_registers([transaction_id])).get(transaction_id)
     samples = await transactions.samples(transaction_id)
     missing = []
@@ -66,6 +73,24 @@ async def get_transaction(csms: Csms, transaction_id: int) -> dict[str, Any]:
         "missingSeqNos": missing,
         "meterValues": [views.meter_value(sample) for sample in samples],
     }
+
+
+@router.get("/transactions/{transaction_id}/messages", summary="A transaction's messages")
+async def transaction_messages(
+    csms: Csms,
+    transaction_id: int,
+    order: Literal["asc", "desc"] = "asc",
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """The frames of the message log linked to the transaction, both ways: for 1.6 its
+    StartTransaction, MeterValues, StopTransaction and the CSMS's calls naming it; for
+    2.0.1 its TransactionEvents and the calls naming its station id."""
+    await _transaction(csms, transaction_id)
+    rows = await csms.services.log.of_transaction(
+        transaction_id, limit=limit, offset=offset, newest_first=order == "desc"
+    )
+    return {"items": [views.message(row) for row in rows], "limit": limit, "offset": offset}
 
 
 @router.get("/chargers/{charger_id}/messages", summary="A charger's message log")

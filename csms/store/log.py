@@ -52,6 +52,13 @@ def query_sql(action: str | None, direction: str | None, newest_first: bool) -> 
     return sql + f" ORDER BY id{' DESC' if newest_first else ''} LIMIT ? OFFSET ?"
 
 
+def transaction_sql(newest_first: bool) -> str:
+    """A transaction's messages, paged (parameters: transaction, limit, offset), on
+    message_log_transaction in both orders."""
+    order = " DESC" if newest_first else ""
+    return f"SELECT * FROM message_log WHERE transaction_id = ? ORDER BY id{order} LIMIT ? OFFSET ?"
+
+
 class MessageLog:
     def __init__(self, db: Database, flush_interval: float = 0.2, max_batch: int = 2000) -> None:
         self.db = db
@@ -144,3 +151,11 @@ class MessageLog:
         params += [value for value in (action, direction) if value]
         params += [limit, offset]
         return await self.db.fetch_all(query_sql(action, direction, newest_first), params)
+
+    async def of_transaction(
+        self, transaction_id: int, *, limit: int = 100, offset: int = 0, newest_first: bool = False
+    ) -> list[Row]:
+        """The frames linked to a transaction (by the CSMS's number of it), oldest first."""
+        await self.flush()
+        sql = transaction_sql(newest_first)
+        return await self.db.fetch_all(sql, (transaction_id, limit, offset))

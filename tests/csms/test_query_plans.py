@@ -117,6 +117,10 @@ PAGED: list[tuple[str, str, str, str]] = [
      log.query_sql("MeterValues", "in", False), "message_log", "message_log_action"),
     ("a charger's messages in one direction", log.query_sql(None, "out", True),
      "message_log", "message_log_charger"),
+    ("a transaction's messages", log.transaction_sql(False), "message_log",
+     "message_log_transaction"),
+    ("a transaction's messages, newest first", log.transaction_sql(True), "message_log",
+     "message_log_transaction"),
     ("a charger's recent events", chargers.RECENT_EVENTS, "charger_events",
      "charger_events_recent"),
 ]  # fmt: skip

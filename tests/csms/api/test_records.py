@@ -83,6 +83,33 @@ async def test_energy_in_kwh_readings(
     assert len(detail["meterValues"]) == 3
 
 
+async def test_a_transactions_own_messages(
+    api_app: CsmsApp, client: httpx.AsyncClient, charger: TestCharger
+) -> None:
+    """StartTransaction (linked once its answer numbers it), MeterValues, StopTransaction:
+    each with its answer, and none of the other transaction's or the charger's others."""
+    first = await charger.start(1, "TAG-A")
+    await charger.stop(first)
+    second = await charger.start(2, "TAG-B")
+    await api_app.services.log.flush()
+
+    async def actions(number: int, **params: object) -> list[tuple[str, str]]:
+        found = await client.get(f"/api/transactions/{number}/messages", params=params)
+        assert found.status_code == 200, found.text
+        assert {m["transactionId"] for m in found.json()["items"]} <= {number}
+        return [(m["direction"], m["action"]) for m in found.json()["items"]]
+
+    both_ways = [("in", "StartTransaction"), ("out", "StartTransaction"),
+                 ("in", "MeterValues"), ("out", "MeterValues")]  # fmt: skip
+    assert await actions(first) == [*both_ways, ("in", "StopTransaction"),
+                                    ("out", "StopTransaction")]  # fmt: skip
+    assert await actions(second) == both_ways
+    assert await actions(first, order="desc", limit=1) == [("out", "StopTransaction")]
+    assert await actions(first, offset=2, limit=2) == both_ways[2:]
+    missing = await client.get("/api/transactions/99999/messages")
+    assert missing.status_code == 404 and missing.json()["error"] == "UnknownTransaction"
+
+
 async def test_message_log_paged_and_filtered(
     api_app: CsmsApp, client: httpx.AsyncClient, charger: TestCharger
 ) -> None:

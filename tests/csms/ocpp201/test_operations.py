@@ -374,3 +374,10 @@ async def test_a_transactions_frames_are_linked_to_it_in_the_message_log(
         ("in", "TransactionEvent", one),
         ("out", "TransactionEvent", one),
     ]
+    own = (await api.get(f"/api/transactions/{two}/messages")).json()["items"]
+    assert [(m["direction"], m["action"]) for m in own] == [
+        ("in", "TransactionEvent"),
+        ("out", "TransactionEvent"),
+    ]
+    first = (await api.get(f"/api/transactions/{one}/messages", params={"limit": 1000})).json()
+    assert len(first["items"]) == 8
