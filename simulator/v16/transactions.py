@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Coroutine
-from datetime import datetime, timedelta
 from typing import Any
 
 from ocppj import CallTimeout, ConnectionLost, RpcError
@@ -26,8 +25,6 @@ __all__ = ["Transactions16"]
 
 log = logging.getLogger("simulator")
 S = Status
-_TICK = timedelta(milliseconds=1)
-_HORIZON = timedelta(days=1)
 
 
 class Transactions16:
@@ -125,16 +122,14 @@ class Transactions16:
         self._schedule_limit_change()
 
     def _schedule_limit_change(self) -> None:
-        now = self.station.now()
-        moments: set[datetime] = set()
-        for c in self.state.connectors.values():
-            tx_start = c.transaction.started_at if c.transaction else None
-            for item in self.state.profiles.installed:
-                moments |= item.boundaries(now + _TICK, now + _HORIZON, tx_start)
-        if not moments:
+        starts = [
+            c.transaction.started_at if c.transaction else None
+            for c in self.state.connectors.values()
+        ]
+        wait = self.state.profiles.next_change(self.station.now(), starts)
+        if wait is None:
             self.state.timers.cancel("profiles")
             return
-        wait = (min(moments) - now).total_seconds()
         self.state.timers.start("profiles", self._limits_after(wait))
 
     async def _limits_after(self, seconds: float) -> None:
