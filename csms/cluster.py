@@ -23,7 +23,7 @@ import psycopg
 from .connections import ConnectionRegistry
 from .routing import Router
 from .services import Services
-from .store.cluster import CHANNEL, CallNotice, ClusterStore, parse_notice
+from .store.cluster import CHANNEL, CallNotice, Changed, ClusterStore, parse_notice
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,15 @@ class Cluster:
             return True
         return await self.members.release(charger_id, self.node_id, number)
 
+    async def changed(self, charger_id: str) -> None:
+        """The charger's registry entry changed here: the node holding it rechecks it."""
+        await self.members.changed(charger_id)
+
+    async def recheck(self, charger_id: str) -> None:
+        if self.registry.get(charger_id) is not None:
+            row = await self.services.chargers.get(charger_id)
+            await self.registry.recheck(charger_id, row)
+
     async def _rejoin(self) -> None:
         await self.members.join(self.node_id, "", "", self.lease)
         for connection in self.registry.connections():
@@ -190,6 +199,9 @@ class Cluster:
             if isinstance(claim, CallNotice):
                 if claim.node_id == self.node_id:
                     self.router.notice(claim.kind, claim.call_id)
+                continue
+            if isinstance(claim, Changed):
+                await self.recheck(claim.charger_id)
                 continue
             if claim is None or claim.node_id == self.node_id:
                 continue

@@ -13,6 +13,7 @@ from ocppj.timestamps import now
 
 from .adapter import Adapter, StationTransactions
 from .services import Services
+from .store import Row
 from .store.log import LogRow
 
 # observer(charger id, direction, decoded frame or None, action or None), e.g. metrics
@@ -151,6 +152,23 @@ class ConnectionRegistry:
         self._by_id[connection.charger_id] = connection
         self.closed += previous is not None
         return previous
+
+    async def recheck(self, charger_id: str, row: Row | None) -> str | None:
+        """Close the charger's connection here if its registry entry `row` no longer admits
+        it: removed, disabled, or registered for another OCPP version. The reason, if so."""
+        live = self._by_id.get(charger_id)
+        if live is None:
+            return None
+        if row is None:
+            reason = "Charger removed"
+        elif not row["enabled"]:
+            reason = "Charger disabled"
+        elif row["ocpp_version"] not in (None, live.adapter.dialect.version):
+            reason = f"Registered for OCPP {row['ocpp_version']}"
+        else:
+            return None
+        await live.close(1000, reason)
+        return reason
 
     def remove(self, connection: Connection) -> bool:
         """Forget `connection` if it is still the current one for its charger."""

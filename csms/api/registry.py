@@ -168,15 +168,16 @@ async def _update(
     if "registeredOcppVersion" in fields:
         fields["ocpp_version"] = validation.ocpp_version(fields.pop("registeredOcppVersion"))
     await chargers.update(charger_id, **fields)
-    live = csms.registry.get(charger_id)
-    if live is not None and fields.get("enabled") == 0:
-        await live.close(1000, "Charger disabled")
-    elif live is not None and fields.get("ocpp_version") not in (
-        None,
-        live.adapter.dialect.version,
-    ):
-        await live.close(1000, f"Registered for OCPP {fields['ocpp_version']}")
+    await _recheck(csms, charger_id)
     return await charger_detail(csms, charger_id)
+
+
+async def _recheck(csms: Backend, charger_id: str) -> None:
+    """Close the charger's connection if its entry no longer admits it, on whichever node
+    holds it."""
+    await csms.registry.recheck(charger_id, await csms.services.chargers.get(charger_id))
+    if csms.cluster is not None:
+        await csms.cluster.changed(charger_id)
 
 
 @router.get("/chargers", summary="List chargers")
@@ -260,9 +261,7 @@ async def patch_charger(
 async def delete_charger(csms: Csms, charger_id: str) -> Response:
     if not await csms.services.chargers.delete(charger_id):
         raise ApiError(404, "UnknownCharger", f"Unknown charger {charger_id}", chargerId=charger_id)
-    live = csms.registry.get(charger_id)
-    if live is not None:
-        await live.close(1000, "Charger removed")
+    await _recheck(csms, charger_id)
     return Response(status_code=204)
 
 

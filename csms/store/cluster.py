@@ -29,6 +29,13 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Changed:
+    """A charger's registry entry changed: the node holding it checks it still admits it."""
+
+    charger_id: str
+
+
+@dataclass(frozen=True)
 class CallNotice:
     """A call for `node_id` to send ("call"), or an answer for `node_id` to take ("answer")."""
 
@@ -196,16 +203,27 @@ class ClusterStore:
 
         return await self.db.write(work)
 
+    async def changed(self, charger_id: str) -> None:
+        """Tell every node that the charger's registry entry changed (it is committed)."""
+
+        def work(tx: Writer) -> None:
+            tx.fetch_one("SELECT pg_notify(?, ?)", (CHANNEL, f"changed {charger_id}"))
+
+        await self.db.write(work)
+
 
 def notice(claim: Claim) -> str:
     return f"claim {claim.number} {claim.node_id} {claim.charger_id}"
 
 
-def parse_notice(text: str) -> Claim | CallNotice | None:
+def parse_notice(text: str) -> Claim | CallNotice | Changed | None:
     """What a notice announces; None for anything else (a newer node's notice, say)."""
     parts = text.split(" ", 3)
     if len(parts) == 4 and parts[0] == "claim" and parts[1].isdigit():
         return Claim(parts[3], parts[2], int(parts[1]))
     if len(parts) == 3 and parts[0] in ("call", "answer"):
         return CallNotice(parts[0], parts[1], parts[2])
+    kind, _, charger_id = text.partition(" ")
+    if kind == "changed" and charger_id:
+        return Changed(charger_id)
     return None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from csms import CsmsApp
 from csms.operations import ChargerNotConnected
@@ -16,6 +17,7 @@ from ocppj import CallErrorReceived, CallTimeout, OcppError
 from simulator import ChargePointSpec, Outcome, create_charge_point
 
 from ..conftest import STORE, csms_config, eventually
+from .client import RawClient
 from .test_cluster import LEASE, node
 
 pytestmark = pytest.mark.postgresql
@@ -155,3 +157,46 @@ async def test_each_nodes_api_shows_where_chargers_are_and_the_cluster(
             assert 'ocpp_cluster_node_chargers{node="A"} 1.0' in metrics
             assert 'ocpp_cluster_node_chargers{node="B"} 0.0' in metrics
             assert "ocpp_cluster_leader 0.0" in metrics  # A started first and leads
+
+
+async def test_a_registry_change_on_one_node_closes_the_connection_on_the_other(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    """Disabled, registered for another version, removed: each through B's API, for a
+    charger A holds."""
+    STORE.url = postgres_database
+    try:
+        config = csms_config(
+            tmp_path / "B", node_id="B", cluster_lease=LEASE, api_port=0, api_token=TOKEN
+        )
+    finally:
+        STORE.url = None
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with (
+        node(tmp_path, "A", postgres_database) as a,
+        CsmsApp(config) as b,
+        httpx.AsyncClient(base_url=b.api_url, headers=headers) as http,
+    ):
+        for change, reason in (
+            ({"enabled": False}, "Charger disabled"),
+            ({"registeredOcppVersion": "2.0.1"}, "Registered for OCPP 2.0.1"),
+            (None, "Charger removed"),
+        ):
+            await a.services.chargers.register("CP-1")
+            await a.services.chargers.update("CP-1", enabled=1, ocpp_version=None)
+            client = await RawClient.open(f"{a.ocpp_url}/CP-1")
+            await client.boot()
+            await held_by(a, "CP-1")
+            if change is None:
+                response = await http.delete("/api/chargers/CP-1")
+            else:
+                response = await http.patch("/api/chargers/CP-1", json=change)
+            assert response.is_success, response.text
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(client.ws.recv(), 5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.reason == reason
+
+            async def gone() -> bool:
+                return a.registry.get("CP-1") is None
+
+            await eventually(gone)
