@@ -16,6 +16,7 @@ from ..dispatch import Handler
 from ..errors import InvalidAction
 from ..meter import EV
 from .auth import id_token
+from .charging import SmartCharging
 from .customer import CustomerOperations
 from .device_model import DeviceModel
 from .display import DisplayOperations
@@ -51,6 +52,7 @@ _HANDLED_BY = {
         ("logs", LogOperations),
         ("customers", CustomerOperations),
         ("display", DisplayOperations),
+        ("charging", SmartCharging),
     )
     for name in dir(cls)
     if name.startswith("op_")
@@ -101,12 +103,14 @@ class Behaviour201:
         self.logs = LogOperations(state)
         self.customers = CustomerOperations(state)
         self.display = DisplayOperations(state)
+        self.charging = SmartCharging(state, self.tx)
         self.core.sign = self.security.sign
         self.core.rebooting = self.network.rebooting
         self.core.firmware_status = self.firmware.report
         self.core.log_status = self.logs.report
         self.tx.on_started = self._started
         self.tx.on_idle = self._idle
+        self.tx.limit = self.charging.limit_w
         self.configure(station.spec.configuration)
         state.model.on_change = self._changed
 
@@ -133,6 +137,7 @@ class Behaviour201:
     def _started(self, evse: Evse, tx: Transaction201) -> None:
         self.sampling.transaction_started(evse, tx)
         self.customers.ran(tx)
+        self.charging.apply()  # Relative profiles start with it
 
     async def _idle(self, evse: Evse) -> None:
         """A transaction ended: what waited for it (a Reset, a firmware update) goes on."""

@@ -1,5 +1,6 @@
 """Answers to the CSMS's transaction operations (OCPP 2.0.1 F01-F05, E14):
-RequestStartTransaction (with remoteStartId and AuthorizeRemoteStart),
+RequestStartTransaction (with remoteStartId, AuthorizeRemoteStart and a TxProfile for the
+transaction),
 RequestStopTransaction, GetTransactionStatus and UnlockConnector. Each answers at once; the
 transaction work follows once the answer is on the wire."""
 
@@ -9,6 +10,7 @@ import functools
 from typing import Any
 
 from ..incoming import Outcome
+from .profile_checks import start_problem
 from .state import State201
 from .topology import Authorization, Evse, Transaction201
 from .transactions import Transactions201
@@ -56,25 +58,35 @@ class RemoteOperations:
             self.station.explain("no EVSE free for a remote start")
             return {"status": "Rejected"}
         token, remote_id = p["idToken"], p["remoteStartId"]
-        self.station.after_reply(lambda: self._remote_start(evse, token, remote_id, outcome))
+        profile = p.get("chargingProfile")
+        if profile is not None and not self.state.model.get_bool("SmartChargingCtrlr.Enabled"):
+            profile = None  # no smart charging: the profile is ignored
+        problem = start_problem(self.state, profile) if profile is not None else None
+        if problem is not None:
+            self.station.explain(problem[1])
+            why = {"reasonCode": problem[0], "additionalInfo": problem[1]}
+            return {"status": "Rejected", "statusInfo": why}
+        self.station.after_reply(
+            lambda: self._remote_start(evse, Authorization(token, {}, remote_id, profile), outcome)
+        )
         answer: Payload = {"status": "Accepted"}
         if evse.transaction is not None:  # started at EVConnected: its id (F01.FR.19)
             answer["transactionId"] = evse.transaction.transaction_id
         return answer
 
-    async def _remote_start(
-        self, evse: Evse, token: Payload, remote_id: int, outcome: Outcome
-    ) -> None:
+    async def _remote_start(self, evse: Evse, wanted: Authorization, outcome: Outcome) -> None:
+        """`wanted`: the token, the remote start's id and TxProfile; its info is decided here."""
         if outcome.fail_at == "Authorize":
             return
-        info: Payload = {"status": "Accepted"}
+        token = wanted.id_token
+        wanted.info = {"status": "Accepted"}
         if self.state.model.get_bool("AuthCtrlr.AuthorizeRemoteStart"):
-            info = await self.state.auth.authorize(token)
-            if info.get("status") != "Accepted":
+            wanted.info = await self.state.auth.authorize(token)
+            if wanted.info.get("status") != "Accepted":
                 return
         if outcome.fail_at == "TransactionEvent" or self._free(evse.evse_id, token) is not evse:
             return  # taken, faulted or made Inoperative while the token was authorized
-        before = self.tx.authorized(evse, Authorization(token, info, remote_id))
+        before = self.tx.authorized(evse, wanted)
         await self.tx.update(evse, "RemoteStart", before)
         self.tx.wait_for_cable(evse)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..behaviour import Services
 from ..errors import InvalidAction
 from ..meter import Meter
+from ..profiles import Profiles
 from ..timers import Timers
 from .auth import AuthStore
 from .device_model import DeviceModel
@@ -28,6 +29,7 @@ class State201:
         "identity",
         "model",
         "operative",
+        "profiles",
         "reset_scheduled",
         "station",
         "timers",
@@ -40,6 +42,7 @@ class State201:
         topology = tuple(spec.topology())
         self.model = DeviceModel(topology, self.live)
         self.auth = AuthStore(self.model, station)
+        self.profiles = Profiles("ChargingStationMaxProfile")  # kept across reboots
         self.evses: dict[int, Evse] = {}
         self.connectors: dict[int, Connector201] = {}  # by number on the station, from 1
         for evse_id, count in enumerate(topology, 1):
@@ -91,6 +94,10 @@ class State201:
             return str(
                 station.security().profile if name == "SecurityProfile" else station.route().slot
             )
+        entries = {
+            "LocalAuthListCtrlr": len(self.auth.local_list),
+            "SmartChargingCtrlr": len(self.profiles.installed),
+        }
         fixed = {
             "Identity": station.identity,
             "Model": station.spec.model,
@@ -98,9 +105,7 @@ class State201:
             "SupplyPhases": str(station.spec.phases),
             "DateTime": station.timestamp(),
             "CertificateEntries": str(self.auth.certificate_count),
-            "Entries": str(len(self.auth.local_list))
-            if var.component == "LocalAuthListCtrlr"
-            else "0",
+            "Entries": str(entries.get(var.component, 0)),
         }
         return fixed.get(name)
 

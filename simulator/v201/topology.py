@@ -32,6 +32,7 @@ class Authorization:
     id_token: Payload  # {"idToken": ..., "type": ...}
     info: Payload  # the idTokenInfo it was accepted with
     remote_start_id: int | None = None
+    profile: Payload | None = None  # a remote start's TxProfile, for its transaction
 
 
 @dataclass(slots=True)

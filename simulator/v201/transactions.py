@@ -66,7 +66,7 @@ def conditions(evse: Evse) -> set[str]:
 class Transactions201:
     """What follows for the transactions from a driver's action or a CSMS's call."""
 
-    __slots__ = ("on_idle", "on_started", "pending", "state", "station", "statuses")
+    __slots__ = ("limit", "on_idle", "on_started", "pending", "state", "station", "statuses")
 
     def __init__(self, state: State201, statuses: Statuses) -> None:
         self.state = state
@@ -77,6 +77,7 @@ class Transactions201:
         # waited for it: a Reset)
         self.on_started: Callable[[Evse, Transaction201], None] | None = None
         self.on_idle: Callable[[Evse], Awaitable[None]] | None = None
+        self.limit: Callable[[Evse], float | None] | None = None  # the power limit in force
 
     # -- the one way in: something changed at an EVSE ----------------------------------------
 
@@ -132,10 +133,11 @@ class Transactions201:
         return self.state.model.get_bool("TxCtrlr.TxBeforeAcceptedEnabled")
 
     def apply_flow(self, evse: Evse) -> None:
-        """Energy flows while a transaction is Charging; its time spent charging counts."""
+        """Energy flows while a transaction is Charging, up to the limit in force; its time
+        spent charging counts."""
         tx = evse.transaction
         flowing = tx is not None and charging_state(evse) == "Charging"
-        evse.meter.set(flowing=flowing)
+        evse.meter.set(flowing=flowing, limit_w=self.limit(evse) if self.limit else None)
         if tx is None:
             return
         now = self.station.clock.monotonic()

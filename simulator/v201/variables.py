@@ -191,7 +191,7 @@ STATION: tuple[Variable, ...] = (
     *_enabled("SmartChargingCtrlr"),
     _v("SmartChargingCtrlr", "ACPhaseSwitchingSupported", "boolean", "false", mutability=RO),
     _v("SmartChargingCtrlr", "Entries", "integer", "0", mutability=RO, live=True,
-       instance="ChargingProfiles"),
+       instance="ChargingProfiles", max_limit=20),
     _v("SmartChargingCtrlr", "ExternalControlSignalsEnabled", "boolean", "false"),
     _v("SmartChargingCtrlr", "LimitChangeSignificance", "decimal", "1.0", unit="Percent",
        min_limit=0, max_limit=100),

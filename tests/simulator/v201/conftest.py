@@ -21,6 +21,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from simulator import Backoff, ChargePoint, ChargePointSpec, create_charge_point
+from simulator.clock import SYSTEM_CLOCK, Clock
 
 from ..conftest import MiniCsms
 
@@ -109,6 +110,10 @@ class Peer201(OcppChargePoint):  # type: ignore[misc]
     async def on_display_messages(self, **_: Any) -> Any:
         return call_result.NotifyDisplayMessages()
 
+    @on(Action.report_charging_profiles)
+    async def on_charging_profiles(self, **_: Any) -> Any:
+        return call_result.ReportChargingProfiles()
+
     @on(Action.firmware_status_notification)
     async def on_firmware(self, **_: Any) -> Any:
         return call_result.FirmwareStatusNotification()
@@ -188,11 +193,14 @@ StartStation = Callable[..., Awaitable[ChargePoint]]
 
 @pytest.fixture
 async def start_station(csms: MiniCsms) -> AsyncIterator[StartStation]:
-    """`await start_station(identity, **spec)`: a booted 2.0.1 station on the test CSMS."""
+    """`await start_station(identity, **spec)`: a booted 2.0.1 station on the test CSMS
+    (`clock`: the one it reads)."""
     async with AsyncExitStack() as stack:
 
-        async def start(identity: str = "CS-1", *, boot: bool = True, **kwargs: Any) -> ChargePoint:
-            cp = create_charge_point(spec201(identity, **kwargs), csms.url)
+        async def start(
+            identity: str = "CS-1", *, boot: bool = True, clock: Clock = SYSTEM_CLOCK, **kwargs: Any
+        ) -> ChargePoint:
+            cp = create_charge_point(spec201(identity, **kwargs), csms.url, clock=clock)
             stack.push_async_callback(cp.close)
             if boot:
                 await cp.start(timeout=5)
