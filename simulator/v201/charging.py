@@ -23,6 +23,7 @@ __all__ = ["SmartCharging"]
 
 Payload = dict[str, Any]
 PAGE = 4  # profiles per ReportChargingProfiles
+LONGEST = 7 * 24 * 3600  # the longest composite schedule told (a longer one is cut)
 SOURCE = "CSO"  # the charging limit source of every profile the CSMS sets
 
 
@@ -112,7 +113,7 @@ class SmartCharging:
         return {"status": "Accepted"}
 
     async def op_GetCompositeSchedule(self, p: Payload, outcome: Outcome) -> Payload:
-        evse_id, duration = p["evseId"], p["duration"]
+        evse_id, duration = p["evseId"], max(0, min(p["duration"], LONGEST))
         unit = p.get("chargingRateUnit", "W")
         evse = self.state.evse(evse_id)
         if evse_id != 0 and evse is None:

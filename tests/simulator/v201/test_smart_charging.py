@@ -120,6 +120,31 @@ async def test_set_charging_profile_is_checked_against_the_station(
     assert cp.failures == []
 
 
+async def test_odd_input_gets_an_answer(csms: MiniCsms, start_station: StartStation) -> None:
+    """Dates and numbers the schema lets through but the station cannot use are refused;
+    nothing fails inside the station."""
+    cp = await start_station("CS-ODD")
+    await charging(csms, cp)
+    assert await reason(csms, "CS-ODD", 0, profile(1, validTo="9999-12-31T23:59:59Z")) == (
+        "InvalidValue"
+    )
+    far = profile(1, limits=[(0, 1.0), (10**12, 2.0)])
+    assert await reason(csms, "CS-ODD", 0, far) == "InvalidSchedule"
+    endless = profile(1, schedule={"duration": 10**15})
+    assert await reason(csms, "CS-ODD", 0, endless) == "InvalidSchedule"
+    daily = profile(
+        1, limits=[(0, 9000.0), (3600, 5000.0)], kind="Recurring", recurrencyKind="Daily"
+    )
+    assert (await set_profile(csms, "CS-ODD", 0, daily)).status == "Accepted"
+    long = call.GetCompositeSchedule(duration=10**12, evse_id=1)
+    schedule = (await csms.call("CS-ODD", long)).schedule
+    assert schedule["duration"] == 7 * 24 * 3600  # cut to a week
+    assert len(schedule["charging_schedule_period"]) == 1 + 2 * 7  # then two changes a day
+    negative = await csms.call("CS-ODD", call.GetCompositeSchedule(duration=-5, evse_id=1))
+    assert negative.schedule["duration"] == 0
+    assert cp.failures == []
+
+
 async def test_profiles_are_reported_in_pages_per_evse(
     csms: MiniCsms, start_station: StartStation
 ) -> None:
