@@ -15,6 +15,7 @@ from ocppj.timestamps import now
 
 from ..services import Services
 from . import mapping
+from .operations import keep_profile
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -31,7 +32,6 @@ NOTIFICATIONS: dict[str, Payload] = {
     "SecurityEventNotification": {},
     "NotifyChargingLimit": {},
     "ClearedChargingLimit": {},
-    "ReportChargingProfiles": {},
     "NotifyDisplayMessages": {},
     "NotifyMonitoringReport": {},
     "PublishFirmwareStatusNotification": {},
@@ -129,6 +129,14 @@ def handlers(
         )
         return {}
 
+    async def report_charging_profiles(payload: Payload) -> Payload:
+        """GetChargingProfiles' answer, in parts: each profile the station has is kept as the
+        CSMS's record of it (one set by another CSMS, or before a restore, included)."""
+        await services.chargers.notification(charger_id, "ReportChargingProfiles", payload, None)
+        for profile in payload["chargingProfile"]:
+            await keep_profile(services, charger_id, payload["evseId"], profile)
+        return {}
+
     def notification(kind: str, answer: Payload) -> Callable[[Payload], Awaitable[Payload]]:
         async def record(payload: Payload) -> Payload:
             await services.chargers.notification(charger_id, kind, payload, payload.get("status"))
@@ -152,6 +160,7 @@ def handlers(
         "DataTransfer": data_transfer,
         "SignCertificate": sign_certificate,
         "ReservationStatusUpdate": reservation_status_update,
+        "ReportChargingProfiles": report_charging_profiles,
     }
     table.update({kind: notification(kind, answer) for kind, answer in NOTIFICATIONS.items()})
     return table

@@ -143,6 +143,19 @@ def _got_variables(result: Payload) -> list[Variable]:
     ]
 
 
+async def keep_profile(services: Services, charger_id: str, evse_id: int, profile: Payload) -> None:
+    """A ChargingProfileType the station has on `evse_id`, as the CSMS keeps it."""
+    await services.charging_profiles.put(
+        charger_id,
+        evse_id,
+        profile["id"],
+        profile["stackLevel"],
+        profile["chargingProfilePurpose"],
+        None,  # 2.0.1's transactionId is the station's string: kept in the profile itself
+        orjson.dumps(profile).decode(),
+    )
+
+
 async def record(
     services: Services, charger_id: str, action: str, request: Payload, result: Payload
 ) -> None:
@@ -168,16 +181,7 @@ async def record(
     elif action == "CancelReservation" and status == "Accepted":
         await services.reservations.set_status(charger_id, request["reservationId"], "Cancelled")
     elif action == "SetChargingProfile" and status == "Accepted":
-        profile = request["chargingProfile"]
-        await services.charging_profiles.put(
-            charger_id,
-            request["evseId"],
-            profile["id"],
-            profile["stackLevel"],
-            profile["chargingProfilePurpose"],
-            None,  # 2.0.1's transactionId is the station's string: kept in the profile itself
-            orjson.dumps(profile).decode(),
-        )
+        await keep_profile(services, charger_id, request["evseId"], request["chargingProfile"])
     elif action == "ClearChargingProfile" and status == "Accepted":
         criteria = request.get("chargingProfileCriteria", {})
         await services.charging_profiles.clear(

@@ -120,6 +120,31 @@ async def test_notifications_are_answered_and_kept_as_events(
     assert [{key: value for key, value in e.items() if key in payload} for e in kept] == [payload]
 
 
+async def test_reported_charging_profiles_are_kept_as_the_stations(
+    csms_app: CsmsApp, booted: Station
+) -> None:
+    def profile(number: int, level: int) -> dict[str, object]:
+        return {"id": number, "stackLevel": level, "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Absolute", "chargingSchedule": [{
+                    "id": number, "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}]}]}  # fmt: skip
+
+    for evse, profiles, tbc in (
+        (1, [profile(1, 0), profile(2, 1)], True),
+        (2, [profile(3, 0)], False),
+    ):
+        part = {"requestId": 6, "chargingLimitSource": "CSO", "evseId": evse,
+                "chargingProfile": profiles, "tbc": tbc}  # fmt: skip
+        assert await booted.result("ReportChargingProfiles", part) == {}
+    kept = await csms_app.services.charging_profiles.find("CS-1")
+    assert [(p["connector_id"], p["profile_id"], p["stack_level"]) for p in kept] == [
+        (1, 2, 1),  # the highest level first
+        (1, 1, 0),
+        (2, 3, 0),
+    ]
+    assert json.loads(kept[2]["profile"]) == profile(3, 0)
+
+
 async def test_firmware_status_is_the_stations_current_one(
     csms_app: CsmsApp, booted: Station
 ) -> None:
