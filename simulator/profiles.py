@@ -206,3 +206,25 @@ class Profiles:
             "chargingRateUnit": unit,
             "chargingSchedulePeriod": periods,
         }
+
+
+LONGEST = 10**9  # seconds a period may start at, or a schedule last (some 31 years)
+
+
+def fits(moment: str) -> bool:
+    """Whether a profile's date-time can be computed with (its periods after it included)."""
+    try:
+        return parse(moment).year < 9000
+    except ValueError:
+        return False
+
+
+def out_of_range(profile: dict[str, Any], schedule: dict[str, Any]) -> str | None:
+    """What in a profile's times the schedule maths cannot handle; None when all is fine."""
+    starts = [period["startPeriod"] for period in schedule["chargingSchedulePeriod"]]
+    if max((*starts, schedule.get("duration", 0))) > LONGEST:
+        return f"a schedule lasts {LONGEST} s at the most"
+    for moment in (profile.get("validFrom"), profile.get("validTo"), schedule.get("startSchedule")):
+        if moment is not None and not fits(moment):
+            return f"{moment!r} is not a date-time before the year 9000"
+    return None

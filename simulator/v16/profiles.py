@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..profiles import TX, Installed, Profiles
+from ..profiles import TX, Installed, Profiles, out_of_range
 
 __all__ = ["CP_MAX", "TX", "ProfileStore"]
 
@@ -31,6 +31,8 @@ class ProfileStore(Profiles):
         purpose = profile["chargingProfilePurpose"]
         if profile["stackLevel"] > self.max_level:
             return "Rejected"
+        if out_of_range(profile, profile["chargingSchedule"]) is not None:
+            return "Rejected"  # times the schedule maths cannot handle
         if purpose == CP_MAX and connector_id != 0:
             return "Rejected"
         if purpose == TX and not force:

@@ -11,14 +11,13 @@ from typing import Any
 
 from ocppj.timestamps import parse
 
-from ..profiles import TX, Installed
+from ..profiles import TX, Installed, out_of_range
 from .state import State201
 
 __all__ = ["STATION_MAX", "Problem", "set_problem", "start_problem"]
 
 Payload = dict[str, Any]
 Problem = tuple[str, str]  # reasonCode, additionalInfo
-LONGEST = 10**9  # seconds a period may start at, or a schedule last (some 31 years)
 STATION_MAX = "ChargingStationMaxProfile"
 EXTERNAL = "ChargingStationExternalConstraints"
 ENTRIES = "SmartChargingCtrlr.Entries[ChargingProfiles]"  # its maxLimit: the most installed
@@ -74,11 +73,9 @@ def _schedule_problem(state: State201, profile: Payload) -> Problem | None:
     starts = [period["startPeriod"] for period in periods]
     if starts[0] != 0 or starts != sorted(set(starts)):
         return "InvalidSchedule", "periods start at 0 and go up (K01.FR.31, K01.FR.35)"
-    if max(starts[-1], schedule.get("duration", 0)) > LONGEST:
-        return "InvalidSchedule", f"a schedule lasts {LONGEST} s at the most"
-    for moment in (profile.get("validFrom"), profile.get("validTo"), schedule.get("startSchedule")):
-        if moment is not None and not _fits(moment):
-            return "InvalidValue", f"{moment!r} is not a date-time before the year 9000"
+    beyond = out_of_range(profile, schedule)
+    if beyond is not None:
+        return ("InvalidSchedule" if "lasts" in beyond else "InvalidValue"), beyond
     phases = state.station.spec.phases
     switching = model.get_bool("SmartChargingCtrlr.ACPhaseSwitchingSupported")
     for period in periods:
@@ -94,13 +91,6 @@ def _schedule_problem(state: State201, profile: Payload) -> Problem | None:
     if kind == "Recurring" and "recurrencyKind" not in profile:
         return "MissingParam", "a Recurring profile needs recurrencyKind"
     return None
-
-
-def _fits(moment: str) -> bool:
-    try:
-        return parse(moment).year < 9000  # room for its periods after it
-    except ValueError:
-        return False
 
 
 def _validity(profile: Payload) -> tuple[datetime | None, datetime | None]:

@@ -148,6 +148,30 @@ async def test_charging_profile_changes_metered_power(csms: MiniCsms, start_cp: 
     assert refused.status == "Rejected"  # a TxProfile needs a connector with a transaction
 
 
+async def test_a_profile_beyond_the_schedule_maths_is_rejected_not_a_crash(
+    csms: MiniCsms, start_cp: StartCp
+) -> None:
+    cp = await start_cp("CP-BIG")
+    default = {**tx_profile(10), "chargingProfilePurpose": "TxDefaultProfile"}
+    schedule = default["chargingSchedule"]
+    for odd in (
+        {**default, "chargingSchedule": {**schedule, "duration": 10**15}},
+        {**default, "validTo": "9999-12-31T23:59:59Z"},
+        {**default, "chargingSchedule": {**schedule, "startSchedule": "9999-12-31T23:59:59Z"}},
+    ):
+        answer = await csms.call(
+            "CP-BIG", call.SetChargingProfile(connector_id=1, cs_charging_profiles=odd)
+        )
+        assert answer.status == "Rejected", odd
+    accepted = await csms.call(
+        "CP-BIG", call.SetChargingProfile(connector_id=1, cs_charging_profiles=default)
+    )
+    assert accepted.status == "Accepted"  # and the station goes on
+    await cp.plug_in(1)
+    await cp.present_tag(1, "T")
+    assert cp.connector(1).meter.power_w <= 6_900
+
+
 async def test_remote_start_profile_applies(csms: MiniCsms, start_cp: StartCp) -> None:
     cp = await start_cp("CP-RSP", ev=EV(max_power_w=22_000))
     await cp.plug_in(1)
