@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from ..services.validation import utc_iso
-from ..store import Row
 from . import views
 from .deps import Backend, Csms
 from .errors import ApiError
@@ -47,7 +46,7 @@ async def list_transactions(
     return {"items": items, "limit": limit, "offset": offset}
 
 
-async def _transaction(csms: Backend, transaction_id: int) -> Row:
+async def _transaction(csms: Backend, transaction_id: int) -> dict[str, Any]:
     row = await csms.services.transactions.get(transaction_id)
     if row is None:
         raise ApiError(
