@@ -152,8 +152,9 @@ class Cluster:
         return await self.members.release(charger_id, self.node_id, number)
 
     async def changed(self, charger_id: str) -> None:
-        """The charger's registry entry changed here: the node holding it rechecks it."""
-        await self.members.changed(charger_id)
+        """The charger's registry entry changed here (and was rechecked here): the node
+        holding it rechecks it."""
+        await self.members.changed(charger_id, self.node_id)
 
     async def recheck(self, charger_id: str) -> None:
         if self.registry.get(charger_id) is not None:
@@ -201,7 +202,8 @@ class Cluster:
                     self.router.notice(claim.kind, claim.call_id)
                 continue
             if isinstance(claim, Changed):
-                await self.recheck(claim.charger_id)
+                if claim.node_id != self.node_id:  # the node that changed it has rechecked
+                    await self.recheck(claim.charger_id)
                 continue
             if claim is None or claim.node_id == self.node_id:
                 continue

@@ -153,12 +153,12 @@ class ConnectionRegistry:
         self.closed += previous is not None
         return previous
 
-    async def recheck(self, charger_id: str, row: Row | None) -> str | None:
+    async def recheck(self, charger_id: str, row: Row | None) -> None:
         """Close the charger's connection here if its registry entry `row` no longer admits
-        it: removed, disabled, or registered for another OCPP version. The reason, if so."""
+        it: removed, disabled, or registered for another OCPP version."""
         live = self._by_id.get(charger_id)
         if live is None:
-            return None
+            return
         if row is None:
             reason = "Charger removed"
         elif not row["enabled"]:
@@ -166,9 +166,8 @@ class ConnectionRegistry:
         elif row["ocpp_version"] not in (None, live.adapter.dialect.version):
             reason = f"Registered for OCPP {row['ocpp_version']}"
         else:
-            return None
+            return
         await live.close(1000, reason)
-        return reason
 
     def remove(self, connection: Connection) -> bool:
         """Forget `connection` if it is still the current one for its charger."""

@@ -30,9 +30,11 @@ class Claim:
 
 @dataclass(frozen=True)
 class Changed:
-    """A charger's registry entry changed: the node holding it checks it still admits it."""
+    """A charger's registry entry changed on node `node_id`: the node holding it checks it
+    still admits it."""
 
     charger_id: str
+    node_id: str
 
 
 @dataclass(frozen=True)
@@ -203,11 +205,12 @@ class ClusterStore:
 
         return await self.db.write(work)
 
-    async def changed(self, charger_id: str) -> None:
-        """Tell every node that the charger's registry entry changed (it is committed)."""
+    async def changed(self, charger_id: str, node_id: str) -> None:
+        """Tell the other nodes that the charger's registry entry changed on `node_id` (it is
+        committed)."""
 
         def work(tx: Writer) -> None:
-            tx.fetch_one("SELECT pg_notify(?, ?)", (CHANNEL, f"changed {charger_id}"))
+            tx.fetch_one("SELECT pg_notify(?, ?)", (CHANNEL, f"changed {node_id} {charger_id}"))
 
         await self.db.write(work)
 
@@ -223,7 +226,7 @@ def parse_notice(text: str) -> Claim | CallNotice | Changed | None:
         return Claim(parts[3], parts[2], int(parts[1]))
     if len(parts) == 3 and parts[0] in ("call", "answer"):
         return CallNotice(parts[0], parts[1], parts[2])
-    kind, _, charger_id = text.partition(" ")
-    if kind == "changed" and charger_id:
-        return Changed(charger_id)
+    changed = text.split(" ", 2)
+    if len(changed) == 3 and changed[0] == "changed":
+        return Changed(changed[2], changed[1])
     return None

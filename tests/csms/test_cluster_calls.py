@@ -11,7 +11,7 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from csms import CsmsApp
+from csms import CsmsApp, CsmsConfig
 from csms.operations import ChargerNotConnected
 from ocppj import CallErrorReceived, CallTimeout, OcppError
 from simulator import ChargePointSpec, Outcome, create_charge_point
@@ -123,16 +123,21 @@ async def test_calls_from_both_nodes_reach_the_charger_one_at_a_time(
         assert kinds == ["CALL", "CALLRESULT"] * 6  # never a second CALL before the answer
 
 
-async def test_each_nodes_api_shows_where_chargers_are_and_the_cluster(
-    tmp_path: Path, postgres_database: str
-) -> None:
-    STORE.url = postgres_database
+def api_node_config(tmp_path: Path, url: str) -> CsmsConfig:
+    """Node B's configuration, with its API (token TOKEN)."""
+    STORE.url = url
     try:
-        config = csms_config(
+        return csms_config(
             tmp_path / "B", node_id="B", cluster_lease=LEASE, api_port=0, api_token=TOKEN
         )
     finally:
         STORE.url = None
+
+
+async def test_each_nodes_api_shows_where_chargers_are_and_the_cluster(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    config = api_node_config(tmp_path, postgres_database)
     async with node(tmp_path, "A", postgres_database) as a, CsmsApp(config) as b:
         await a.services.chargers.register("CP-1")
         await a.services.chargers.register("CP-2")
@@ -164,13 +169,7 @@ async def test_a_registry_change_on_one_node_closes_the_connection_on_the_other(
 ) -> None:
     """Disabled, registered for another version, removed: each through B's API, for a
     charger A holds."""
-    STORE.url = postgres_database
-    try:
-        config = csms_config(
-            tmp_path / "B", node_id="B", cluster_lease=LEASE, api_port=0, api_token=TOKEN
-        )
-    finally:
-        STORE.url = None
+    config = api_node_config(tmp_path, postgres_database)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     async with (
         node(tmp_path, "A", postgres_database) as a,
